@@ -1,0 +1,38 @@
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``.
+
+Sessions reuse the current interpreter's environment when run with ``--no-venv`` (CI does the
+install once); by default each gets its own venv with the CPU build of torch.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+TORCH_CPU = "torch==2.13.0"  # a CPU wheel; a bare "torch" pulls a multi-GB CUDA build
+
+
+def _install(session: nox.Session) -> None:
+    session.install(TORCH_CPU)
+    session.install("-e", ".[dev]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    _install(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    _install(session)
+    session.run("mypy", "src/mtebkit")

@@ -1,0 +1,102 @@
+"""mtebkit: evaluate text-embedding models and rerankers on MTEB and C-MTEB.
+
+The public surface is listed in ``__all__``. Heavy dependencies (torch, transformers, mteb)
+are imported only when a name that needs them is first used, so ``import mtebkit`` is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from mtebkit._errors import (
+    DataError,
+    DuplicateNameError,
+    HashMismatchError,
+    InputTextError,
+    MirrorMissingError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    MtebkitError,
+    RegistryError,
+    ResultsError,
+    TaskSpecError,
+    UnknownNameError,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported lazily on first access)
+_LAZY: dict[str, str] = {
+    # model side
+    "Embedder": "mtebkit._embedder",
+    "ModelPreset": "mtebkit._presets",
+    "get_preset": "mtebkit._presets",
+    "list_presets": "mtebkit._presets",
+    "resolve_model": "mtebkit._resolve",
+    "ResolvedModel": "mtebkit._resolve",
+    "Reranker": "mtebkit._reranker",
+    # running
+    "RunConfig": "mtebkit._runner",
+    "run_evaluation": "mtebkit._runner",
+    # tasks
+    "get_tasks": "mtebkit.tasks",
+    "list_tasks": "mtebkit.tasks",
+    # embedding cache
+    "EmbeddingCache": "mtebkit.embedding_cache",
+    # aggregation shared by reports and the CI gate
+    "aggregate_benchmark": "mtebkit.benchmarks",
+}
+
+__all__ = [
+    "DataError",
+    "DuplicateNameError",
+    "EmbeddingCache",
+    "Embedder",
+    "HashMismatchError",
+    "InputTextError",
+    "MirrorMissingError",
+    "ModelIntegrityError",
+    "ModelNotFoundError",
+    "ModelPreset",
+    "MtebkitError",
+    "RegistryError",
+    "Reranker",
+    "ResolvedModel",
+    "ResultsError",
+    "RunConfig",
+    "TaskSpecError",
+    "UnknownNameError",
+    "__version__",
+    "aggregate_benchmark",
+    "get_preset",
+    "get_tasks",
+    "list_presets",
+    "list_tasks",
+    "resolve_model",
+    "run_evaluation",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'mtebkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mtebkit._embedder import Embedder
+    from mtebkit._presets import ModelPreset, get_preset, list_presets
+    from mtebkit._reranker import Reranker
+    from mtebkit._resolve import ResolvedModel, resolve_model
+    from mtebkit._runner import RunConfig, run_evaluation
+    from mtebkit.benchmarks import aggregate_benchmark
+    from mtebkit.embedding_cache import EmbeddingCache
+    from mtebkit.tasks import get_tasks, list_tasks

@@ -1,0 +1,3 @@
+from mtebkit.cli import main
+
+raise SystemExit(main())

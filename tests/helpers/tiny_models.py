@@ -1,0 +1,67 @@
+"""Tiny BERT models built from a config (random weights, no download) for plumbing tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+WORDS = (
+    "the a an of to and in is on for with that this it as are be by at from or was what how why who "
+    "cat dog man woman car music food city river mountain book film game water fire tree house "
+    "plays eats reads runs drives sings cooks writes watches swims red blue green big small old new "
+    "猫 狗 人 车 音 乐 食 物 城 市 河 山 书 电 影 水 火 树 房 子 的 是 在 有 一 个"
+).split()
+
+
+def write_vocab(path: Path) -> Path:
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    # wordpiece continuation pieces for letters so unknown words still tokenize
+    vocab += [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"] + list("abcdefghijklmnopqrstuvwxyz")
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
+    return path / "vocab.txt"
+
+
+def make_tiny_bert(path: Path, *, seed: int = 0, classifier: bool = False, st_config: dict | None = None) -> Path:
+    """Save a 2-layer, 32-dim BERT (or BertForSequenceClassification) with a tokenizer at ``path``."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertForSequenceClassification
+
+    vocab_file = write_vocab(path)
+    tok = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True)
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        num_labels=1,
+    )
+    torch.manual_seed(seed)
+    model = BertForSequenceClassification(cfg) if classifier else BertModel(cfg)
+    model.eval()
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    if st_config is not None:
+        # a sentence-transformers layout: modules.json + pooling config + max_seq_length
+        (path / "1_Pooling").mkdir(exist_ok=True)
+        modules = [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        ]
+        if st_config.get("normalize"):
+            modules.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
+        (path / "modules.json").write_text(json.dumps(modules))
+        (path / "1_Pooling" / "config.json").write_text(
+            json.dumps(
+                {
+                    "word_embedding_dimension": 32,
+                    "pooling_mode_cls_token": st_config.get("pooling") == "cls",
+                    "pooling_mode_mean_tokens": st_config.get("pooling") == "mean",
+                }
+            )
+        )
+        (path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": st_config.get("max_length", 64)}))
+    return path
