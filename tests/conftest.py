@@ -45,5 +45,3 @@ def shared_dir() -> Path:
 def data_dir(shared_dir: Path) -> Path:
     """The offline HF dataset mirror under ../shared/data/hf."""
     return shared_dir / "data" / "hf"
-
-

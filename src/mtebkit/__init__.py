@@ -51,8 +51,8 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "DataError",
     "DuplicateNameError",
-    "EmbeddingCache",
     "Embedder",
+    "EmbeddingCache",
     "HashMismatchError",
     "InputTextError",
     "MirrorMissingError",

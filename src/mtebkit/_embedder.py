@@ -123,7 +123,9 @@ def _join_doc(doc: Mapping[str, Any] | str, position: int) -> str:
     return f"{title} {text}".strip() if title else text.strip()
 
 
-def _validate_texts(texts: Sequence[Any], *, allow_empty: bool, what: str = "sentences") -> list[str]:
+def _validate_texts(
+    texts: Sequence[Any], *, allow_empty: bool, what: str = "sentences"
+) -> list[str]:
     out: list[str] = []
     empty = 0
     for i, t in enumerate(texts):
@@ -140,7 +142,9 @@ def _validate_texts(texts: Sequence[Any], *, allow_empty: bool, what: str = "sen
             empty += 1
         out.append(t)
     if empty:
-        logger.warning("%d empty text(s) among %d %s: encoded as special tokens only", empty, len(out), what)
+        logger.warning(
+            "%d empty text(s) among %d %s: encoded as special tokens only", empty, len(out), what
+        )
     return out
 
 
@@ -200,8 +204,10 @@ class Embedder:
         self.pooling: Pooling = pooling or (p.pooling if p else st.get("pooling", "cls"))
         if self.pooling not in ("cls", "mean"):
             raise MtebkitError(f"pooling must be 'cls' or 'mean', not {self.pooling!r}")
-        self.normalize: bool = normalize if normalize is not None else (
-            p.normalize if p else bool(st.get("normalize", True))
+        self.normalize: bool = (
+            normalize
+            if normalize is not None
+            else (p.normalize if p else bool(st.get("normalize", True)))
         )
         self._max_length_chosen = bool(max_length or p or "max_length" in st)
         self.max_length: int = int(max_length or (p.max_length if p else st.get("max_length", 512)))
@@ -252,7 +258,9 @@ class Embedder:
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         on_cuda = all(d.startswith("cuda") for d in self._devices)
         if self._use_fp16_requested and not on_cuda:
-            _say_once("use_fp16 applies on CUDA only; running float32 on %s" % ",".join(self._devices))
+            _say_once(
+                "use_fp16 applies on CUDA only; running float32 on {}".format(",".join(self._devices))
+            )
         self.dtype = "float16" if (self._use_fp16_requested and on_cuda) else "float32"
         torch_dtype = torch.float16 if self.dtype == "float16" else torch.float32
         base = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch_dtype)
@@ -289,7 +297,7 @@ class Embedder:
         return self.query_instruction
 
     # ------------------------------------------------------------------ FlagModel API
-    def encode(  # type: ignore[override]
+    def encode(
         self,
         sentences: str | Sequence[str] | DataLoader[Any],
         *,
@@ -324,10 +332,16 @@ class Embedder:
         )
 
     def encode_queries(
-        self, queries: str | Sequence[str], *, batch_size: int | None = None, max_length: int | None = None
+        self,
+        queries: str | Sequence[str],
+        *,
+        batch_size: int | None = None,
+        max_length: int | None = None,
     ) -> np.ndarray:
         """Encode queries with the query instruction prepended (if any, and if instructions are on)."""
-        qs = _validate_texts([queries] if isinstance(queries, str) else queries, allow_empty=False, what="queries")
+        qs = _validate_texts(
+            [queries] if isinstance(queries, str) else queries, allow_empty=False, what="queries"
+        )
         instr = self.query_instruction if self.use_instructions else None
         if instr:
             qs = [f"{instr}{q}" for q in qs]
@@ -343,7 +357,9 @@ class Embedder:
         """Encode documents: strings, or ``{"title", "text"}`` records joined as mteb joins them."""
         texts = [_join_doc(d, i) for i, d in enumerate(corpus)]
         return self._encode_texts(
-            _validate_texts(texts, allow_empty=False, what="corpus"), batch_size=batch_size, max_length=max_length
+            _validate_texts(texts, allow_empty=False, what="corpus"),
+            batch_size=batch_size,
+            max_length=max_length,
         )
 
     # ------------------------------------------------------------------ mteb EncoderProtocol
@@ -359,7 +375,9 @@ class Embedder:
         texts: list[str] = []
         for batch in inputs:
             if "text" not in batch:
-                raise MtebkitError(f"mtebkit.Embedder encodes text only; got a batch with {sorted(batch)}")
+                raise MtebkitError(
+                    f"mtebkit.Embedder encodes text only; got a batch with {sorted(batch)}"
+                )
             texts.extend(batch["text"])
         instr = None
         if task_metadata is not None and _prompt_value(prompt_type) == "query":
@@ -367,7 +385,9 @@ class Embedder:
         if instr:
             texts = [f"{instr}{t}" for t in texts]
         # real corpora contain the odd empty document; mteb's own runner encodes it, so do we
-        valid = _validate_texts(texts, allow_empty=True, what=f"{getattr(task_metadata, 'name', 'task')} texts")
+        valid = _validate_texts(
+            texts, allow_empty=True, what=f"{getattr(task_metadata, 'name', 'task')} texts"
+        )
         return self._encode_texts(valid, batch_size=batch_size, show_progress_bar=show_progress_bar)
 
     def similarity(self, embeddings1: Any, embeddings2: Any) -> Any:
@@ -379,7 +399,11 @@ class Embedder:
     def similarity_pairwise(self, embeddings1: Any, embeddings2: Any) -> Any:
         from mteb.similarity_functions import pairwise_cos_sim, pairwise_dot_score
 
-        fn = pairwise_dot_score if (self.preset and self.preset.similarity == "dot") else pairwise_cos_sim
+        fn = (
+            pairwise_dot_score
+            if (self.preset and self.preset.similarity == "dot")
+            else pairwise_cos_sim
+        )
         return fn(embeddings1, embeddings2)
 
     @property
@@ -395,7 +419,7 @@ class Embedder:
         self._meta = None
 
     def _build_meta(self) -> ModelMeta:
-        from mteb.models.model_meta import ModelMeta
+        from mteb.models.model_meta import ModelMeta, ScoringFunction
 
         base: ModelMeta | None = None
         try:
@@ -411,7 +435,9 @@ class Embedder:
             "embed_dim": self.embed_dim,
             "max_tokens": self.max_length,
             "n_parameters": n_params,
-            "similarity_fn_name": "dot" if (self.preset and self.preset.similarity == "dot") else "cosine",
+            "similarity_fn_name": ScoringFunction.DOT_PRODUCT
+            if (self.preset and self.preset.similarity == "dot")
+            else ScoringFunction.COSINE,
             "use_instructions": bool(self.query_instruction) and self.use_instructions,
             "experiment_kwargs": dict(self.experiment_kwargs) or None,
         }
@@ -421,7 +447,9 @@ class Embedder:
             overwrites={
                 **fields,
                 "framework": ["PyTorch"],
-                "languages": list(self.preset.languages) if self.preset and self.preset.languages else None,
+                "languages": list(self.preset.languages)
+                if self.preset and self.preset.languages
+                else None,
                 "open_weights": True,
             }
         )
@@ -452,7 +480,9 @@ class Embedder:
         max_len = int(max_length or self.max_length)
         unique = list(dict.fromkeys(texts))  # identical texts are encoded once
         vectors: dict[str, np.ndarray] = {}
-        namespace = self._namespace if max_len == self.max_length else f"{self._namespace}-L{max_len}"
+        namespace = (
+            self._namespace if max_len == self.max_length else f"{self._namespace}-L{max_len}"
+        )
         keys = {t: _text_key(t) for t in unique}
         if self.cache is not None:
             hit = self.cache.get_many(namespace, list(keys.values()))
@@ -465,7 +495,9 @@ class Embedder:
                 todo,
                 batch_size=batch_size or self.batch_size,
                 max_length=max_len,
-                show_progress_bar=self.show_progress_bar if show_progress_bar is None else show_progress_bar,
+                show_progress_bar=self.show_progress_bar
+                if show_progress_bar is None
+                else show_progress_bar,
             )
             new = dict(zip(todo, fresh, strict=True))
             vectors.update(new)
@@ -488,7 +520,12 @@ class Embedder:
         )
         ids: list[list[int]] = enc["input_ids"]
         order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
-        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        batches = _token_batches(
+            order,
+            [len(x) for x in ids],
+            max_tokens=batch_size * max_length,
+            max_texts=_max_texts(batch_size),
+        )
         result: list[np.ndarray | None] = [None] * len(texts)
 
         bar = None
@@ -500,7 +537,9 @@ class Embedder:
         def work(replica: int, my_batches: list[list[int]]) -> None:
             dev, model = self._replicas[replica]
             for b in my_batches:
-                for idx, vec in zip(b, self._forward_batch(model, dev, [ids[i] for i in b]), strict=True):
+                for idx, vec in zip(
+                    b, self._forward_batch(model, dev, [ids[i] for i in b]), strict=True
+                ):
                     result[idx] = vec
                 if bar is not None:
                     bar.update(len(b))
@@ -532,7 +571,9 @@ class Embedder:
             raise MtebkitError(f"internal error: {len(missing)} texts were not encoded")
         return result  # type: ignore[return-value]
 
-    def _forward_batch(self, model: torch.nn.Module, device: str, batch_ids: list[list[int]]) -> np.ndarray:
+    def _forward_batch(
+        self, model: torch.nn.Module, device: str, batch_ids: list[list[int]]
+    ) -> np.ndarray:
         """One padded forward pass; halves the batch on CUDA out-of-memory instead of failing."""
         import torch
 
@@ -543,7 +584,9 @@ class Embedder:
                 raise
             torch.cuda.empty_cache()
             half = len(batch_ids) // 2
-            logger.warning("CUDA out of memory at batch %d on %s; retrying in halves", len(batch_ids), device)
+            logger.warning(
+                "CUDA out of memory at batch %d on %s; retrying in halves", len(batch_ids), device
+            )
             self.batch_size = max(1, min(self.batch_size, half))
             return np.concatenate(
                 [
@@ -562,7 +605,9 @@ class Embedder:
             mask[r, : len(x)] = 1
         return input_ids, mask
 
-    def _forward_padded(self, model: torch.nn.Module, device: str, batch_ids: list[list[int]]) -> np.ndarray:
+    def _forward_padded(
+        self, model: torch.nn.Module, device: str, batch_ids: list[list[int]]
+    ) -> np.ndarray:
         import torch
 
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -608,3 +653,35 @@ def _copy_module(m: Any) -> Any:
     import copy
 
     return copy.deepcopy(m)
+
+
+# A batch holds at most this many times ``batch_size`` texts (short texts fill the token budget).
+MAX_TEXTS_FACTOR = 8
+
+
+def _max_texts(batch_size: int) -> int:
+    return max(1, batch_size * MAX_TEXTS_FACTOR)
+
+
+def _token_batches(
+    order: list[int], lengths: list[int], *, max_tokens: int, max_texts: int
+) -> list[list[int]]:
+    """Split ``order`` (longest first) into batches of at most ``max_tokens`` padded token slots.
+
+    A batch's cost is ``len(batch) * longest``; with ``max_tokens = batch_size * max_length`` no
+    batch needs more memory than ``batch_size`` texts of maximal length would, while batches of
+    short texts grow (up to ``max_texts``) so every matrix product stays large and efficient.
+    """
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for i in order:
+        width = max(longest, lengths[i], 1)
+        if current and ((len(current) + 1) * width > max_tokens or len(current) >= max_texts):
+            batches.append(current)
+            current, width = [], max(lengths[i], 1)
+        current.append(i)
+        longest = width
+    if current:
+        batches.append(current)
+    return batches

@@ -1,17 +1,17 @@
 """The one exception hierarchy of mtebkit.
 
-    MtebkitError
-    ├── RegistryError          unknown or duplicate name in a registry ("did you mean ...")
-    │   ├── UnknownNameError
-    │   └── DuplicateNameError
-    ├── ModelNotFoundError     a model could not be resolved offline (says where it looked)
-    ├── ModelIntegrityError    shipped weights do not match their official checksum
-    ├── InputTextError         a text passed to encode is empty / None / not a string (names its position)
-    ├── DataError              a dataset or task file is missing or malformed (names the file and row)
-    │   ├── MirrorMissingError a dataset is absent from the --data-dir mirror
-    │   └── HashMismatchError  a data file no longer matches its recorded content hash
-    ├── TaskSpecError          a custom task spec is invalid (names the file)
-    └── ResultsError           a results folder or file cannot be used (names it)
+MtebkitError
+├── RegistryError          unknown or duplicate name in a registry ("did you mean ...")
+│   ├── UnknownNameError
+│   └── DuplicateNameError
+├── ModelNotFoundError     a model could not be resolved offline (says where it looked)
+├── ModelIntegrityError    shipped weights do not match their official checksum
+├── InputTextError         a text passed to encode is empty / None / not a string (names its position)
+├── DataError              a dataset or task file is missing or malformed (names the file and row)
+│   ├── MirrorMissingError a dataset is absent from the --data-dir mirror
+│   └── HashMismatchError  a data file no longer matches its recorded content hash
+├── TaskSpecError          a custom task spec is invalid (names the file)
+└── ResultsError           a results folder or file cannot be used (names it)
 """
 
 from __future__ import annotations

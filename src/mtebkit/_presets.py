@@ -93,7 +93,9 @@ def _bge_zh(name: str, revision: str | None, dim: int, *, instruction: bool = Tr
         name=name,
         revision=revision,
         query_instruction=BGE_ZH_INSTRUCTION if instruction else None,
-        instruction_task_types=frozenset({"Retrieval", "Reranking"}) if instruction else frozenset(),
+        instruction_task_types=frozenset({"Retrieval", "Reranking"})
+        if instruction
+        else frozenset(),
         pooling="cls",
         normalize=True,
         max_length=512,

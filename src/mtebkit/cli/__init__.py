@@ -23,7 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("mtebkit.cli._tasks", "list native and custom tasks and where their data comes from"),
     "models": ("mtebkit.cli._models", "list model presets (instruction, pooling, max length)"),
     "report": ("mtebkit.cli._report", "write leaderboards (Markdown, CSV, HTML) from results"),
-    "plot-similarity": ("mtebkit.cli._plot_similarity", "plot positive/negative score distributions"),
+    "plot-similarity": (
+        "mtebkit.cli._plot_similarity",
+        "plot positive/negative score distributions",
+    ),
     "reproduce": ("mtebkit.cli._reproduce", "compare reproduced scores with published ones"),
     "compare": ("mtebkit.cli._compare", "compare checkpoints with paired significance tests"),
     "baseline": ("mtebkit.cli._baseline", "pin scores to a baseline file for the CI gate"),
@@ -41,7 +44,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Evaluate text-embedding models and rerankers on MTEB and C-MTEB.",
     )
     parser.add_argument("--version", action="version", version=f"mtebkit {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

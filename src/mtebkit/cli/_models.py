@@ -19,8 +19,12 @@ def run(args: argparse.Namespace) -> int:
                 v = sorted(v)
             print(f"{k:24s} {v}")
         return 0
-    print(f"{'name':40s} {'pooling':7s} {'norm':5s} {'maxlen':6s} {'instruction on':18s} instruction")
+    print(
+        f"{'name':40s} {'pooling':7s} {'norm':5s} {'maxlen':6s} {'instruction on':18s} instruction"
+    )
     for p in list_presets():
         where = "+".join(sorted(p.instruction_task_types)) or "-"
-        print(f"{p.name:40s} {p.pooling:7s} {p.normalize!s:5s} {p.max_length:<6d} {where:18s} {p.query_instruction or '-'!r}")
+        print(
+            f"{p.name:40s} {p.pooling:7s} {p.normalize!s:5s} {p.max_length:<6d} {where:18s} {p.query_instruction or '-'!r}"
+        )
     return 0

@@ -13,42 +13,95 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 def _instruction_override(text: str) -> tuple[str, str | None]:
     task, sep, instr = text.partition("=")
     if not sep or not task:
-        raise argparse.ArgumentTypeError(f"expected TASK=INSTRUCTION (empty INSTRUCTION = none), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected TASK=INSTRUCTION (empty INSTRUCTION = none), got {text!r}"
+        )
     return task, instr or None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", "-m", nargs="+", default=[DEFAULT_MODEL], metavar="M",
-                   help=f"hub ids or local folders (default: {DEFAULT_MODEL}, shipped offline)")
+    p.add_argument(
+        "--model",
+        "-m",
+        nargs="+",
+        default=[DEFAULT_MODEL],
+        metavar="M",
+        help=f"hub ids or local folders (default: {DEFAULT_MODEL}, shipped offline)",
+    )
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--tasks", "-t", nargs="+", metavar="T",
-                   help="native mteb and custom task names (default: the embedded demo tasks)")
+    g.add_argument(
+        "--tasks",
+        "-t",
+        nargs="+",
+        metavar="T",
+        help="native mteb and custom task names (default: the embedded demo tasks)",
+    )
     g.add_argument("--benchmark", "-b", metavar="B", help='an mteb benchmark, e.g. "MTEB(cmn, v1)"')
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="offline dataset mirror laid out <org>/<name>/ as on the HF hub (env MTEBKIT_DATA_DIR)")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="offline dataset mirror laid out <org>/<name>/ as on the HF hub (env MTEBKIT_DATA_DIR)",
+    )
+    p.add_argument(
+        "--results", type=Path, default=Path("results"), help="results folder (default: results/)"
+    )
     p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--max-length", type=int, default=None, help="override the model's max sequence length")
-    p.add_argument("--fp16", dest="fp16", action=argparse.BooleanOptionalAction, default=True,
-                   help="half precision on CUDA (default on; ignored on CPU)")
+    p.add_argument(
+        "--max-length", type=int, default=None, help="override the model's max sequence length"
+    )
+    p.add_argument(
+        "--fp16",
+        dest="fp16",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="half precision on CUDA (default on; ignored on CPU)",
+    )
     p.add_argument("--no-instruction", action="store_true", help="never prepend query instructions")
-    p.add_argument("--instruction", action="append", type=_instruction_override, default=[],
-                   metavar="TASK=TEXT", help="per-task query instruction override (repeatable)")
-    p.add_argument("--instruction-ablation", action="store_true",
-                   help="evaluate retrieval/reranking tasks with and without the instruction")
+    p.add_argument(
+        "--instruction",
+        action="append",
+        type=_instruction_override,
+        default=[],
+        metavar="TASK=TEXT",
+        help="per-task query instruction override (repeatable)",
+    )
+    p.add_argument(
+        "--instruction-ablation",
+        action="store_true",
+        help="evaluate retrieval/reranking tasks with and without the instruction",
+    )
     p.add_argument("--preset", default=None, help="apply a known model's preset to a local folder")
-    p.add_argument("--device", dest="devices", nargs="+", default=None, help="e.g. cuda:0 cuda:1 (default: all GPUs, else CPU)")
+    p.add_argument(
+        "--device",
+        dest="devices",
+        nargs="+",
+        default=None,
+        help="e.g. cuda:0 cuda:1 (default: all GPUs, else CPU)",
+    )
     p.add_argument("--reranker", default=None, help="cross-encoder for two-stage retrieval")
-    p.add_argument("--rerank-top-k", type=int, default=100, help="candidates the reranker rescores (default 100)")
+    p.add_argument(
+        "--rerank-top-k",
+        type=int,
+        default=100,
+        help="candidates the reranker rescores (default 100)",
+    )
     p.add_argument("--overwrite", action="store_true", help="redo tasks that already have results")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
-    p.add_argument("--no-item-scores", action="store_true",
-                   help="do not keep per-pair / per-query scores beside the results")
+    p.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the embedding cache"
+    )
+    p.add_argument(
+        "--no-item-scores",
+        action="store_true",
+        help="do not keep per-pair / per-query scores beside the results",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
-    data_dir = args.data_dir or (Path(os.environ["MTEBKIT_DATA_DIR"]) if os.environ.get("MTEBKIT_DATA_DIR") else None)
+    data_dir = args.data_dir or (
+        Path(os.environ["MTEBKIT_DATA_DIR"]) if os.environ.get("MTEBKIT_DATA_DIR") else None
+    )
     if data_dir is not None:
         # a mirror means offline: make the HF libraries fail fast rather than retry (read at import)
         for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
@@ -79,7 +132,10 @@ def run(args: argparse.Namespace) -> int:
 
     def show(r: TaskRecord) -> None:
         if not args.quiet:
-            print(f"  {r.status:7s} {r.task} [{r.split}] {100 * r.main_score:.2f}  ({r.seconds:.1f}s)", file=sys.stderr)
+            print(
+                f"  {r.status:7s} {r.task} [{r.split}] {100 * r.main_score:.2f}  ({r.seconds:.1f}s)",
+                file=sys.stderr,
+            )
 
     records = run_evaluation(config, on_record=show)
     _print_table(records)
@@ -87,16 +143,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(records: list) -> None:  # list[TaskRecord]; kept loose to avoid importing at module level
+def _print_table(
+    records: list,
+) -> None:  # list[TaskRecord]; kept loose to avoid importing at module level
     headers = ("model", "experiment", "task", "split", "main score x100", "seconds", "status")
     rows = [
-        (r.model, r.experiment or "-", r.task + ("" if r.subset == "default" else f" ({r.subset})"),
-         r.split, f"{100 * r.main_score:.2f}", f"{r.seconds:.1f}", r.status)
+        (
+            r.model,
+            r.experiment or "-",
+            r.task + ("" if r.subset == "default" else f" ({r.subset})"),
+            r.split,
+            f"{100 * r.main_score:.2f}",
+            f"{r.seconds:.1f}",
+            r.status,
+        )
         for r in records
     ]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+        for i, h in enumerate(headers)
+    ]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))
     print(line)
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))

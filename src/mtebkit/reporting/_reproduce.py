@@ -1,0 +1,129 @@
+"""Comparing reproduced scores with published ones (a model card or a folder of mteb results).
+
+Per (task, split, subset) present in both: the metric is the task's mteb 2 main score, looked up
+in the published numbers under its current or historical name. ``delta = 100 × (reproduced -
+published)`` in points; a row is within tolerance when ``|delta| <= tolerance`` (points).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mtebkit._errors import ResultsError
+from mtebkit.reporting._results import ResultSet, ScoreRow, load_results
+from mtebkit.reporting._table import Table
+
+__all__ = ["ReproduceReport", "ReproduceRow", "load_published", "reproduce"]
+
+
+@dataclass(frozen=True)
+class ReproduceRow:
+    task: str
+    split: str
+    subset: str
+    metric: str
+    published: float | None  # 0-1
+    reproduced: float | None  # 0-1
+
+    @property
+    def delta(self) -> float | None:
+        """Reproduced minus published, in points (×100)."""
+        if self.published is None or self.reproduced is None:
+            return None
+        return 100.0 * (self.reproduced - self.published)
+
+    def within(self, tolerance: float) -> bool | None:
+        d = self.delta
+        return None if d is None else abs(d) <= tolerance + 1e-9
+
+
+@dataclass(frozen=True)
+class ReproduceReport:
+    model: str
+    tolerance: float
+    rows: tuple[ReproduceRow, ...]
+    missing: tuple[str, ...]  # published tasks with no reproduced result
+    require_all: bool = False
+
+    @property
+    def failures(self) -> list[ReproduceRow]:
+        return [r for r in self.rows if r.within(self.tolerance) is False]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not (self.require_all and self.missing)
+
+    def table(self) -> Table:
+        return Table(
+            columns=["Task", "Split", "Subset", "Metric", "Published", "Reproduced", "Delta", "Within tolerance"],
+            rows=[
+                [r.task, r.split, r.subset, r.metric,
+                 None if r.published is None else 100 * r.published,
+                 None if r.reproduced is None else 100 * r.reproduced,
+                 r.delta, r.within(self.tolerance)]
+                for r in self.rows
+            ],
+            title=f"Reproduction of {self.model} (points ×100, tolerance {self.tolerance:g})",
+            align_left=4,
+        )
+
+    def summary(self) -> str:
+        n_ok = sum(1 for r in self.rows if r.within(self.tolerance))
+        s = f"{n_ok}/{len(self.rows)} compared scores within ±{self.tolerance:g} points"
+        if self.failures:
+            s += "; off: " + ", ".join(f"{r.task} ({r.delta:+.2f})" for r in self.failures if r.delta is not None)
+        if self.missing:
+            shown = ", ".join(self.missing[:8]) + (f", ... ({len(self.missing) - 8} more)" if len(self.missing) > 8 else "")
+            s += f"; {len(self.missing)} published task(s) not reproduced: {shown}"
+            s += " (a failure)" if self.require_all else " (not a failure without --require-all)"
+        return s
+
+
+def load_published(source: str | Path, *, model: str | None = None) -> ResultSet:
+    """A model card (README.md with ``model-index``, or its folder) or a folder of mteb result JSON."""
+    from mtebkit.reporting._modelcard import load_model_card
+
+    p = Path(source)
+    if not p.exists():
+        raise ResultsError(f"published source {p} does not exist")
+    if p.is_file() and p.suffix.lower() in (".md", ".markdown", ".yaml", ".yml"):
+        return load_model_card(p, model=model)
+    if p.is_dir() and (p / "README.md").is_file() and not any(p.rglob("*.json")):
+        return load_model_card(p / "README.md", model=model)
+    return load_results(p)
+
+
+def _key(r: ScoreRow) -> tuple[str, str, str]:
+    return (r.task, r.split, r.subset)
+
+
+def reproduce(
+    published: ResultSet,
+    reproduced: ResultSet,
+    *,
+    model: str | None = None,
+    experiment: str | None = None,
+    tolerance: float = 0.01,
+    require_all: bool = False,
+) -> ReproduceReport:
+    """Match reproduced against published scores; see the module docstring for the rule."""
+    if tolerance < 0:
+        raise ResultsError(f"tolerance must be >= 0, got {tolerance}")
+    repro = reproduced.run(model, experiment=experiment)
+    name = repro.models()[0]
+    pub_models = published.models()
+    pub = published.run(name if len(pub_models) > 1 else pub_models[0] if pub_models else name)
+    by_key = {_key(r): r for r in pub.rows}
+    rows: list[ReproduceRow] = []
+    reproduced_tasks: set[str] = set()
+    for r in sorted(repro.rows, key=_key):
+        p = by_key.get(_key(r))
+        if p is None:
+            continue
+        metric = r.main_metric or p.main_metric or "main_score"
+        pv = p.value(metric) if r.main_metric else p.main_score
+        rows.append(ReproduceRow(r.task, r.split, r.subset, metric, pv, r.main_score))
+        reproduced_tasks.add(r.task)
+    missing = tuple(sorted({p.task for p in pub.rows} - reproduced_tasks))
+    return ReproduceReport(name, tolerance, tuple(rows), missing, require_all)

@@ -1,0 +1,257 @@
+"""One report object, many renderings: terminal, Markdown, CSV, LaTeX, HTML, pandas.
+
+A :class:`Table` holds typed cells (numbers stay numbers until rendered, so CSV and DataFrame
+keep full precision); a :class:`Report` is a titled list of tables, images (PNG bytes) and
+paragraphs, rendered as one Markdown file or ONE self-contained HTML page (inline CSS, images as
+base64 data URIs, no network access).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Image", "Paragraph", "Report", "Table", "format_cell"]
+
+Cell = Any
+
+
+def format_cell(value: Cell, digits: int = 2) -> str:
+    """Display form of a cell: floats with ``digits`` decimals, None/NaN as ``-``, bools as yes/no."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "-"
+        text = f"{value:.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
+    return str(value)
+
+
+@dataclass
+class Table:
+    """A titled table; ``bold`` marks (row, column) cells to emphasise (e.g. the best score)."""
+
+    columns: list[str]
+    rows: list[list[Cell]]
+    title: str = ""
+    digits: int = 2
+    note: str = ""
+    bold: set[tuple[int, int]] = field(default_factory=set)
+    align_left: int = 1  # the first N columns are text, left-aligned
+
+    def __post_init__(self) -> None:
+        for i, r in enumerate(self.rows):
+            if len(r) != len(self.columns):
+                raise ValueError(f"table {self.title!r}: row {i} has {len(r)} cells, expected {len(self.columns)}")
+
+    def cells(self) -> list[list[str]]:
+        return [[format_cell(v, self.digits) for v in r] for r in self.rows]
+
+    def to_terminal(self) -> str:
+        body = self.cells()
+        widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(self.columns)]
+
+        def line(cells: Sequence[str]) -> str:
+            return "  ".join(
+                c.ljust(w) if i < self.align_left else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+
+        out = [self.title] if self.title else []
+        out += [line(self.columns), line(["-" * w for w in widths])]
+        out += [line(r) for r in body]
+        if self.note:
+            out.append(self.note)
+        return "\n".join(out)
+
+    def to_markdown(self) -> str:
+        def esc(s: str) -> str:
+            return s.replace("|", "\\|")
+
+        body = self.cells()
+        for (ri, ci) in self.bold:
+            if ri < len(body) and body[ri][ci] != "-":
+                body[ri][ci] = f"**{body[ri][ci]}**"
+        out = [f"### {self.title}", ""] if self.title else []
+        out.append("| " + " | ".join(esc(c) for c in self.columns) + " |")
+        out.append("|" + "|".join(":---" if i < self.align_left else "---:" for i in range(len(self.columns))) + "|")
+        out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in body]
+        if self.note:
+            out += ["", self.note]
+        return "\n".join(out) + "\n"
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(self.columns)
+        for r in self.rows:
+            w.writerow(["" if v is None else (repr(v) if isinstance(v, float) else v) for v in r])
+        return buf.getvalue()
+
+    def to_latex(self) -> str:
+        def esc(s: str) -> str:
+            for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
+                         ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}")):
+                s = s.replace(a, b)
+            return s
+
+        body = self.cells()
+        spec = "l" * self.align_left + "r" * (len(self.columns) - self.align_left)
+        out = [r"\begin{table}[ht]", r"\centering"]
+        if self.title:
+            out.append(rf"\caption{{{esc(self.title)}}}")
+        out += [rf"\begin{{tabular}}{{{spec}}}", r"\hline", " & ".join(esc(c) for c in self.columns) + r" \\", r"\hline"]
+        for ri, r in enumerate(body):
+            cells = [rf"\textbf{{{esc(c)}}}" if (ri, ci) in self.bold else esc(c) for ci, c in enumerate(r)]
+            out.append(" & ".join(cells) + r" \\")
+        out += [r"\hline", r"\end{tabular}", r"\end{table}"]
+        return "\n".join(out) + "\n"
+
+    def to_html(self) -> str:
+        body = self.cells()
+        out = [f"<h3>{html.escape(self.title)}</h3>"] if self.title else []
+        out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in self.columns) + "</tr></thead><tbody>")
+        for ri, r in enumerate(body):
+            tds = []
+            for ci, c in enumerate(r):
+                cls = ' class="num"' if ci >= self.align_left else ""
+                text = html.escape(c)
+                if (ri, ci) in self.bold:
+                    text = f"<b>{text}</b>"
+                tds.append(f"<td{cls}>{text}</td>")
+            out.append("<tr>" + "".join(tds) + "</tr>")
+        out.append("</tbody></table>")
+        if self.note:
+            out.append(f"<p class=\"note\">{html.escape(self.note)}</p>")
+        return "\n".join(out)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([list(r) for r in self.rows], columns=self.columns)
+
+
+@dataclass
+class Image:
+    """A PNG figure embedded in the report."""
+
+    title: str
+    png: bytes
+    filename: str = "figure.png"
+
+
+@dataclass
+class Paragraph:
+    text: str
+
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:0.9em}
+th,td{border:1px solid #ccc;padding:4px 8px}
+th{background:#f3f3f3}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr:nth-child(even){background:#fafafa}
+p.note{color:#555;font-size:0.85em}
+img{max-width:100%;border:1px solid #eee}
+"""
+
+
+@dataclass
+class Report:
+    """A titled sequence of tables, images and paragraphs."""
+
+    title: str
+    items: list[Table | Image | Paragraph] = field(default_factory=list)
+
+    def add(self, item: Table | Image | Paragraph) -> None:
+        self.items.append(item)
+
+    @property
+    def tables(self) -> list[Table]:
+        return [i for i in self.items if isinstance(i, Table)]
+
+    def to_terminal(self) -> str:
+        parts = [self.title, "=" * len(self.title)]
+        for i in self.items:
+            if isinstance(i, Table):
+                parts += [i.to_terminal(), ""]
+            elif isinstance(i, Paragraph):
+                parts += [i.text, ""]
+        return "\n".join(parts).rstrip() + "\n"
+
+    def to_markdown(self, image_dir: str | None = None) -> str:
+        parts = [f"# {self.title}", ""]
+        for i in self.items:
+            if isinstance(i, Table):
+                parts.append(i.to_markdown())
+            elif isinstance(i, Paragraph):
+                parts += [i.text, ""]
+            elif isinstance(i, Image) and image_dir is not None:
+                parts += [f"![{i.title}]({image_dir}/{i.filename})", ""]
+        return "\n".join(parts)
+
+    def to_html(self) -> str:
+        """ONE self-contained page: inline CSS, images as base64 data URIs, no scripts, no links out."""
+        parts = [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(self.title)}</title>",
+            f"<style>{_CSS}</style></head><body>",
+            f"<h1>{html.escape(self.title)}</h1>",
+        ]
+        for i in self.items:
+            if isinstance(i, Table):
+                parts.append(i.to_html())
+            elif isinstance(i, Paragraph):
+                parts.append(f"<p>{html.escape(i.text)}</p>")
+            else:
+                data = base64.b64encode(i.png).decode("ascii")
+                parts.append(f"<h3>{html.escape(i.title)}</h3>")
+                parts.append(f'<img alt="{html.escape(i.title)}" src="data:image/png;base64,{data}">')
+        parts.append("</body></html>")
+        return "\n".join(parts) + "\n"
+
+    def write(self, out_dir: Path, stem: str = "report") -> dict[str, Path]:
+        """Write ``<stem>.md``, ``<stem>.html``, one CSV per table and the PNGs; return the paths."""
+        from mtebkit._results_io import atomic_write_text
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        for i in self.items:
+            if isinstance(i, Image):
+                p = out_dir / i.filename
+                p.write_bytes(i.png)
+                written[i.filename] = p
+        md = out_dir / f"{stem}.md"
+        atomic_write_text(md, self.to_markdown(image_dir="."))
+        written["markdown"] = md
+        page = out_dir / f"{stem}.html"
+        atomic_write_text(page, self.to_html())
+        written["html"] = page
+        for n, t in enumerate(self.tables, 1):
+            name = _slug(t.title) or f"table{n}"
+            p = out_dir / f"{stem}_{name}.csv"
+            atomic_write_text(p, t.to_csv())
+            written[f"csv:{t.title}"] = p
+        return written
+
+
+def _slug(s: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "_" for c in s)
+    while "__" in out:
+        out = out.replace("__", "_")
+    return out.strip("_")[:60]

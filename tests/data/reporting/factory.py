@@ -1,0 +1,73 @@
+"""Builders of real-looking mteb result folders for the reporting tests (TaskResult JSON layout)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CARD = HERE / "bge-base-en-v1.5_card_model-index.md"
+
+
+def result_json(
+    task: str,
+    scores: Mapping[str, Mapping[str, Mapping[str, float]]],
+    *,
+    main_metric: str,
+    languages: tuple[str, ...] = ("eng-Latn",),
+    mteb_version: str = "2.26.24",
+) -> dict[str, Any]:
+    """A TaskResult dict: ``scores`` is ``{split: {hf_subset: {metric: value}}}`` on the 0-1 scale."""
+    return {
+        "dataset_revision": "0" * 40,
+        "task_name": task,
+        "mteb_version": mteb_version,
+        "scores": {
+            split: [
+                {**dict(m), "hf_subset": subset, "languages": list(languages), "main_score": m[main_metric]}
+                for subset, m in subsets.items()
+            ]
+            for split, subsets in scores.items()
+        },
+        "evaluation_time": 1.5,
+        "kg_co2_emissions": None,
+        "date": None,
+    }
+
+
+def write_result(
+    root: Path,
+    model: str,
+    task: str,
+    scores: Mapping[str, Mapping[str, Mapping[str, float]]],
+    *,
+    main_metric: str,
+    revision: str = "rev1",
+    experiment: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write one result file in mteb's layout (plus model_meta.json); return its path."""
+    rev_dir = root / model.replace("/", "__") / revision
+    folder = rev_dir / "experiments" / experiment if experiment else rev_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    obj = result_json(task, scores, main_metric=main_metric)
+    if settings is not None:
+        obj["mtebkit"] = {"schema_version": 1, "settings": dict(settings)}
+    path = folder / f"{task}.json"
+    path.write_text(json.dumps(obj, indent=2), encoding="utf-8")
+    meta_obj = {"name": model, "revision": revision, "embed_dim": 384, "max_tokens": 512, **(meta or {})}
+    (rev_dir / "model_meta.json").write_text(json.dumps(meta_obj), encoding="utf-8")
+    return path
+
+
+def sts(value: float) -> dict[str, dict[str, dict[str, float]]]:
+    return {"test": {"default": {"cosine_spearman": value, "cosine_pearson": value - 0.01}}}
+
+
+def settings(**over: Any) -> dict[str, Any]:
+    base = {"model": "org/m", "revision": "rev1", "query_instruction": None, "pooling": "cls",
+            "normalize": True, "max_length": 512, "dtype": "float32", "reranker": None}
+    return {**base, **over}

@@ -1,0 +1,109 @@
+"""Reading results folders: mtebkit's, mteb's, pre-1.11 files, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mtebkit._errors import ResultsError
+from mtebkit.cli import main
+from mtebkit.reporting import ResultsWarning, canonical_metric, load_results, metric_value
+from tests.data.reporting.factory import settings, sts, write_result
+
+
+def test_metric_aliases() -> None:
+    assert canonical_metric("cos_sim_spearman") == "cosine_spearman"
+    assert canonical_metric("cos_sim_ap") == "cosine_ap"
+    assert canonical_metric("map") == "map_at_1000"
+    assert metric_value({"cos_sim_ap": 0.5}, "cosine_ap") == 0.5
+    assert metric_value({"map": 0.3}, "max_over_subqueries_map_at_1000") == 0.3
+    assert metric_value({"cosine_ap": 0.4}, "cos_sim_ap") == 0.4
+    assert metric_value({"cosine_ap": float("nan")}, "cosine_ap") is None
+    assert metric_value({"max_ap": 0.9}, "cosine_ap") is None  # never a different metric
+
+
+def test_load_mtebkit_layout_with_settings_and_meta(tmp_path: Path) -> None:
+    write_result(tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman", settings=settings())
+    write_result(tmp_path, "org/m", "STS13", sts(0.7), main_metric="cosine_spearman",
+                 experiment="dtype-fp16", settings=settings(dtype="float16"))
+    rs = load_results(tmp_path)
+    assert rs.models() == ["org/m"]
+    assert [k.label for k in rs.runs()] == ["org/m", "org/m [dtype-fp16]"]
+    row = next(r for r in rs.rows if r.task == "STS12")
+    assert (row.split, row.subset, row.main_score, row.task_type) == ("test", "default", 0.8, "STS")
+    assert row.settings is not None and row.settings["dtype"] == "float32"
+    assert rs.model_dimension("org/m") == 384 and rs.model_max_tokens("org/m") == 512
+    # several experiments: never mixed silently
+    with pytest.raises(ResultsError, match="several experiments"):
+        rs.run("org/m")
+    assert rs.run("m", experiment="default").tasks() == ["STS12"]
+    assert rs.run("org/m", experiment="dtype-fp16").tasks() == ["STS13"]
+
+
+def test_same_task_two_files_different_settings_names_both(tmp_path: Path) -> None:
+    a = write_result(tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman",
+                     revision="r1", settings=settings(max_length=512))
+    b = write_result(tmp_path, "org/m", "STS12", sts(0.6), main_metric="cosine_spearman",
+                     revision="r2", settings=settings(max_length=128))
+    rs = load_results(tmp_path)
+    with pytest.raises(ResultsError) as err:
+        rs.run("org/m")
+    msg = str(err.value)
+    assert str(a) in msg and str(b) in msg and "different settings" in msg
+    assert rs.run("org/m", revision="r2").task_scores()["STS12"] == ("test", 0.6)
+
+
+def test_corrupt_file_is_named_and_the_rest_read(tmp_path: Path) -> None:
+    write_result(tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman")
+    bad = tmp_path / "org__m" / "rev1" / "STS13.json"
+    bad.write_text('{"task_name": "STS13", "scores": {', encoding="utf-8")
+    with pytest.warns(ResultsWarning, match="STS13.json"):
+        rs = load_results(tmp_path)
+    assert rs.tasks() == ["STS12"]
+    assert any(str(bad) in w for w in rs.warnings)
+
+
+def test_empty_and_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="no mteb result files"):
+        load_results(tmp_path)
+    with pytest.raises(ResultsError, match="does not exist"):
+        load_results(tmp_path / "nope")
+
+
+def test_unknown_model_did_you_mean(tmp_path: Path) -> None:
+    write_result(tmp_path, "BAAI/bge-small-en-v1.5", "STS12", sts(0.8), main_metric="cosine_spearman")
+    rs = load_results(tmp_path)
+    with pytest.raises(ResultsError, match=r"Did you mean: BAAI/bge-small-en-v1\.5"):
+        rs.run("bge-small-en-v15")
+    assert rs.run("bge-small-en-v1.5").models() == ["BAAI/bge-small-en-v1.5"]
+
+
+def test_model_card_scale_file_is_rescaled(tmp_path: Path) -> None:
+    p = write_result(tmp_path, "org/m", "STS12", {"test": {"default": {"cosine_spearman": 78.5}}},
+                     main_metric="cosine_spearman", revision="external")
+    rs = load_results(p)
+    assert rs.rows[0].main_score == pytest.approx(0.785)
+    assert rs.notes and "0-100" in rs.notes[0]
+
+
+def test_reference_folder_all_vintages(shared_dir: Path) -> None:
+    rs = load_results(shared_dir / "reference")
+    assert not rs.warnings
+    assert set(rs.models()) == {"BAAI/bge-base-en-v1.5", "BAAI/bge-small-en-v1.5",
+                                "BAAI/bge-small-zh-v1.5", "sentence-transformers/all-MiniLM-L6-v2"}
+    zh = rs.run("BAAI/bge-small-zh-v1.5")
+    # pre-1.11 reranking file: mteb finds no map_at_1000; the old "map" fills the main score
+    raw = json.loads((shared_dir / "reference/BAAI__bge-small-zh-v1.5/no_revision_available/T2Reranking.json").read_text())
+    assert zh.task_scores()["T2Reranking"] == ("dev", pytest.approx(raw["dev"]["map"]))
+    assert rs.model_dimension("BAAI/bge-small-zh-v1.5") == 512  # model_meta.json of a sibling revision
+    # external/ (model-card export) and a real revision folder merge: different tasks
+    base = rs.run("BAAI/bge-base-en-v1.5").task_scores()
+    assert {"BIOSSES", "STS12"} <= set(base)
+    assert base["SciFact"][0] == "test"  # test preferred over train
+
+
+def test_cli_report_nonzero_on_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "no mteb result files" in capsys.readouterr().err

@@ -1,0 +1,65 @@
+"""``mtebkit reproduce`` against a model card and against published mteb result files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mtebkit.cli import main
+from mtebkit.reporting import load_model_card, load_results
+from mtebkit.reporting._reproduce import load_published, reproduce
+from tests.data.reporting.factory import CARD, write_result
+
+
+def test_card_against_its_own_numbers_passes(tmp_path: Path) -> None:
+    card = load_model_card(CARD)
+    stsb = next(r for r in card.rows if r.task == "STSBenchmark")
+    write_result(tmp_path, "BAAI/bge-base-en-v1.5", "STSBenchmark",
+                 {"test": {"default": {"cosine_spearman": stsb.scores["cos_sim_spearman"]}}},
+                 main_metric="cosine_spearman")
+    rep = reproduce(card, load_results(tmp_path), tolerance=0.01)
+    assert [r.task for r in rep.rows] == ["STSBenchmark"]
+    assert rep.rows[0].delta == pytest.approx(0.0, abs=1e-9)
+    assert rep.passed and len(rep.missing) == 67
+    assert not reproduce(card, load_results(tmp_path), require_all=True).passed
+
+
+def test_reranking_old_map_name_matched(tmp_path: Path) -> None:
+    card = load_model_card(CARD)
+    sci = next(r for r in card.rows if r.task == "SciDocsRR")
+    write_result(tmp_path, "BAAI/bge-base-en-v1.5", "SciDocsRR",
+                 {"test": {"default": {"map_at_1000": sci.scores["map"] - 0.002}}}, main_metric="map_at_1000")
+    rep = reproduce(card, load_results(tmp_path), tolerance=0.1)
+    (row,) = rep.rows
+    assert row.metric == "map_at_1000"
+    assert row.delta == pytest.approx(-0.2)
+    assert not rep.passed and rep.failures == [row]
+
+
+def test_cli_reproduce_reference_folder(shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ref = shared_dir / "reference" / "sentence-transformers__all-MiniLM-L6-v2"
+    mine = tmp_path / "results" / ref.name
+    shutil.copytree(ref, mine)
+    argv = ["reproduce", "--published", str(ref), "--results", str(tmp_path / "results"),
+            "--model", "all-MiniLM-L6-v2", "--tolerance", "0.01"]
+    assert main(argv) == 0
+    # perturb one reproduced score by 0.5 points: the command fails and names the task
+    f = next(mine.rglob("STSBenchmark.json"))
+    data = json.loads(f.read_text())
+    for entry in data["scores"]["test"]:
+        entry["main_score"] -= 0.005
+    f.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "STSBenchmark (-0.50)" in out
+
+
+def test_load_published_card_and_folder(shared_dir: Path) -> None:
+    card = load_published(shared_dir / "modelcards" / "bge-base-en-v1.5" / "README.md")
+    assert len(card.rows) == 68 and card.rows[0].revision == "model-card"
+    folder = load_published(shared_dir / "reference" / "BAAI__bge-base-en-v1.5")
+    assert "STS12" in folder.tasks()
