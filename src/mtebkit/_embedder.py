@@ -201,16 +201,20 @@ class Embedder:
         p = self.resolved.preset
         st = _read_st_config(self.resolved.path)
         self.preset = p
-        self.pooling: Pooling = pooling or (p.pooling if p else st.get("pooling", "cls"))
+        # What this model is published with (preset, else its own ST config): overrides that
+        # differ from these name an mteb experiment, so they never mix with the default results.
+        self.defaults: dict[str, Any] = {
+            "pooling": p.pooling if p else st.get("pooling", "cls"),
+            "normalize": p.normalize if p else bool(st.get("normalize", True)),
+            "max_length": int(p.max_length if p else st.get("max_length", 512)),
+        }
+        self._max_length_configured = bool(p or "max_length" in st)
+        self._max_length_explicit = max_length is not None
+        self.pooling: Pooling = pooling or self.defaults["pooling"]
         if self.pooling not in ("cls", "mean"):
             raise MtebkitError(f"pooling must be 'cls' or 'mean', not {self.pooling!r}")
-        self.normalize: bool = (
-            normalize
-            if normalize is not None
-            else (p.normalize if p else bool(st.get("normalize", True)))
-        )
-        self._max_length_chosen = bool(max_length or p or "max_length" in st)
-        self.max_length: int = int(max_length or (p.max_length if p else st.get("max_length", 512)))
+        self.normalize: bool = normalize if normalize is not None else self.defaults["normalize"]
+        self.max_length: int = int(max_length or self.defaults["max_length"])
         if query_instruction is _UNSET:
             query_instruction = p.query_instruction if p else None
         self.query_instruction: str | None = query_instruction
@@ -272,9 +276,12 @@ class Embedder:
         cfg = base.config
         self.embed_dim = int(getattr(cfg, "hidden_size", 0)) or None
         model_max = getattr(cfg, "max_position_embeddings", None)
-        if model_max and self.max_length > int(model_max) and not self._max_length_chosen:
-            self.max_length = int(model_max)  # no configured length: the model's own limit
-        elif model_max and self.max_length > int(model_max):
+        if model_max and not self._max_length_configured:
+            # no configured length: the model's own position limit is its default
+            self.defaults["max_length"] = min(self.defaults["max_length"], int(model_max))
+            if not self._max_length_explicit:
+                self.max_length = self.defaults["max_length"]
+        if model_max and self.max_length > int(model_max):
             # position embeddings beyond this do not exist: fail here, not deep in the forward pass
             raise MtebkitError(
                 f"max_length {self.max_length} exceeds the model's max_position_embeddings {model_max}"

@@ -275,7 +275,6 @@ def run_evaluation(
         if config.devices:
             kwargs["devices"] = list(config.devices)
         embedder = Embedder(model_name, **kwargs)
-        defaults = _defaults_of(embedder, model_name, config)
         encode_kwargs: dict[str, Any] = {
             "batch_size": embedder.batch_size,
             "show_progress_bar": False,
@@ -283,7 +282,7 @@ def run_evaluation(
 
         for use_instr in _variants(config):
             embedder.use_instructions = use_instr
-            exp = _experiment_kwargs(embedder, config, defaults)
+            exp = _experiment_kwargs(embedder, config, embedder.defaults)
             if reranker is not None:
                 exp["reranker"] = reranker.mteb_model_meta.name.replace("/", "__")
                 exp["rerank_top_k"] = config.rerank_top_k
@@ -344,21 +343,6 @@ def run_evaluation(
                     embedder.set_experiment(exp)
                     meta = embedder.mteb_model_meta
     return records
-
-
-def _defaults_of(embedder: Embedder, model_name: str, config: RunConfig) -> dict[str, Any]:
-    """The settings this model is published with (its preset, else its own ST config)."""
-    from mtebkit._embedder import _read_st_config
-
-    p = embedder.preset
-    if p is not None:
-        return {"pooling": p.pooling, "normalize": p.normalize, "max_length": p.max_length}
-    st = _read_st_config(embedder.resolved.path)
-    return {
-        "pooling": st.get("pooling", "cls"),
-        "normalize": bool(st.get("normalize", True)),
-        "max_length": int(st.get("max_length", 512)),
-    }
 
 
 def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -> TaskResult | None:
