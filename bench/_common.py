@@ -42,7 +42,10 @@ def model_path() -> str:
 
 def sts_sentences(unique: bool = True) -> list[str]:
     """STSBenchmark test sentences (sentence1 then sentence2 of each of the 1,379 pairs)."""
-    rows = [json.loads(line) for line in gzip.open(data_dir() / "mteb/stsbenchmark-sts/test.jsonl.gz", "rt")]
+    with gzip.open(
+        data_dir() / "mteb/stsbenchmark-sts/test.jsonl.gz", "rt", encoding="utf-8"
+    ) as fh:
+        rows = [json.loads(line) for line in fh]
     texts = [r["sentence1"] for r in rows] + [r["sentence2"] for r in rows]
     return list(dict.fromkeys(texts)) if unique else texts
 
@@ -121,14 +124,20 @@ def machine() -> dict[str, Any]:
         "threads": torch.get_num_threads(),
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
+        # other processes on the machine skew timings; recorded so readers can judge
+        "loadavg_1_5_15": os.getloadavg(),
     }
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"benchmark": name, "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "machine": machine(), **data}
+    payload = {
+        "benchmark": name,
+        "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        **data,
+    }
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)

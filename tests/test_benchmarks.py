@@ -45,7 +45,13 @@ def test_spec_matches_mteb_task_counts() -> None:
     zh = get_benchmark_spec("C-MTEB")
     assert zh.name == "MTEB(cmn, v1)" and len(zh.tasks) == 31
     assert [zh.header(c) for c in zh.categories] == [
-        "Retrieval", "STS", "PairClassification", "Classification", "Reranking", "Clustering"]
+        "Retrieval",
+        "STS",
+        "PairClassification",
+        "Classification",
+        "Reranking",
+        "Clustering",
+    ]
 
 
 def test_unknown_benchmark_suggests() -> None:
@@ -64,7 +70,11 @@ def test_card_table_reproduced_from_card_per_task_scores(card: ResultSet) -> Non
 
 def test_pair_classification_uses_cosine_ap_like_the_card(card: ResultSet) -> None:
     card_conv = aggregate_benchmark(card, "MTEB(eng, v1)").category("PairClassification").score
-    mteb_conv = aggregate_benchmark(card, "MTEB(eng, v1)", metrics="mteb").category("PairClassification").score
+    mteb_conv = (
+        aggregate_benchmark(card, "MTEB(eng, v1)", metrics="mteb")
+        .category("PairClassification")
+        .score
+    )
     assert card_conv is not None and mteb_conv is not None
     assert 100 * card_conv == pytest.approx(86.55, abs=0.005)
     assert abs(100 * mteb_conv - 86.55) > 0.005  # max_ap would not reproduce the card
@@ -74,7 +84,9 @@ def test_cqadupstack_from_its_12_forums(card: ResultSet) -> None:
     without = ResultSet(rows=[r for r in card.rows if r.task != "CQADupstackRetrieval"])
     agg = aggregate_benchmark(without, "MTEB(eng, v1)")
     pre = aggregate_benchmark(card, "MTEB(eng, v1)")
-    assert agg.task("CQADupstackRetrieval").score == pytest.approx(pre.task("CQADupstackRetrieval").score, abs=1e-4)
+    assert agg.task("CQADupstackRetrieval").score == pytest.approx(
+        pre.task("CQADupstackRetrieval").score, abs=1e-4
+    )
     assert any("12 component tasks" in n for n in agg.notes)
     # one forum missing: the task, its category and the average are incomplete
     fewer = ResultSet(rows=[r for r in without.rows if r.task != "CQADupstackTexRetrieval"])
@@ -116,3 +128,14 @@ def test_real_card_file_parses(shared_dir: Path) -> None:
     rs = load_model_card(shared_dir / "modelcards" / "bge-base-en-v1.5" / "README.md")
     assert len(rs.rows) == 68
     assert aggregate_benchmark(rs).as_points()["Average (56)"] == pytest.approx(63.55, abs=0.01)
+
+
+def test_aggregate_accepts_mteb_task_results(shared_dir: Path) -> None:
+    from mteb.results import TaskResult
+
+    folder = shared_dir / "reference" / "BAAI__bge-small-zh-v1.5" / "no_revision_available"
+    results = [TaskResult.from_disk(p) for p in sorted(folder.glob("*.json"))]
+    agg = aggregate_benchmark(results, "MTEB(cmn, v1)")
+    from_folder = aggregate_benchmark(load_results(folder), "MTEB(cmn, v1)")
+    assert agg.category("Reranking").score == pytest.approx(from_folder.category("Reranking").score)
+    assert agg.task("CmedqaRetrieval").score == pytest.approx(0.35111)

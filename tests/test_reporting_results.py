@@ -25,9 +25,18 @@ def test_metric_aliases() -> None:
 
 
 def test_load_mtebkit_layout_with_settings_and_meta(tmp_path: Path) -> None:
-    write_result(tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman", settings=settings())
-    write_result(tmp_path, "org/m", "STS13", sts(0.7), main_metric="cosine_spearman",
-                 experiment="dtype-fp16", settings=settings(dtype="float16"))
+    write_result(
+        tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman", settings=settings()
+    )
+    write_result(
+        tmp_path,
+        "org/m",
+        "STS13",
+        sts(0.7),
+        main_metric="cosine_spearman",
+        experiment="dtype-fp16",
+        settings=settings(dtype="float16"),
+    )
     rs = load_results(tmp_path)
     assert rs.models() == ["org/m"]
     assert [k.label for k in rs.runs()] == ["org/m", "org/m [dtype-fp16]"]
@@ -43,10 +52,24 @@ def test_load_mtebkit_layout_with_settings_and_meta(tmp_path: Path) -> None:
 
 
 def test_same_task_two_files_different_settings_names_both(tmp_path: Path) -> None:
-    a = write_result(tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman",
-                     revision="r1", settings=settings(max_length=512))
-    b = write_result(tmp_path, "org/m", "STS12", sts(0.6), main_metric="cosine_spearman",
-                     revision="r2", settings=settings(max_length=128))
+    a = write_result(
+        tmp_path,
+        "org/m",
+        "STS12",
+        sts(0.8),
+        main_metric="cosine_spearman",
+        revision="r1",
+        settings=settings(max_length=512),
+    )
+    b = write_result(
+        tmp_path,
+        "org/m",
+        "STS12",
+        sts(0.6),
+        main_metric="cosine_spearman",
+        revision="r2",
+        settings=settings(max_length=128),
+    )
     rs = load_results(tmp_path)
     with pytest.raises(ResultsError) as err:
         rs.run("org/m")
@@ -73,7 +96,9 @@ def test_empty_and_missing_folder(tmp_path: Path) -> None:
 
 
 def test_unknown_model_did_you_mean(tmp_path: Path) -> None:
-    write_result(tmp_path, "BAAI/bge-small-en-v1.5", "STS12", sts(0.8), main_metric="cosine_spearman")
+    write_result(
+        tmp_path, "BAAI/bge-small-en-v1.5", "STS12", sts(0.8), main_metric="cosine_spearman"
+    )
     rs = load_results(tmp_path)
     with pytest.raises(ResultsError, match=r"Did you mean: BAAI/bge-small-en-v1\.5"):
         rs.run("bge-small-en-v15")
@@ -81,8 +106,14 @@ def test_unknown_model_did_you_mean(tmp_path: Path) -> None:
 
 
 def test_model_card_scale_file_is_rescaled(tmp_path: Path) -> None:
-    p = write_result(tmp_path, "org/m", "STS12", {"test": {"default": {"cosine_spearman": 78.5}}},
-                     main_metric="cosine_spearman", revision="external")
+    p = write_result(
+        tmp_path,
+        "org/m",
+        "STS12",
+        {"test": {"default": {"cosine_spearman": 78.5}}},
+        main_metric="cosine_spearman",
+        revision="external",
+    )
     rs = load_results(p)
     assert rs.rows[0].main_score == pytest.approx(0.785)
     assert rs.notes and "0-100" in rs.notes[0]
@@ -91,19 +122,131 @@ def test_model_card_scale_file_is_rescaled(tmp_path: Path) -> None:
 def test_reference_folder_all_vintages(shared_dir: Path) -> None:
     rs = load_results(shared_dir / "reference")
     assert not rs.warnings
-    assert set(rs.models()) == {"BAAI/bge-base-en-v1.5", "BAAI/bge-small-en-v1.5",
-                                "BAAI/bge-small-zh-v1.5", "sentence-transformers/all-MiniLM-L6-v2"}
+    assert set(rs.models()) == {
+        "BAAI/bge-base-en-v1.5",
+        "BAAI/bge-small-en-v1.5",
+        "BAAI/bge-small-zh-v1.5",
+        "sentence-transformers/all-MiniLM-L6-v2",
+    }
     zh = rs.run("BAAI/bge-small-zh-v1.5")
     # pre-1.11 reranking file: mteb finds no map_at_1000; the old "map" fills the main score
-    raw = json.loads((shared_dir / "reference/BAAI__bge-small-zh-v1.5/no_revision_available/T2Reranking.json").read_text())
+    raw = json.loads(
+        (
+            shared_dir / "reference/BAAI__bge-small-zh-v1.5/no_revision_available/T2Reranking.json"
+        ).read_text()
+    )
     assert zh.task_scores()["T2Reranking"] == ("dev", pytest.approx(raw["dev"]["map"]))
-    assert rs.model_dimension("BAAI/bge-small-zh-v1.5") == 512  # model_meta.json of a sibling revision
+    assert (
+        rs.model_dimension("BAAI/bge-small-zh-v1.5") == 512
+    )  # model_meta.json of a sibling revision
     # external/ (model-card export) and a real revision folder merge: different tasks
     base = rs.run("BAAI/bge-base-en-v1.5").task_scores()
     assert {"BIOSSES", "STS12"} <= set(base)
     assert base["SciFact"][0] == "test"  # test preferred over train
 
 
-def test_cli_report_nonzero_on_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_nonzero_on_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "no mteb result files" in capsys.readouterr().err
+
+
+def test_report_rows_per_experiment_and_corrupt_file_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_result(
+        tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman", settings=settings()
+    )
+    write_result(
+        tmp_path,
+        "org/m",
+        "STS12",
+        sts(0.7),
+        main_metric="cosine_spearman",
+        experiment="max_length-128",
+        settings=settings(max_length=128),
+    )
+    (tmp_path / "org__m" / "rev1" / "STS13.json").write_text("{oops", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["report", "--results", str(tmp_path), "--out", str(out), "--no-plots"]) == 0
+    captured = capsys.readouterr()
+    assert "STS13.json" in captured.err and "corrupt" in captured.err
+    md = (out / "report.md").read_text()
+    assert "| STS12 | STS | test | cosine_spearman | **80.00** | 70.00 |" in md
+    assert "org/m [max_length-128]" in md
+
+
+def test_cli_refuses_conflicting_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_result(
+        tmp_path,
+        "org/m",
+        "STS12",
+        sts(0.8),
+        main_metric="cosine_spearman",
+        revision="r1",
+        settings=settings(pooling="cls"),
+    )
+    write_result(
+        tmp_path,
+        "org/m",
+        "STS12",
+        sts(0.7),
+        main_metric="cosine_spearman",
+        revision="r2",
+        settings=settings(pooling="mean"),
+    )
+    assert main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "r1/STS12.json" in err and "r2/STS12.json" in err and "--revision" in err
+    assert (
+        main(
+            [
+                "report",
+                "--results",
+                str(tmp_path),
+                "--revision",
+                "r2",
+                "--out",
+                str(tmp_path / "o"),
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+
+
+def test_compare_experiments_of_one_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_result(
+        tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman", settings=settings()
+    )
+    write_result(
+        tmp_path,
+        "org/m",
+        "STS12",
+        sts(0.75),
+        main_metric="cosine_spearman",
+        experiment="instructions_off",
+        settings=settings(query_instruction=None),
+    )
+    assert (
+        main(
+            [
+                "compare",
+                "--results",
+                str(tmp_path),
+                "org/m@default",
+                "org/m@instructions_off",
+                "--format",
+                "markdown",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "| STS12 | test | 80.00 | 75.00 | -5.00 | - | - |" in out
+    assert "| org/m [instructions_off] | 0 | 0 | 1 | 0 | 0 |" in out

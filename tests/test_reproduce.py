@@ -17,9 +17,13 @@ from tests.data.reporting.factory import CARD, write_result
 def test_card_against_its_own_numbers_passes(tmp_path: Path) -> None:
     card = load_model_card(CARD)
     stsb = next(r for r in card.rows if r.task == "STSBenchmark")
-    write_result(tmp_path, "BAAI/bge-base-en-v1.5", "STSBenchmark",
-                 {"test": {"default": {"cosine_spearman": stsb.scores["cos_sim_spearman"]}}},
-                 main_metric="cosine_spearman")
+    write_result(
+        tmp_path,
+        "BAAI/bge-base-en-v1.5",
+        "STSBenchmark",
+        {"test": {"default": {"cosine_spearman": stsb.scores["cos_sim_spearman"]}}},
+        main_metric="cosine_spearman",
+    )
     rep = reproduce(card, load_results(tmp_path), tolerance=0.01)
     assert [r.task for r in rep.rows] == ["STSBenchmark"]
     assert rep.rows[0].delta == pytest.approx(0.0, abs=1e-9)
@@ -30,8 +34,13 @@ def test_card_against_its_own_numbers_passes(tmp_path: Path) -> None:
 def test_reranking_old_map_name_matched(tmp_path: Path) -> None:
     card = load_model_card(CARD)
     sci = next(r for r in card.rows if r.task == "SciDocsRR")
-    write_result(tmp_path, "BAAI/bge-base-en-v1.5", "SciDocsRR",
-                 {"test": {"default": {"map_at_1000": sci.scores["map"] - 0.002}}}, main_metric="map_at_1000")
+    write_result(
+        tmp_path,
+        "BAAI/bge-base-en-v1.5",
+        "SciDocsRR",
+        {"test": {"default": {"map_at_1000": sci.scores["map"] - 0.002}}},
+        main_metric="map_at_1000",
+    )
     rep = reproduce(card, load_results(tmp_path), tolerance=0.1)
     (row,) = rep.rows
     assert row.metric == "map_at_1000"
@@ -39,12 +48,23 @@ def test_reranking_old_map_name_matched(tmp_path: Path) -> None:
     assert not rep.passed and rep.failures == [row]
 
 
-def test_cli_reproduce_reference_folder(shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reproduce_reference_folder(
+    shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ref = shared_dir / "reference" / "sentence-transformers__all-MiniLM-L6-v2"
     mine = tmp_path / "results" / ref.name
     shutil.copytree(ref, mine)
-    argv = ["reproduce", "--published", str(ref), "--results", str(tmp_path / "results"),
-            "--model", "all-MiniLM-L6-v2", "--tolerance", "0.01"]
+    argv = [
+        "reproduce",
+        "--published",
+        str(ref),
+        "--results",
+        str(tmp_path / "results"),
+        "--model",
+        "all-MiniLM-L6-v2",
+        "--tolerance",
+        "0.01",
+    ]
     assert main(argv) == 0
     # perturb one reproduced score by 0.5 points: the command fails and names the task
     f = next(mine.rglob("STSBenchmark.json"))
@@ -63,3 +83,26 @@ def test_load_published_card_and_folder(shared_dir: Path) -> None:
     assert len(card.rows) == 68 and card.rows[0].revision == "model-card"
     folder = load_published(shared_dir / "reference" / "BAAI__bge-base-en-v1.5")
     assert "STS12" in folder.tasks()
+
+
+def test_card_vs_published_mteb_runs_finds_real_differences(
+    shared_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the card's numbers against the later mteb 1.18/1.20 runs of the same model (reference folder):
+    # STS tasks agree, retrieval moved (ArguAna, SciFact, NFCorpus) -> exit 1 naming them
+    card = shared_dir / "modelcards" / "bge-base-en-v1.5" / "README.md"
+    results = shared_dir / "reference" / "BAAI__bge-base-en-v1.5"
+    argv = [
+        "reproduce",
+        "--published",
+        str(card),
+        "--results",
+        str(results),
+        "--model",
+        "bge-base-en-v1.5",
+    ]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "11/14 compared scores within ±0.01 points" in out
+    assert "ArguAna (+0.15)" in out and "SciFact (+0.31)" in out
+    assert main([*argv, "--tolerance", "0.5"]) == 0

@@ -35,13 +35,15 @@ def _published(shared: Path, task: str, split: str) -> float:
 def reproduced(
     shared_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[tuple[str, str], float]:
-    out = tmp_path_factory.mktemp("repro") / "results"
+    work = tmp_path_factory.mktemp("repro")
+    out = work / "results"
     records = run_evaluation(
         RunConfig(
             models=[MODEL],
             tasks=[t for t, _ in REPRODUCED],
             data_dir=shared_dir / "data" / "hf",
             results_dir=out,
+            cache_dir=work / "embedding-cache",  # empty: every vector is computed here, now
             show_progress=False,
         )
     )

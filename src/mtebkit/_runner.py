@@ -170,8 +170,12 @@ def _save_item_scores(task: AbsTask, predictions_dir: Path, out_dir: Path) -> No
     except ImportError:  # reporting layer not installed in this build
         return
     pred = predictions_dir / f"{task.metadata.name}_predictions.json"
-    if pred.exists():
+    if not pred.exists():
+        return
+    try:
         save_item_scores(task, pred, item_scores_path(out_dir, task.metadata.name))
+    except Exception as exc:  # the task's score is done: never lose it over the extras
+        logger.warning("%s: per-item scores not kept (%s)", task.metadata.name, exc)
 
 
 def _evaluate_one(
@@ -227,6 +231,16 @@ def _evaluate_one(
             task.unload_data()
 
 
+def _quiet_hf_progress() -> None:
+    """datasets' per-map progress bars ("Standardizing text corpus format") are noise here."""
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+    except ImportError:  # pragma: no cover - datasets comes with mteb
+        pass
+
+
 def _variants(config: RunConfig) -> list[bool]:
     """Instruction settings to run: both for an ablation, else the configured one."""
     return [True, False] if config.instruction_ablation else [config.use_instructions]
@@ -245,6 +259,7 @@ def run_evaluation(
     """
     from mtebkit._embedder import Embedder
 
+    _quiet_hf_progress()
     tasks = _resolve_tasks(config)
     cache = _make_cache(config)
     records: list[TaskRecord] = []
@@ -284,7 +299,7 @@ def run_evaluation(
             embedder.use_instructions = use_instr
             exp = _experiment_kwargs(embedder, config, embedder.defaults)
             if reranker is not None:
-                exp["reranker"] = reranker.mteb_model_meta.name.replace("/", "__")
+                exp["reranker"] = str(reranker.mteb_model_meta.name).replace("/", "__")
                 exp["rerank_top_k"] = config.rerank_top_k
             embedder.set_experiment(exp)
             meta = embedder.mteb_model_meta

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from mtebkit._errors import ResultsError
@@ -140,7 +140,11 @@ class BenchmarkSpec:
     def header(self, category: Category | None = None) -> str:
         """Column header as in the card: ``Retrieval (15)`` / ``Average (56)`` or ``Retrieval`` / ``Avg``."""
         if category is None:
-            return f"{self.average_label} ({len(self.tasks)})" if self.counts_in_header else self.average_label
+            return (
+                f"{self.average_label} ({len(self.tasks)})"
+                if self.counts_in_header
+                else self.average_label
+            )
         n = len(self.tasks_of(category))
         return f"{category.label} ({n})" if self.counts_in_header else category.label
 
@@ -162,7 +166,7 @@ def _canonical_name(name: str) -> str:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_benchmark_spec(name: str) -> BenchmarkSpec:
     """The spec of ``name`` (``MTEB(eng, v1)``, ``MTEB(cmn, v1)`` or an alias like ``C-MTEB``)."""
     import mteb
@@ -190,9 +194,17 @@ def get_benchmark_spec(name: str) -> BenchmarkSpec:
     known = {c.type for c in layout.categories}
     stray = sorted({t.type for t in tasks} - known)
     if stray:  # a new mteb version changed the benchmark: refuse rather than drop tasks
-        raise ResultsError(f"benchmark {canon} has task types {stray} that the card layout does not know")
-    return BenchmarkSpec(canon, layout.categories, tuple(tasks), layout.average_label,
-                         layout.counts_in_header, layout.first_columns)
+        raise ResultsError(
+            f"benchmark {canon} has task types {stray} that the card layout does not know"
+        )
+    return BenchmarkSpec(
+        canon,
+        layout.categories,
+        tuple(tasks),
+        layout.average_label,
+        layout.counts_in_header,
+        layout.first_columns,
+    )
 
 
 @dataclass(frozen=True)
@@ -276,13 +288,23 @@ class BenchmarkAggregate:
             "average": self.average,
             "complete": self.complete,
             "categories": [
-                {"label": c.label, "type": c.type, "score": c.score, "n_tasks": c.n_tasks,
-                 "missing_tasks": list(c.missing_tasks)}
+                {
+                    "label": c.label,
+                    "type": c.type,
+                    "score": c.score,
+                    "n_tasks": c.n_tasks,
+                    "missing_tasks": list(c.missing_tasks),
+                }
                 for c in self.categories
             ],
             "tasks": [
-                {"task": t.task, "category": t.category, "metric": t.metric, "score": t.score,
-                 "missing": list(t.missing)}
+                {
+                    "task": t.task,
+                    "category": t.category,
+                    "metric": t.metric,
+                    "score": t.score,
+                    "missing": list(t.missing),
+                }
                 for t in self.tasks
             ],
         }
@@ -349,11 +371,15 @@ def aggregate_benchmark(
     task_scores: list[TaskScore] = []
     notes: list[str] = []
     for t in spec.tasks:
-        metric = CARD_METRIC_BY_TYPE.get(t.type, t.main_score) if metrics == "card" else t.main_score
+        metric = (
+            CARD_METRIC_BY_TYPE.get(t.type, t.main_score) if metrics == "card" else t.main_score
+        )
         cat = next(c.label for c in spec.categories if c.type == t.type)
         if t.components and t.name not in present:
             # the aggregate task's score: mean over its component tasks (e.g. 12 CQADupstack forums)
-            parts = [BenchmarkTask(c, t.type, t.main_score, t.splits, ("default",)) for c in t.components]
+            parts = [
+                BenchmarkTask(c, t.type, t.main_score, t.splits, ("default",)) for c in t.components
+            ]
             scores = [_task_score(p, metric, index) for p in parts]
             missing = tuple(m for _, ms in scores for m in ms)
             if missing:

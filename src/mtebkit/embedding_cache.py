@@ -37,7 +37,7 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -121,14 +121,21 @@ class EmbeddingCache:
         try:
             self.shard_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise MtebkitError(f"embedding cache folder {self.root} cannot be created: {exc}") from exc
+            raise MtebkitError(
+                f"embedding cache folder {self.root} cannot be created: {exc}"
+            ) from exc
         try:
             conn = self._open()
         except sqlite3.DatabaseError as exc:
             # the index is not a database any more (truncated / overwritten): set it aside and
             # start afresh; its shards become orphans and are swept later
             aside = f"{self.index_path}.corrupt-{int(time.time())}-{os.getpid()}"
-            logger.warning("embedding cache index %s is unreadable (%s); moved to %s", self.index_path, exc, aside)
+            logger.warning(
+                "embedding cache index %s is unreadable (%s); moved to %s",
+                self.index_path,
+                exc,
+                aside,
+            )
             for suffix in ("", "-wal", "-shm"):
                 src = Path(f"{self.index_path}{suffix}")
                 if src.exists():
@@ -207,7 +214,9 @@ class EmbeddingCache:
             if ns is None:
                 return {}
             wanted = list(dict.fromkeys(keys))
-            by_shard: dict[tuple[int, str, str, int, int], list[tuple[str, int, int]]] = defaultdict(list)
+            by_shard: dict[tuple[int, str, str, int, int], list[tuple[str, int, int]]] = (
+                defaultdict(list)
+            )
             # one read transaction: a consistent snapshot even while another process writes
             with _transaction(conn, "DEFERRED"):
                 for start in range(0, len(wanted), _CHUNK):
@@ -227,7 +236,9 @@ class EmbeddingCache:
                 if data is None:
                     bad_shards.append(sid)
                     continue
-                block = data[np.fromiter((r for _, r, _ in items), dtype=np.int64, count=len(items))]
+                block = data[
+                    np.fromiter((r for _, r, _ in items), dtype=np.int64, count=len(items))
+                ]
                 for (key, _, crc), vec in zip(items, block, strict=True):
                     if zlib.crc32(vec.data) == crc:
                         out[key] = vec
@@ -263,7 +274,12 @@ class EmbeddingCache:
             return None
 
     def _after_read(
-        self, conn: sqlite3.Connection, ns: int, bad_keys: list[str], bad_shards: list[int], used: list[int]
+        self,
+        conn: sqlite3.Connection,
+        ns: int,
+        bad_keys: list[str],
+        bad_shards: list[int],
+        used: list[int],
     ) -> None:
         """Drop damaged entries and refresh the LRU time of the shards read."""
         try:
@@ -314,9 +330,14 @@ class EmbeddingCache:
                 self._evict(conn, self.max_bytes)
 
     def _put_group(
-        self, conn: sqlite3.Connection, ns: int, dtype: str, dim: int, pairs: list[tuple[str, np.ndarray]]
+        self,
+        conn: sqlite3.Connection,
+        ns: int,
+        dtype: str,
+        dim: int,
+        pairs: list[tuple[str, np.ndarray]],
     ) -> None:
-        present = set()
+        present: set[str] = set()
         keys = [k for k, _ in pairs]
         for start in range(0, len(keys), _CHUNK):
             present.update(
@@ -350,7 +371,10 @@ class EmbeddingCache:
         """Delete shards and their entries (inside the caller's transaction); return their files."""
         blob = json.dumps(list(ids))
         files = [
-            r[0] for r in conn.execute("SELECT file FROM shards WHERE id IN (SELECT value FROM json_each(?))", (blob,))
+            r[0]
+            for r in conn.execute(
+                "SELECT file FROM shards WHERE id IN (SELECT value FROM json_each(?))", (blob,)
+            )
         ]
         conn.execute("DELETE FROM entries WHERE shard IN (SELECT value FROM json_each(?))", (blob,))
         conn.execute("DELETE FROM shards WHERE id IN (SELECT value FROM json_each(?))", (blob,))
@@ -359,10 +383,8 @@ class EmbeddingCache:
     def _unlink(self, files: Sequence[str]) -> None:
         # only after the commit: until then a reader may still be directed to these files
         for f in files:
-            try:
+            with suppress(FileNotFoundError):
                 (self.shard_dir / f).unlink()
-            except FileNotFoundError:
-                pass
 
     def _evict(self, conn: sqlite3.Connection, max_bytes: int) -> int:
         """Drop least-recently-used shards until the shard files total at most ``max_bytes``."""
@@ -420,7 +442,9 @@ class EmbeddingCache:
                 ).fetchall()
                 entries = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
         index_bytes = sum(
-            p.stat().st_size for p in (Path(f"{self.index_path}{s}") for s in ("", "-wal")) if p.exists()
+            p.stat().st_size
+            for p in (Path(f"{self.index_path}{s}") for s in ("", "-wal"))
+            if p.exists()
         )
         namespaces = {
             name: {"entries": int(n), "bytes": int(b), "last_used": float(t) if t else None}
@@ -450,7 +474,9 @@ class EmbeddingCache:
                     ns = self._ns_id(conn, namespace, create=False)
                     if ns is None:
                         return 0
-                    n = conn.execute("SELECT count(*) FROM entries WHERE ns = ?", (ns,)).fetchone()[0]
+                    n = conn.execute("SELECT count(*) FROM entries WHERE ns = ?", (ns,)).fetchone()[
+                        0
+                    ]
                     ids = [r[0] for r in conn.execute("SELECT id FROM shards WHERE ns = ?", (ns,))]
                     files = self._delete_shards(conn, ids)
                     conn.execute("DELETE FROM namespaces WHERE id = ?", (ns,))

@@ -8,7 +8,9 @@ from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("info", "clear"), help="info: sizes per namespace; clear: delete entries")
+    p.add_argument(
+        "action", choices=("info", "clear"), help="info: sizes per namespace; clear: delete entries"
+    )
     p.add_argument(
         "--cache-dir",
         type=Path,
@@ -16,7 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="cache folder (default: $MTEBKIT_CACHE_DIR, else $XDG_CACHE_HOME/mtebkit/embeddings, "
         "else ~/.cache/mtebkit/embeddings)",
     )
-    p.add_argument("--namespace", default=None, help="clear: only this namespace (see `cache info`)")
+    p.add_argument(
+        "--namespace", default=None, help="clear: only this namespace (see `cache info`)"
+    )
     p.add_argument("--json", action="store_true", help="info: print JSON")
 
 

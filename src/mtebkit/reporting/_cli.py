@@ -16,10 +16,18 @@ __all__ = ["add_run_selection", "load_quietly", "print_warnings"]
 
 def add_run_selection(parser: argparse.ArgumentParser, *, model_required: bool = False) -> None:
     """--model / --experiment / --revision: which run of a results folder to use."""
-    parser.add_argument("--model", "-m", required=model_required, default=None,
-                        help="model name (as in the results; the part after the org is enough)")
-    parser.add_argument("--experiment", default=None,
-                        help="experiment folder to use ('default' = the plain revision folder)")
+    parser.add_argument(
+        "--model",
+        "-m",
+        required=model_required,
+        default=None,
+        help="model name (as in the results; the part after the org is enough)",
+    )
+    parser.add_argument(
+        "--experiment",
+        default=None,
+        help="experiment folder to use ('default' = the plain revision folder)",
+    )
     parser.add_argument("--revision", default=None, help="only results of this model revision")
 
 

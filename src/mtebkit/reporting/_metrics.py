@@ -20,8 +20,17 @@ __all__ = [
 ]
 
 _SIM_PREFIXES = {"cos_sim": "cosine"}
-_SIM_SUFFIXES = ("accuracy", "ap", "f1", "precision", "recall", "pearson", "spearman",
-                 "accuracy_threshold", "f1_threshold")
+_SIM_SUFFIXES = (
+    "accuracy",
+    "ap",
+    "f1",
+    "precision",
+    "recall",
+    "pearson",
+    "spearman",
+    "accuracy_threshold",
+    "f1_threshold",
+)
 
 # mteb 2 name -> older names that hold the same quantity (tried in order).
 METRIC_ALIASES: dict[str, tuple[str, ...]] = {

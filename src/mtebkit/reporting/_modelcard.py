@@ -59,7 +59,9 @@ def _front_matter(text: str, path: Path) -> dict[str, Any]:
     import yaml
 
     if not text.startswith("---"):
-        raise ResultsError(f"{path} has no YAML front matter (expected a model card starting with ---)")
+        raise ResultsError(
+            f"{path} has no YAML front matter (expected a model card starting with ---)"
+        )
     end = text.find("\n---", 3)
     if end < 0:
         raise ResultsError(f"{path}: the YAML front matter is not closed by a --- line")
@@ -72,7 +74,9 @@ def _front_matter(text: str, path: Path) -> dict[str, Any]:
     return data
 
 
-def parse_model_card(text: str, *, path: Path | str = "<model card>", model: str | None = None) -> ResultSet:
+def parse_model_card(
+    text: str, *, path: Path | str = "<model card>", model: str | None = None
+) -> ResultSet:
     """Parse a model card's ``model-index`` into a :class:`ResultSet` (0-1 scale, revision "model-card")."""
     path = Path(path)
     data = _front_matter(text, path)
@@ -89,7 +93,9 @@ def parse_model_card(text: str, *, path: Path | str = "<model card>", model: str
         for j, res in enumerate(entry.results):
             m = _NAME_RE.match(res.dataset.name)
             if m is None:
-                raise ResultsError(f"{path}: result {j} has an unparseable dataset name {res.dataset.name!r}")
+                raise ResultsError(
+                    f"{path}: result {j} has an unparseable dataset name {res.dataset.name!r}"
+                )
             task = m.group("task")
             subset = res.dataset.config or m.group("config") or "default"
             scores = {x.type: x.value / 100.0 for x in res.metrics if x.value is not None}

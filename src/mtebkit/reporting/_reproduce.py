@@ -56,12 +56,27 @@ class ReproduceReport:
 
     def table(self) -> Table:
         return Table(
-            columns=["Task", "Split", "Subset", "Metric", "Published", "Reproduced", "Delta", "Within tolerance"],
+            columns=[
+                "Task",
+                "Split",
+                "Subset",
+                "Metric",
+                "Published",
+                "Reproduced",
+                "Delta",
+                "Within tolerance",
+            ],
             rows=[
-                [r.task, r.split, r.subset, r.metric,
-                 None if r.published is None else 100 * r.published,
-                 None if r.reproduced is None else 100 * r.reproduced,
-                 r.delta, r.within(self.tolerance)]
+                [
+                    r.task,
+                    r.split,
+                    r.subset,
+                    r.metric,
+                    None if r.published is None else 100 * r.published,
+                    None if r.reproduced is None else 100 * r.reproduced,
+                    r.delta,
+                    r.within(self.tolerance),
+                ]
                 for r in self.rows
             ],
             title=f"Reproduction of {self.model} (points ×100, tolerance {self.tolerance:g})",
@@ -72,9 +87,13 @@ class ReproduceReport:
         n_ok = sum(1 for r in self.rows if r.within(self.tolerance))
         s = f"{n_ok}/{len(self.rows)} compared scores within ±{self.tolerance:g} points"
         if self.failures:
-            s += "; off: " + ", ".join(f"{r.task} ({r.delta:+.2f})" for r in self.failures if r.delta is not None)
+            s += "; off: " + ", ".join(
+                f"{r.task} ({r.delta:+.2f})" for r in self.failures if r.delta is not None
+            )
         if self.missing:
-            shown = ", ".join(self.missing[:8]) + (f", ... ({len(self.missing) - 8} more)" if len(self.missing) > 8 else "")
+            shown = ", ".join(self.missing[:8]) + (
+                f", ... ({len(self.missing) - 8} more)" if len(self.missing) > 8 else ""
+            )
             s += f"; {len(self.missing)} published task(s) not reproduced: {shown}"
             s += " (a failure)" if self.require_all else " (not a failure without --require-all)"
         return s

@@ -19,7 +19,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +68,7 @@ class TaskInfo:
     eval_splits: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=None)
+@cache
 def task_info(name: str) -> TaskInfo:
     """Type and main metric of ``name`` from mteb's registry (or mtebkit's custom tasks)."""
     try:
@@ -79,8 +79,9 @@ def task_info(name: str) -> TaskInfo:
     except Exception:  # unknown to mteb: a custom task, or one mteb removed
         pass
     try:  # custom tasks registered by mtebkit (optional module)
-        from mtebkit import tasks as task_api
+        import importlib
 
+        task_api = importlib.import_module("mtebkit.tasks")
         (task,) = task_api.get_tasks([name])
         meta = task.metadata
         return TaskInfo(name, str(meta.type), str(meta.main_score), tuple(meta.eval_splits))
@@ -125,9 +126,13 @@ class RunKey:
         return self.model if self.experiment is None else f"{self.model} [{self.experiment}]"
 
 
-def preferred_split(splits: Iterable[str]) -> str:
-    """The split a per-task table shows: test, else dev, else validation, else the first."""
+def preferred_split(splits: Iterable[str], task: str | None = None) -> str:
+    """The split a per-task table shows: among the task's mteb eval splits when known (e.g. AFQMC:
+    validation), test, else dev, else validation, else the first."""
     s = list(splits)
+    if task is not None:
+        evals = [x for x in s if x in task_info(task).eval_splits]
+        s = evals or s
     for name in _SPLIT_PREFERENCE:
         if name in s:
             return name
@@ -158,7 +163,9 @@ def rows_from_task_result(
         for entry in subsets:
             scores = {k: v for k, v in entry.items() if k not in ("hf_subset", "languages")}
             if scale != 1.0:
-                scores = {k: (v * scale if _finite(v) is not None else v) for k, v in scores.items()}
+                scores = {
+                    k: (v * scale if _finite(v) is not None else v) for k, v in scores.items()
+                }
             main = _finite(scores.get("main_score"))
             if main is None and info.main_score:
                 main = metric_value(scores, info.main_score)
@@ -210,8 +217,10 @@ class ResultSet:
         return sorted({r.task for r in self.rows})
 
     def runs(self) -> list[RunKey]:
-        return sorted({RunKey(r.model, r.experiment) for r in self.rows},
-                      key=lambda k: (k.model, k.experiment or ""))
+        return sorted(
+            {RunKey(r.model, r.experiment) for r in self.rows},
+            key=lambda k: (k.model, k.experiment or ""),
+        )
 
     def experiments(self, model: str | None = None) -> list[str | None]:
         exps = {r.experiment for r in self.rows if model is None or r.model == model}
@@ -261,18 +270,27 @@ class ResultSet:
             revs = sorted({r.revision for r in rows})
             rows = [r for r in rows if r.revision == revision]
             if not rows:
-                raise ResultsError(f"no results for revision {revision!r}; revisions present: {', '.join(revs)}")
+                raise ResultsError(
+                    f"no results for revision {revision!r}; revisions present: {', '.join(revs)}"
+                )
         if experiment is not None:
             exps = sorted({r.experiment or DEFAULT_EXPERIMENT for r in rows})
             want = None if experiment == DEFAULT_EXPERIMENT else experiment
             rows = [r for r in rows if r.experiment == want]
             if not rows:
-                raise ResultsError(f"no results for experiment {experiment!r}; experiments present: {', '.join(exps)}")
+                raise ResultsError(
+                    f"no results for experiment {experiment!r}; experiments present: {', '.join(exps)}"
+                )
         if tasks is not None:
             wanted = set(tasks)
             rows = [r for r in rows if r.task in wanted]
-        return ResultSet(rows=list(rows), meta=self.meta, warnings=self.warnings, notes=self.notes,
-                         source=self.source)
+        return ResultSet(
+            rows=list(rows),
+            meta=self.meta,
+            warnings=self.warnings,
+            notes=self.notes,
+            source=self.source,
+        )
 
     def run(
         self,
@@ -333,7 +351,7 @@ class ResultSet:
             by_task[r.task].append(r)
         out: dict[str, tuple[str, float | None]] = {}
         for task, rows in sorted(by_task.items()):
-            split = preferred_split({r.split for r in rows})
+            split = preferred_split({r.split for r in rows}, task)
             vals = [r.value(metric) for r in rows if r.split == split]
             good = [v for v in vals if v is not None]
             out[task] = (split, sum(good) / len(good) if good and len(good) == len(vals) else None)
@@ -363,9 +381,13 @@ class ResultSet:
 
     def merged(self, other: ResultSet) -> ResultSet:
         meta = {**self.meta, **other.meta}
-        return ResultSet(rows=[*self.rows, *other.rows], meta=meta,
-                         warnings=[*self.warnings, *other.warnings], notes=[*self.notes, *other.notes],
-                         source=", ".join(s for s in (self.source, other.source) if s))
+        return ResultSet(
+            rows=[*self.rows, *other.rows],
+            meta=meta,
+            warnings=[*self.warnings, *other.warnings],
+            notes=[*self.notes, *other.notes],
+            source=", ".join(s for s in (self.source, other.source) if s),
+        )
 
 
 def _warn(rs: ResultSet, msg: str) -> None:
@@ -404,7 +426,9 @@ def _load_file(path: Path, rs: ResultSet) -> list[ScoreRow]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         _warn(rs, f"skipped corrupt result file {path}: {exc}")
         return []
-    if not isinstance(data, dict) or not ({"scores", "task_name"} <= set(data) or "mteb_dataset_name" in data):
+    if not isinstance(data, dict) or not (
+        {"scores", "task_name"} <= set(data) or "mteb_dataset_name" in data
+    ):
         _warn(rs, f"skipped {path}: not an mteb result file (no task_name/scores)")
         return []
     mteb_logger = logging.getLogger("mteb")
@@ -424,7 +448,9 @@ def _load_file(path: Path, rs: ResultSet) -> list[ScoreRow]:
     settings = block.get("settings") if isinstance(block, dict) else None
     rev_dir, experiment = _locate(path)
     meta = _read_meta(rev_dir)
-    if not meta:  # mteb keeps model_meta.json per revision; a sibling revision's still names the model
+    if (
+        not meta
+    ):  # mteb keeps model_meta.json per revision; a sibling revision's still names the model
         for sibling in sorted(rev_dir.parent.glob("*/model_meta.json")):
             meta = _read_meta(sibling.parent)
             if meta:
@@ -438,8 +464,13 @@ def _load_file(path: Path, rs: ResultSet) -> list[ScoreRow]:
         scale = 0.01  # a model-card export on the 0-100 scale
         rs.notes.append(f"{path}: scores on the 0-100 scale, divided by 100")
     return rows_from_task_result(
-        result, model=model, revision=rev_dir.name, experiment=experiment,
-        settings=settings if isinstance(settings, dict) else None, path=path, scale=scale,
+        result,
+        model=model,
+        revision=rev_dir.name,
+        experiment=experiment,
+        settings=settings if isinstance(settings, dict) else None,
+        path=path,
+        scale=scale,
     )
 
 
@@ -459,8 +490,10 @@ def load_results(*paths: str | Path) -> ResultSet:
             files = [p]
         else:
             files = sorted(
-                f for f in p.rglob("*.json")
-                if f.name not in _NOT_RESULTS and not f.name.endswith("_predictions.json")
+                f
+                for f in p.rglob("*.json")
+                if f.name not in _NOT_RESULTS
+                and not f.name.endswith("_predictions.json")
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
         for f in files:
@@ -471,7 +504,9 @@ def load_results(*paths: str | Path) -> ResultSet:
     return rs
 
 
-def result_set_from(results: ResultSet | Iterable[TaskResult] | Iterable[ScoreRow], *, model: str = "model") -> ResultSet:
+def result_set_from(
+    results: ResultSet | Iterable[TaskResult] | Iterable[ScoreRow], *, model: str = "model"
+) -> ResultSet:
     """Accept a :class:`ResultSet`, mteb ``TaskResult`` objects or rows; return a ResultSet."""
     if isinstance(results, ResultSet):
         return results

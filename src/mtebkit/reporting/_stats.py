@@ -114,11 +114,15 @@ def pair_items(scores: FloatArray) -> FloatArray:
     return _rankdata(np.asarray(scores, dtype=np.float64)) / max(len(scores), 1)
 
 
-def _check(a: FloatArray, b: FloatArray, gold: FloatArray | None) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _check(
+    a: FloatArray, b: FloatArray, gold: FloatArray | None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"paired test needs two 1-d arrays of the same length, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"paired test needs two 1-d arrays of the same length, got {a.shape} and {b.shape}"
+        )
     if len(a) < 2:
         raise ValueError("paired test needs at least 2 items")
     g = np.zeros_like(a) if gold is None else np.asarray(gold, dtype=np.float64)
@@ -182,7 +186,9 @@ def randomisation_test(
             total += 1
             if abs(swapped(np.array(bits))) >= thr:
                 count += 1
-        return PairedTest("randomisation (exact)", float(delta), count / total, None, None, n, total)
+        return PairedTest(
+            "randomisation (exact)", float(delta), count / total, None, None, n, total
+        )
     rng = np.random.default_rng(seed)
     count = 0
     for _ in range(n_resamples):

@@ -55,7 +55,9 @@ class Table:
     def __post_init__(self) -> None:
         for i, r in enumerate(self.rows):
             if len(r) != len(self.columns):
-                raise ValueError(f"table {self.title!r}: row {i} has {len(r)} cells, expected {len(self.columns)}")
+                raise ValueError(
+                    f"table {self.title!r}: row {i} has {len(r)} cells, expected {len(self.columns)}"
+                )
 
     def cells(self) -> list[list[str]]:
         return [[format_cell(v, self.digits) for v in r] for r in self.rows]
@@ -82,12 +84,16 @@ class Table:
             return s.replace("|", "\\|")
 
         body = self.cells()
-        for (ri, ci) in self.bold:
+        for ri, ci in self.bold:
             if ri < len(body) and body[ri][ci] != "-":
                 body[ri][ci] = f"**{body[ri][ci]}**"
         out = [f"### {self.title}", ""] if self.title else []
         out.append("| " + " | ".join(esc(c) for c in self.columns) + " |")
-        out.append("|" + "|".join(":---" if i < self.align_left else "---:" for i in range(len(self.columns))) + "|")
+        out.append(
+            "|"
+            + "|".join(":---" if i < self.align_left else "---:" for i in range(len(self.columns)))
+            + "|"
+        )
         out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in body]
         if self.note:
             out += ["", self.note]
@@ -103,19 +109,36 @@ class Table:
 
     def to_latex(self) -> str:
         def esc(s: str) -> str:
-            for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
-                         ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}")):
+            for a, b in (
+                ("\\", r"\textbackslash{}"),
+                ("&", r"\&"),
+                ("%", r"\%"),
+                ("$", r"\$"),
+                ("#", r"\#"),
+                ("_", r"\_"),
+                ("{", r"\{"),
+                ("}", r"\}"),
+            ):
                 s = s.replace(a, b)
             return s
 
         body = self.cells()
-        spec = "l" * self.align_left + "r" * (len(self.columns) - self.align_left)
+        n_left = min(self.align_left, len(self.columns))
+        spec = "l" * n_left + "r" * (len(self.columns) - n_left)
         out = [r"\begin{table}[ht]", r"\centering"]
         if self.title:
             out.append(rf"\caption{{{esc(self.title)}}}")
-        out += [rf"\begin{{tabular}}{{{spec}}}", r"\hline", " & ".join(esc(c) for c in self.columns) + r" \\", r"\hline"]
+        out += [
+            rf"\begin{{tabular}}{{{spec}}}",
+            r"\hline",
+            " & ".join(esc(c) for c in self.columns) + r" \\",
+            r"\hline",
+        ]
         for ri, r in enumerate(body):
-            cells = [rf"\textbf{{{esc(c)}}}" if (ri, ci) in self.bold else esc(c) for ci, c in enumerate(r)]
+            cells = [
+                rf"\textbf{{{esc(c)}}}" if (ri, ci) in self.bold else esc(c)
+                for ci, c in enumerate(r)
+            ]
             out.append(" & ".join(cells) + r" \\")
         out += [r"\hline", r"\end{tabular}", r"\end{table}"]
         return "\n".join(out) + "\n"
@@ -123,7 +146,11 @@ class Table:
     def to_html(self) -> str:
         body = self.cells()
         out = [f"<h3>{html.escape(self.title)}</h3>"] if self.title else []
-        out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in self.columns) + "</tr></thead><tbody>")
+        out.append(
+            "<table><thead><tr>"
+            + "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+            + "</tr></thead><tbody>"
+        )
         for ri, r in enumerate(body):
             tds = []
             for ci, c in enumerate(r):
@@ -135,7 +162,7 @@ class Table:
             out.append("<tr>" + "".join(tds) + "</tr>")
         out.append("</tbody></table>")
         if self.note:
-            out.append(f"<p class=\"note\">{html.escape(self.note)}</p>")
+            out.append(f'<p class="note">{html.escape(self.note)}</p>')
         return "\n".join(out)
 
     def to_dataframe(self) -> pd.DataFrame:
@@ -184,6 +211,10 @@ class Report:
     def tables(self) -> list[Table]:
         return [i for i in self.items if isinstance(i, Table)]
 
+    def to_dataframes(self) -> dict[str, pd.DataFrame]:
+        """``{table title: DataFrame}`` for every table of the report."""
+        return {t.title or f"table{i}": t.to_dataframe() for i, t in enumerate(self.tables, 1)}
+
     def to_terminal(self) -> str:
         parts = [self.title, "=" * len(self.title)]
         for i in self.items:
@@ -221,14 +252,17 @@ class Report:
             else:
                 data = base64.b64encode(i.png).decode("ascii")
                 parts.append(f"<h3>{html.escape(i.title)}</h3>")
-                parts.append(f'<img alt="{html.escape(i.title)}" src="data:image/png;base64,{data}">')
+                parts.append(
+                    f'<img alt="{html.escape(i.title)}" src="data:image/png;base64,{data}">'
+                )
         parts.append("</body></html>")
         return "\n".join(parts) + "\n"
 
-    def write(self, out_dir: Path, stem: str = "report") -> dict[str, Path]:
+    def write(self, out_dir: str | Path, stem: str = "report") -> dict[str, Path]:
         """Write ``<stem>.md``, ``<stem>.html``, one CSV per table and the PNGs; return the paths."""
         from mtebkit._results_io import atomic_write_text
 
+        out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         for i in self.items:

@@ -26,7 +26,12 @@ def result_json(
         "mteb_version": mteb_version,
         "scores": {
             split: [
-                {**dict(m), "hf_subset": subset, "languages": list(languages), "main_score": m[main_metric]}
+                {
+                    **dict(m),
+                    "hf_subset": subset,
+                    "languages": list(languages),
+                    "main_score": m[main_metric],
+                }
                 for subset, m in subsets.items()
             ]
             for split, subsets in scores.items()
@@ -58,7 +63,13 @@ def write_result(
         obj["mtebkit"] = {"schema_version": 1, "settings": dict(settings)}
     path = folder / f"{task}.json"
     path.write_text(json.dumps(obj, indent=2), encoding="utf-8")
-    meta_obj = {"name": model, "revision": revision, "embed_dim": 384, "max_tokens": 512, **(meta or {})}
+    meta_obj = {
+        "name": model,
+        "revision": revision,
+        "embed_dim": 384,
+        "max_tokens": 512,
+        **(meta or {}),
+    }
     (rev_dir / "model_meta.json").write_text(json.dumps(meta_obj), encoding="utf-8")
     return path
 
@@ -68,6 +79,51 @@ def sts(value: float) -> dict[str, dict[str, dict[str, float]]]:
 
 
 def settings(**over: Any) -> dict[str, Any]:
-    base = {"model": "org/m", "revision": "rev1", "query_instruction": None, "pooling": "cls",
-            "normalize": True, "max_length": 512, "dtype": "float32", "reranker": None}
+    base = {
+        "model": "org/m",
+        "revision": "rev1",
+        "query_instruction": None,
+        "pooling": "cls",
+        "normalize": True,
+        "max_length": 512,
+        "dtype": "float32",
+        "reranker": None,
+    }
     return {**base, **over}
+
+
+def write_pair_items(
+    result_path: Path,
+    scores: list[float],
+    gold: list[float],
+    *,
+    task_type: str = "STS",
+    split: str = "test",
+    subset: str = "default",
+) -> Path:
+    """Write ``<Task>.items.json.gz`` beside ``result_path`` (the format of mtebkit.reporting.item_scores)."""
+    import gzip
+
+    task = result_path.name.removesuffix(".json")
+    obj = {
+        "format": "mtebkit-item-scores",
+        "schema_version": 1,
+        "task": task,
+        "task_type": task_type,
+        "kind": "pairs",
+        "main_metric": "cosine_spearman",
+        "entries": [
+            {
+                "split": split,
+                "subset": subset,
+                "score_name": "cosine_scores",
+                "scores": scores,
+                "gold": gold,
+                "gold_binary": task_type == "PairClassification",
+            }
+        ],
+    }
+    out = result_path.with_name(f"{task}.items.json.gz")
+    with gzip.open(out, "wt", encoding="utf-8") as f:
+        json.dump(obj, f)
+    return out

@@ -1,0 +1,73 @@
+"""``mtebkit compare A B [C ...]``: per-task deltas, category averages, wins/ties/losses, paired tests."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="results folders, or model names in --results (MODEL@EXPERIMENT picks an experiment); "
+        "the first is the reference",
+    )
+    parser.add_argument(
+        "--results", type=Path, default=None, help="results folder holding the named models"
+    )
+    parser.add_argument(
+        "--benchmark", default=None, help="also show the benchmark's category averages"
+    )
+    parser.add_argument("--metrics", choices=["card", "mteb"], default="card")
+    parser.add_argument(
+        "--method",
+        choices=["bootstrap", "randomisation", "both"],
+        default="both",
+        help="paired significance test over per-item scores (default: both)",
+    )
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--tie", type=float, default=0.0, help="|delta| up to this many points is a tie"
+    )
+    parser.add_argument(
+        "--alpha", type=float, default=0.05, help="significance level for the win/loss counts"
+    )
+    parser.add_argument("--task", "-t", action="append", default=None, help="only these tasks")
+    parser.add_argument("--format", choices=["terminal", "markdown", "html"], default="terminal")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="also write comparison.md/.html (+CSV) here"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from mtebkit._errors import ResultsError
+    from mtebkit.reporting._cli import load_quietly
+    from mtebkit.reporting._compare import compare_runs, comparison_report, resolve_run_arg
+
+    if len(args.runs) < 2:
+        raise ResultsError("compare needs at least two runs (A B [C ...])")
+    results = load_quietly(args.results) if args.results else None
+    runs = [resolve_run_arg(a, results) for a in args.runs]
+    cmp = compare_runs(
+        runs,
+        method=args.method,
+        n_resamples=args.resamples,
+        seed=args.seed,
+        tie=args.tie,
+        alpha=args.alpha,
+        tasks=args.task,
+    )
+    rep = comparison_report(cmp, runs=runs, benchmark=args.benchmark, metrics=args.metrics)
+    if args.format == "terminal":
+        print(rep.to_terminal())
+    elif args.format == "markdown":
+        print(rep.to_markdown())
+    else:
+        print(rep.to_html())
+    if args.out:
+        written = rep.write(args.out, stem="comparison")
+        print(f"wrote {written['markdown']} and {written['html']}")
+    return 0

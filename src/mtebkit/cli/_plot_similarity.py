@@ -1,0 +1,71 @@
+"""``mtebkit plot-similarity``: positive vs negative score distributions with separating thresholds."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--results", type=Path, nargs="+", default=[Path("results")], help="results folder(s)"
+    )
+    parser.add_argument(
+        "--task",
+        "-t",
+        action="append",
+        default=None,
+        help="task(s) to plot (default: every task with item scores)",
+    )
+    parser.add_argument(
+        "--model", "-m", action="append", default=None, help="only these models (repeatable)"
+    )
+    parser.add_argument(
+        "--split", default=None, help="split (default: test, else dev, else validation)"
+    )
+    parser.add_argument(
+        "--sts-threshold",
+        type=float,
+        default=0.5,
+        help="STS: pairs with normalised gold score >= this are positives (default 0.5)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports"), help="folder for the PNG files"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from mtebkit._errors import ResultsError
+    from mtebkit.reporting._cli import load_quietly
+    from mtebkit.reporting._plots import collect_distributions, similarity_figure, thresholds_table
+    from mtebkit.reporting._results import ResultSet
+    from mtebkit.reporting.item_scores import item_scores_for
+
+    rs = load_quietly(*args.results)
+    if args.model:
+        parts = [rs.filter(model=m) for m in args.model]
+        rs = ResultSet(rows=[r for p in parts for r in p.rows], meta=rs.meta, source=rs.source)
+    tasks = args.task or sorted(
+        {r.task for r in rs.rows if r.path is not None and item_scores_for(r.path)}
+    )
+    if not tasks:
+        raise ResultsError(
+            f"no item scores (<Task>.items.json.gz) under {rs.source}: run `mtebkit run` "
+            "with item scores kept (the default) on a pair or retrieval task"
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    all_dists = []
+    for task in tasks:
+        if task not in rs.tasks():
+            raise ResultsError(
+                f"no results for task {task!r}; tasks present: {', '.join(rs.tasks())}"
+            )
+        dists = collect_distributions(rs, task, split=args.split, sts_threshold=args.sts_threshold)
+        if not dists:
+            raise ResultsError(f"{task}: no item scores with both positive and negative pairs")
+        png = args.out / f"similarity_{task}.png"
+        png.write_bytes(similarity_figure(dists, title=f"{task}: positive vs negative scores"))
+        print(f"wrote {png}")
+        all_dists += dists
+    print(thresholds_table(all_dists).to_terminal())
+    return 0

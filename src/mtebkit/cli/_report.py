@@ -1,0 +1,76 @@
+"""``mtebkit report``: leaderboards (bge card format) and per-task tables as Markdown, CSV, LaTeX, HTML."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--results",
+        type=Path,
+        nargs="+",
+        default=[Path("results")],
+        help="results folder(s) (mtebkit's or mteb's layout)",
+    )
+    parser.add_argument(
+        "--benchmark",
+        default=None,
+        help="MTEB(eng, v1) or MTEB(cmn, v1) (aliases: MTEB, C-MTEB); without it, a per-task table",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output folder (default: reports/)"
+    )
+    parser.add_argument(
+        "--model",
+        "-m",
+        action="append",
+        default=None,
+        help="only these models (repeatable; default: every model found)",
+    )
+    parser.add_argument("--revision", default=None, help="only results of this model revision")
+    parser.add_argument(
+        "--metrics",
+        choices=["card", "mteb"],
+        default="card",
+        help="card: pair classification by cosine AP as the bge cards; mteb: mteb's main scores",
+    )
+    parser.add_argument(
+        "--no-plots", action="store_true", help="skip the similarity-distribution plots"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from mtebkit.reporting._cli import load_quietly
+    from mtebkit.reporting._report import build_report
+
+    rs = load_quietly(*args.results)
+    if args.model:
+        from mtebkit.reporting._results import ResultSet
+
+        parts = [rs.filter(model=m) for m in args.model]
+        rs = ResultSet(
+            rows=[r for p in parts for r in p.rows],
+            meta=rs.meta,
+            warnings=rs.warnings,
+            notes=rs.notes,
+            source=rs.source,
+        )
+    if args.revision:
+        rs = rs.filter(revision=args.revision)
+    report = build_report(rs, benchmark=args.benchmark, metrics=args.metrics)
+    if not args.no_plots:
+        from mtebkit.reporting._plots import add_similarity_plots
+
+        add_similarity_plots(report, rs)
+    stem = "leaderboard" if args.benchmark else "report"
+    written = report.write(args.out, stem=stem)
+    tex = args.out / f"{stem}.tex"
+    tex.write_text("\n".join(t.to_latex() for t in report.tables), encoding="utf-8")
+    print(report.tables[0].to_terminal())
+    print(
+        f"\nwrote {written['markdown']}, {written['html']}, {tex} and "
+        f"{sum(1 for k in written if k.startswith('csv:'))} CSV file(s) to {args.out}"
+    )
+    return 0

@@ -1,0 +1,147 @@
+"""``mtebkit tasks``: list native, built-in and custom tasks and where their data comes from.
+
+Also ``--rehash SPEC``: recompute and record the sha256 of a custom spec's data files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+# common two-letter codes -> the ISO 639-3 codes mteb uses
+_LANG_ALIASES = {"en": ("eng",), "zh": ("cmn", "zho"), "de": ("deu",), "fr": ("fra",)}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="offline dataset mirror (<org>/<name>/ as HF dataset repos); default $MTEBKIT_DATA_DIR",
+    )
+    p.add_argument("--type", dest="task_type", help="only this task type (e.g. Retrieval, STS)")
+    p.add_argument("--lang", help="only tasks with this language (eng, eng-Latn, cmn, zh, ...)")
+    p.add_argument("--custom-only", action="store_true", help="only built-in and spec tasks")
+    p.add_argument(
+        "--present-only", action="store_true", help="only tasks whose data is in the mirror"
+    )
+    p.add_argument(
+        "--tasks-path",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="spec file or folder (repeatable); default $MTEBKIT_TASKS_PATH, ./tasks, the checkout's tasks/",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    p.add_argument(
+        "--rehash",
+        type=Path,
+        nargs="+",
+        metavar="SPEC",
+        help="recompute the sha256 of SPEC's data files and write them into SPEC",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="with --rehash: print the hashes, change nothing"
+    )
+
+
+def _lang_matches(wanted: str, languages: tuple[str, ...]) -> bool:
+    w = wanted.strip()
+    codes = _LANG_ALIASES.get(w.lower(), (w,))
+    return any(lang == c or lang.split("-")[0] == c for c in codes for lang in languages)
+
+
+def _short_langs(languages: tuple[str, ...], limit: int = 3) -> str:
+    shown = ",".join(languages[:limit])
+    return shown + (f",+{len(languages) - limit}" if len(languages) > limit else "")
+
+
+def _rehash(args: argparse.Namespace) -> int:
+    from mtebkit.tasks import rehash_spec
+
+    for spec in args.rehash:
+        digests = rehash_spec(spec, write=not args.dry_run)
+        verb = "would record" if args.dry_run else "recorded"
+        print(f"{spec}: {verb} {len(digests)} file hash(es)")
+        for rel, digest in sorted(digests.items()):
+            print(f"  {rel}: {digest}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.rehash:
+        return _rehash(args)
+    if args.dry_run:
+        print("mtebkit tasks: --dry-run only applies to --rehash", file=sys.stderr)
+        return 2
+
+    from mtebkit.tasks import list_tasks, resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
+    if args.present_only and data_dir is None:
+        print(
+            "mtebkit tasks: --present-only needs --data-dir (or $MTEBKIT_DATA_DIR)",
+            file=sys.stderr,
+        )
+        return 2
+    infos = list_tasks(
+        data_dir=data_dir, spec_paths=args.tasks_path, include_native=not args.custom_only
+    )
+    if args.task_type:
+        infos = [i for i in infos if i.type.lower() == args.task_type.lower()]
+    if args.lang:
+        infos = [i for i in infos if _lang_matches(args.lang, i.languages)]
+    if args.present_only:
+        # local spec data is always present; hub data must be in the mirror
+        infos = [i for i in infos if i.present_in_mirror is not False]
+
+    if args.json:
+        for i in infos:
+            record = {
+                "name": i.name,
+                "type": i.type,
+                "languages": list(i.languages),
+                "splits": list(i.splits),
+                "main_score": i.main_score,
+                "source": i.source,
+                "kind": i.kind,
+                "present_in_mirror": i.present_in_mirror,
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
+
+    show_present = data_dir is not None
+    header = ["name", "type", "languages", "splits", "main score", "kind", "source"]
+    if show_present:
+        header.insert(6, "mirror")
+    rows: list[list[str]] = []
+    for i in infos:
+        row = [
+            i.name,
+            i.type,
+            _short_langs(i.languages),
+            ",".join(i.splits),
+            i.main_score,
+            i.kind,
+            i.source,
+        ]
+        if show_present:
+            row.insert(6, {True: "yes", False: "no", None: "local"}[i.present_in_mirror])
+        rows.append(row)
+    widths = [max([len(h)] + [len(r[k]) for r in rows]) for k, h in enumerate(header)]
+    widths[-1] = 0  # the source column is last: no padding
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    where = f" (mirror: {data_dir})" if data_dir is not None else ""
+    print(f"{len(rows)} task(s){where}", file=sys.stderr)
+    if os.environ.get("MTEBKIT_TASKS_PATH") and args.tasks_path is None:
+        print(
+            f"custom specs also from $MTEBKIT_TASKS_PATH={os.environ['MTEBKIT_TASKS_PATH']}",
+            file=sys.stderr,
+        )
+    return 0

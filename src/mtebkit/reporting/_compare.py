@@ -1,0 +1,299 @@
+"""Comparing runs (checkpoints, models, settings) task by task, with paired significance tests.
+
+The first run is the reference A. For every other run X and task: ``delta = 100 × (X - A)``
+points; a win when ``delta > tie`` points, a loss when ``delta < -tie``, else a tie. When both
+runs kept item scores for the task, a paired test over those items (bootstrap and/or
+randomisation, see :mod:`mtebkit.reporting._stats`) gives a p-value and a 95% CI of the delta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from mtebkit._errors import ResultsError
+from mtebkit.reporting._results import DEFAULT_EXPERIMENT, ResultSet, ScoreRow, preferred_split
+from mtebkit.reporting._stats import (
+    PairedTest,
+    pair_items,
+    paired_bootstrap,
+    randomisation_test,
+    statistic_for,
+)
+from mtebkit.reporting._table import Paragraph, Report, Table
+
+__all__ = [
+    "Comparison",
+    "TaskComparison",
+    "compare_runs",
+    "comparison_report",
+    "paired_test_for",
+    "resolve_run_arg",
+]
+
+Method = Literal["bootstrap", "randomisation", "both"]
+
+
+@dataclass(frozen=True)
+class TaskComparison:
+    task: str
+    split: str
+    reference: float | None  # 0-1
+    other: float | None
+    tests: tuple[PairedTest, ...] = ()
+
+    @property
+    def delta(self) -> float | None:
+        if self.reference is None or self.other is None:
+            return None
+        return 100.0 * (self.other - self.reference)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    reference: str
+    others: tuple[str, ...]
+    tasks: tuple[str, ...]
+    cells: dict[tuple[str, str], TaskComparison]  # (other label, task) -> comparison
+    tie: float
+    alpha: float
+
+    def record(self, other: str) -> tuple[int, int, int, int, int]:
+        """(wins, ties, losses, significant wins, significant losses) of ``other`` against A."""
+        w = t = lo = sw = sl = 0
+        for task in self.tasks:
+            c = self.cells.get((other, task))
+            if c is None or c.delta is None:
+                continue
+            sig = any(x.p_value < self.alpha for x in c.tests)
+            if c.delta > self.tie:
+                w += 1
+                sw += sig
+            elif c.delta < -self.tie:
+                lo += 1
+                sl += sig
+            else:
+                t += 1
+        return w, t, lo, sw, sl
+
+    def table(self) -> Table:
+        cols = ["Task", "Split", self.reference]
+        for o in self.others:
+            cols += [o, f"Δ {o}", f"p {o}", f"95% CI {o}"]
+        rows = []
+        for task in self.tasks:
+            first = next(
+                (self.cells[(o, task)] for o in self.others if (o, task) in self.cells), None
+            )
+            if first is None:
+                continue
+            line: list[object] = [
+                task,
+                first.split,
+                None if first.reference is None else 100 * first.reference,
+            ]
+            for o in self.others:
+                c = self.cells.get((o, task))
+                if c is None:
+                    line += [None, None, None, None]
+                    continue
+                test = c.tests[0] if c.tests else None
+                ci = None
+                if test is not None and test.ci_low is not None and test.ci_high is not None:
+                    ci = f"[{100 * test.ci_low:+.2f}, {100 * test.ci_high:+.2f}]"
+                line += [
+                    None if c.other is None else 100 * c.other,
+                    c.delta,
+                    None if test is None else min(t.p_value for t in c.tests),
+                    ci,
+                ]
+            rows.append(line)
+        return Table(
+            cols,
+            rows,
+            title=f"Per-task comparison against {self.reference} (points ×100)",
+            align_left=2,
+        )
+
+    def record_table(self) -> Table:
+        rows = [[o, *self.record(o)] for o in self.others]
+        return Table(
+            ["Run", "Wins", "Ties", "Losses", "Significant wins", "Significant losses"],
+            rows,
+            title=f"Wins / ties / losses against {self.reference} (tie: |Δ| <= {self.tie:g} points; "
+            f"significant: p < {self.alpha:g})",
+        )
+
+
+def _task_rows(view: ResultSet) -> dict[str, list[ScoreRow]]:
+    out: dict[str, list[ScoreRow]] = {}
+    for r in view.rows:
+        out.setdefault(r.task, []).append(r)
+    return out
+
+
+def _mean_score(rows: list[ScoreRow], split: str) -> float | None:
+    vals = [r.main_score for r in rows if r.split == split]
+    if not vals or any(v is None for v in vals):
+        return None
+    return sum(v for v in vals if v is not None) / len(vals)
+
+
+def paired_test_for(
+    a_rows: list[ScoreRow],
+    b_rows: list[ScoreRow],
+    split: str,
+    *,
+    method: Method = "bootstrap",
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[PairedTest, ...]:
+    """Paired tests of B vs A on ``split`` from their item-score files; () when either lacks them
+    or the task has several subsets (a one-subset test would misdescribe the task score)."""
+    from mtebkit.reporting.item_scores import item_scores_for, load_item_scores, paired_arrays
+
+    subsets = sorted({r.subset for r in a_rows if r.split == split})
+    if len(subsets) != 1:
+        return ()
+    ra = next((r for r in a_rows if r.split == split and r.path), None)
+    rb = next((r for r in b_rows if r.split == split and r.path), None)
+    if ra is None or rb is None or ra.path is None or rb.path is None:
+        return ()
+    pa, pb = item_scores_for(ra.path), item_scores_for(rb.path)
+    if pa is None or pb is None:
+        return ()
+    ia, ib = load_item_scores(pa), load_item_scores(pb)
+    ea, eb = ia.entry(split, subsets[0]), ib.entry(split, subsets[0])
+    a, b, gold = paired_arrays(ea, eb, ra.main_metric)
+    stat = statistic_for(ia.task_type, ia.kind)
+    tests = []
+    if method in ("bootstrap", "both"):
+        tests.append(
+            paired_bootstrap(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
+        )
+    if method in ("randomisation", "both"):
+        if ia.kind == "pairs":  # swap ranks, not raw similarities (scales differ between models)
+            a, b = pair_items(a), pair_items(b)
+        tests.append(
+            randomisation_test(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
+        )
+    return tuple(tests)
+
+
+def compare_runs(
+    runs: Sequence[tuple[str, ResultSet]],
+    *,
+    method: Method = "bootstrap",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    tie: float = 0.0,
+    alpha: float = 0.05,
+    tasks: Sequence[str] | None = None,
+) -> Comparison:
+    """Compare ``runs[1:]`` with ``runs[0]`` (each a label and ONE run's results)."""
+    if len(runs) < 2:
+        raise ResultsError("compare needs at least two runs")
+    labels = [label for label, _ in runs]
+    if len(set(labels)) != len(labels):
+        raise ResultsError(f"two compared runs have the same label: {labels}")
+    by_run = [_task_rows(view) for _, view in runs]
+    names = list(tasks) if tasks else sorted(set(by_run[0]) & set().union(*by_run[1:]))
+    if not names:
+        raise ResultsError(f"the runs share no task ({', '.join(labels)})")
+    ref = by_run[0]
+    cells: dict[tuple[str, str], TaskComparison] = {}
+    for label, rows in zip(labels[1:], by_run[1:], strict=True):
+        for task in names:
+            a_rows = ref.get(task, [])
+            b_rows = rows.get(task, [])
+            if not a_rows and not b_rows:
+                continue
+            split = preferred_split({r.split for r in a_rows} or {r.split for r in b_rows}, task)
+            tests = (
+                paired_test_for(
+                    a_rows, b_rows, split, method=method, n_resamples=n_resamples, seed=seed
+                )
+                if a_rows and b_rows
+                else ()
+            )
+            cells[(label, task)] = TaskComparison(
+                task, split, _mean_score(a_rows, split), _mean_score(b_rows, split), tests
+            )
+    return Comparison(labels[0], tuple(labels[1:]), tuple(names), cells, tie, alpha)
+
+
+def comparison_report(
+    cmp: Comparison,
+    *,
+    runs: Sequence[tuple[str, ResultSet]],
+    benchmark: str | None = None,
+    metrics: str = "card",
+) -> Report:
+    """Category averages (with a benchmark), the per-task table and the win/tie/loss record."""
+    from mtebkit.benchmarks import aggregate_benchmark, get_benchmark_spec
+
+    rep = Report(f"Comparison against {cmp.reference}")
+    if benchmark is not None:
+        spec = get_benchmark_spec(benchmark)
+        aggs = [aggregate_benchmark(view, spec.name, metrics=metrics) for _, view in runs]  # type: ignore[arg-type]
+        ref_pts = aggs[0].as_points()
+        rows: list[list[object]] = []
+        for (label, _), agg in zip(runs, aggs, strict=True):
+            pts = agg.as_points()
+            rows.append([label, *pts.values()])
+            if agg is not aggs[0]:
+                deltas: list[object] = []
+                for k, v in pts.items():
+                    r = ref_pts[k]
+                    deltas.append(None if v is None or r is None else v - r)
+                rows.append([f"Δ {label}", *deltas])
+        rep.add(Table(["Run", *ref_pts], rows, title=f"{spec.name}: category averages (points)"))
+    rep.add(cmp.table())
+    rep.add(cmp.record_table())
+    tested = sum(1 for c in cmp.cells.values() if c.tests)
+    methods = sorted({t.method for c in cmp.cells.values() for t in c.tests})
+    rep.add(
+        Paragraph(
+            f"{tested} of {len(cmp.cells)} task comparisons have a paired test over per-item scores"
+            f" ({', '.join(methods) or 'no item scores found'}); p is the smallest over the tests run."
+        )
+    )
+    return rep
+
+
+def resolve_run_arg(
+    arg: str, results: ResultSet | None, *, experiment: str | None = None
+) -> tuple[str, ResultSet]:
+    """A compare argument: an existing results folder (one run inside) or a model name in ``results``."""
+    from pathlib import Path
+
+    from mtebkit.reporting._cli import load_quietly
+
+    p = Path(arg)
+    if p.exists():
+        rs = load_quietly(p)
+        if len(rs.models()) > 1:
+            raise ResultsError(
+                f"{p} holds {len(rs.models())} models ({', '.join(rs.models())}); "
+                f"compare them by name: mtebkit compare --results {p} MODEL_A MODEL_B"
+            )
+        view = rs.run(rs.models()[0], experiment=experiment)
+        return (f"{view.models()[0]} ({p.name})", view)
+    if results is None:
+        raise ResultsError(
+            f"{arg!r} is neither a results folder nor (without --results) a model name"
+        )
+    model, _, exp = arg.partition("@")
+    view = results.run(
+        model,
+        experiment=exp
+        or experiment
+        or (
+            DEFAULT_EXPERIMENT
+            if len(results.experiments(results.resolve_model(model))) > 1
+            else None
+        ),
+    )
+    label = view.models()[0] + (f" [{exp}]" if exp else "")
+    return label, view

@@ -1,0 +1,271 @@
+"""Positive vs negative similarity distributions, with the thresholds that best separate them.
+
+Positives: pair-classification pairs labelled 1; STS pairs whose normalised gold score is >=
+``sts_threshold`` (default 0.5, the upper half of the scale); retrieval: relevant retrieved
+documents (from the bounded sample kept in the item-scores file). Negatives: the rest.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mtebkit._errors import ResultsError
+from mtebkit.reporting._results import ResultSet, RunKey, preferred_split
+from mtebkit.reporting._table import Image, Report, Table
+
+__all__ = [
+    "Distribution",
+    "Thresholds",
+    "add_similarity_plots",
+    "best_thresholds",
+    "collect_distributions",
+    "similarity_figure",
+    "thresholds_table",
+]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Rule ``predict positive iff score >= threshold``; the best threshold for F1 and for accuracy."""
+
+    f1_threshold: float
+    max_f1: float
+    accuracy_threshold: float
+    max_accuracy: float
+
+
+def best_thresholds(pos: Sequence[float], neg: Sequence[float]) -> Thresholds:
+    """Sweep every observed score t as threshold (positive iff score >= t).
+
+    With TP(t), FP(t) the positives / negatives scoring >= t, P = #pos, N = #neg:
+    ``F1(t) = 2 TP / (2 TP + FP + (P - TP))`` and ``accuracy(t) = (TP + N - FP) / (P + N)``.
+    Returns the t maximising each (the highest such t on ties); raises on an empty side.
+    """
+    if not pos or not neg:
+        raise ResultsError(f"need both positive and negative pairs (got {len(pos)} and {len(neg)})")
+    items = sorted([(float(s), 1) for s in pos] + [(float(s), 0) for s in neg], key=lambda x: -x[0])
+    p, n = len(pos), len(neg)
+    tp = fp = 0
+    best_f1 = (-1.0, 0.0)
+    best_acc = (-1.0, 0.0)
+    i = 0
+    while i < len(items):
+        t = items[i][0]
+        while i < len(items) and items[i][0] == t:  # all scores equal to t switch together
+            tp += items[i][1]
+            fp += 1 - items[i][1]
+            i += 1
+        f1 = 2 * tp / (2 * tp + fp + (p - tp))
+        acc = (tp + n - fp) / (p + n)
+        if f1 > best_f1[0]:
+            best_f1 = (f1, t)
+        if acc > best_acc[0]:
+            best_acc = (acc, t)
+    # the empty prediction set (threshold above every score) is a valid rule for accuracy
+    if n / (p + n) > best_acc[0]:
+        best_acc = (n / (p + n), items[0][0] + 1e-6)
+    return Thresholds(best_f1[1], best_f1[0], best_acc[1], best_acc[0])
+
+
+@dataclass(frozen=True)
+class Distribution:
+    label: str
+    task: str
+    split: str
+    subset: str
+    positives: list[float]
+    negatives: list[float]
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return best_thresholds(self.positives, self.negatives)
+
+
+def collect_distributions(
+    rs: ResultSet,
+    task: str,
+    *,
+    split: str | None = None,
+    subset: str | None = None,
+    sts_threshold: float = 0.5,
+    runs: Sequence[RunKey] | None = None,
+) -> list[Distribution]:
+    """One distribution per run that kept item scores for ``task``."""
+    from mtebkit.reporting.item_scores import item_scores_for, load_item_scores
+
+    out = []
+    for key in runs or rs.runs():
+        rows = [
+            r
+            for r in rs.rows
+            if r.task == task and r.model == key.model and r.experiment == key.experiment
+        ]
+        if not rows:
+            continue
+        sp = split or preferred_split({r.split for r in rows}, task)
+        row = next((r for r in rows if r.split == sp and r.path is not None), None)
+        if row is None or row.path is None:
+            continue
+        p = item_scores_for(row.path)
+        if p is None:
+            continue
+        items = load_item_scores(p)
+        sub = subset or next((e.subset for e in items.entries if e.split == sp), "default")
+        e = items.entry(sp, sub)
+        pos, neg = e.positives_negatives(sts_threshold)
+        if pos and neg:
+            out.append(Distribution(key.label, task, sp, sub, pos, neg))
+    return out
+
+
+def similarity_figure(dists: Sequence[Distribution], *, title: str = "", dpi: int = 100) -> bytes:
+    """PNG bytes: one panel per model (+ an overlay panel for several), thresholds marked."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not dists:
+        raise ResultsError("nothing to plot: no item scores with both positive and negative pairs")
+    n_panels = len(dists) + (1 if len(dists) > 1 else 0)
+    fig = Figure(figsize=(4.2 * n_panels, 3.4), dpi=dpi)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, n_panels, squeeze=False)[0]
+    colors = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7"]
+    lo = min(min(d.positives + d.negatives) for d in dists)
+    hi = max(max(d.positives + d.negatives) for d in dists)
+    bins = [lo + (hi - lo) * k / 40 for k in range(41)] if hi > lo else 20
+    for ax, d in zip(axes, dists, strict=False):
+        th = d.thresholds
+        ax.hist(
+            d.negatives,
+            bins=bins,
+            density=True,
+            alpha=0.55,
+            color="tab:red",
+            label=f"negative (n={len(d.negatives)})",
+        )
+        ax.hist(
+            d.positives,
+            bins=bins,
+            density=True,
+            alpha=0.55,
+            color="tab:green",
+            label=f"positive (n={len(d.positives)})",
+        )
+        ax.axvline(
+            th.f1_threshold,
+            color="k",
+            linestyle="--",
+            linewidth=1,
+            label=f"max F1 {th.max_f1:.3f} @ {th.f1_threshold:.3f}",
+        )
+        ax.axvline(
+            th.accuracy_threshold,
+            color="k",
+            linestyle=":",
+            linewidth=1,
+            label=f"max acc {th.max_accuracy:.3f} @ {th.accuracy_threshold:.3f}",
+        )
+        ax.set_title(d.label, fontsize=9)
+        ax.set_xlabel("model score")
+        ax.legend(fontsize=6)
+    if len(dists) > 1:
+        ax = axes[-1]
+        for i, d in enumerate(dists):
+            c = colors[i % len(colors)]
+            ax.hist(
+                d.positives,
+                bins=bins,
+                density=True,
+                histtype="step",
+                color=c,
+                linewidth=1.5,
+                label=f"{d.label} +",
+            )
+            ax.hist(
+                d.negatives,
+                bins=bins,
+                density=True,
+                histtype="step",
+                color=c,
+                linestyle="--",
+                label=f"{d.label} -",
+            )
+        ax.set_title("overlay (solid: positive, dashed: negative)", fontsize=9)
+        ax.legend(fontsize=6)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def thresholds_table(dists: Sequence[Distribution]) -> Table:
+    rows = []
+    for d in dists:
+        th = d.thresholds
+        rows.append(
+            [
+                d.label,
+                d.task,
+                d.split,
+                len(d.positives),
+                len(d.negatives),
+                th.f1_threshold,
+                th.max_f1,
+                th.accuracy_threshold,
+                th.max_accuracy,
+            ]
+        )
+    return Table(
+        [
+            "Model",
+            "Task",
+            "Split",
+            "Positives",
+            "Negatives",
+            "F1 threshold",
+            "Max F1",
+            "Accuracy threshold",
+            "Max accuracy",
+        ],
+        rows,
+        title="Best separating thresholds",
+        digits=4,
+        align_left=3,
+    )
+
+
+def add_similarity_plots(
+    report: Report,
+    rs: ResultSet,
+    *,
+    tasks: Sequence[str] | None = None,
+    sts_threshold: float = 0.5,
+    max_tasks: int = 12,
+) -> int:
+    """Add a plot + thresholds table for each task with item scores; return how many were added."""
+    from mtebkit.reporting.item_scores import item_scores_for
+
+    names = (
+        list(tasks)
+        if tasks
+        else sorted(
+            {r.task for r in rs.rows if r.path is not None and item_scores_for(r.path) is not None}
+        )
+    )
+    all_dists = []
+    added = 0
+    for task in names[:max_tasks]:
+        dists = collect_distributions(rs, task, sts_threshold=sts_threshold)
+        if not dists:
+            continue
+        png = similarity_figure(dists, title=f"{task}: positive vs negative scores")
+        report.add(Image(f"{task}: score distributions", png, filename=f"similarity_{task}.png"))
+        all_dists += dists
+        added += 1
+    if all_dists:
+        report.add(thresholds_table(all_dists))
+    return added

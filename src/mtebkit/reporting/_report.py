@@ -1,0 +1,177 @@
+"""Leaderboards and per-task tables in the bge model cards' format, as one :class:`Report`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mtebkit.benchmarks import BenchmarkAggregate, aggregate_benchmark, get_benchmark_spec
+from mtebkit.reporting._results import DEFAULT_EXPERIMENT, ResultSet, RunKey, preferred_split
+from mtebkit.reporting._table import Paragraph, Report, Table
+
+__all__ = ["build_report", "coverage_table", "leaderboard", "per_task_table", "run_views"]
+
+
+def run_views(
+    rs: ResultSet, runs: Sequence[RunKey] | None = None
+) -> list[tuple[RunKey, ResultSet]]:
+    """One checked ResultSet per (model, experiment) run; conflicting files raise (naming both)."""
+    out = []
+    for key in runs or rs.runs():
+        view = rs.run(key.model, experiment=key.experiment or DEFAULT_EXPERIMENT)
+        out.append((key, view))
+    return out
+
+
+def _bold_best(table: Table, first_numeric: int) -> None:
+    for ci in range(first_numeric, len(table.columns)):
+        vals = [(r[ci], ri) for ri, r in enumerate(table.rows) if isinstance(r[ci], float)]
+        if len(vals) > 1:
+            best = max(v for v, _ in vals)
+            table.bold |= {(ri, ci) for v, ri in vals if v == best}
+
+
+def leaderboard(
+    rs: ResultSet, benchmark: str, *, metrics: str = "card"
+) -> tuple[Table, list[BenchmarkAggregate]]:
+    """The card table: one row per run, incomplete categories shown as ``-``."""
+    spec = get_benchmark_spec(benchmark)
+    aggs = []
+    rows = []
+    for key, view in run_views(rs):
+        agg = aggregate_benchmark(view, spec.name, metrics=metrics)  # type: ignore[arg-type]
+        aggs.append(agg)
+        lead: list[object] = [key.label, rs.model_dimension(key.model)]
+        if len(spec.first_columns) == 3:
+            lead.append(rs.model_max_tokens(key.model))
+        rows.append([*lead, *agg.as_points().values()])
+    columns = [*spec.first_columns, spec.header(None), *(spec.header(c) for c in spec.categories)]
+    notes = [
+        f"{a.model}{' [' + a.experiment + ']' if a.experiment else ''}: {len(a.missing_tasks)} of "
+        f"{len(a.tasks)} tasks missing"
+        for a in aggs
+        if a.missing_tasks
+    ]
+    note = (
+        "A '-' marks a category with missing tasks (never averaged as if complete). "
+        + "; ".join(notes)
+        if notes
+        else ""
+    )
+    table = Table(columns, rows, title=f"{spec.name} leaderboard", note=note, align_left=1)
+    _bold_best(table, len(spec.first_columns))
+    return table, aggs
+
+
+def per_task_table(
+    rs: ResultSet, *, tasks: Sequence[str] | None = None, title: str = "Per-task scores"
+) -> Table:
+    """Tasks × runs, main score (points) on the task's preferred split (mean over subsets)."""
+    views = run_views(rs)
+    names = list(tasks) if tasks is not None else sorted({r.task for r in rs.rows})
+    rows = []
+    for t in names:
+        task_rows = [r for r in rs.rows if r.task == t]
+        split = preferred_split({r.split for r in task_rows}, t) if task_rows else "test"
+        ttype = next((r.task_type for r in task_rows if r.task_type), None)
+        metric = next((r.main_metric for r in task_rows if r.main_metric), None)
+        line: list[object] = [t, ttype or "-", split, metric or "main_score"]
+        for _, view in views:
+            vals = [r.main_score for r in view.rows if r.task == t and r.split == split]
+            good = [v for v in vals if v is not None]
+            line.append(100 * sum(good) / len(good) if good and len(good) == len(vals) else None)
+        rows.append(line)
+    table = Table(
+        ["Task", "Type", "Split", "Metric", *(k.label for k, _ in views)],
+        rows,
+        title=title,
+        align_left=4,
+    )
+    _bold_best_rows(table, 4)
+    return table
+
+
+def _bold_best_rows(table: Table, first_numeric: int) -> None:
+    for ri, r in enumerate(table.rows):
+        vals = [(r[ci], ci) for ci in range(first_numeric, len(r)) if isinstance(r[ci], float)]
+        if len(vals) > 1:
+            best = max(v for v, _ in vals)
+            table.bold |= {(ri, ci) for v, ci in vals if v == best}
+
+
+def coverage_table(benchmark: str, aggs: Sequence[BenchmarkAggregate]) -> Table:
+    """Tasks present / tasks in each category, per run (why a leaderboard cell is ``-``)."""
+    spec = get_benchmark_spec(benchmark)
+    rows = []
+    for a in aggs:
+        label = a.model if a.experiment is None else f"{a.model} [{a.experiment}]"
+        done = len(a.tasks) - len(a.missing_tasks)
+        cells = [f"{c.n_tasks - len(c.missing_tasks)}/{c.n_tasks}" for c in a.categories]
+        rows.append([label, f"{done}/{len(a.tasks)}", *cells])
+    return Table(
+        ["Run", spec.header(None), *(spec.header(c) for c in spec.categories)],
+        rows,
+        title=f"{spec.name} coverage (tasks with results / tasks)",
+        align_left=99,
+    )
+
+
+def build_report(
+    rs: ResultSet,
+    *,
+    benchmark: str | None = None,
+    metrics: str = "card",
+    title: str | None = None,
+) -> Report:
+    """Leaderboard + per-category task tables (with a benchmark) or a per-task table (without)."""
+    rep = Report(
+        title or (f"{get_benchmark_spec(benchmark).name} results" if benchmark else "Results")
+    )
+    if benchmark is None:
+        rep.add(per_task_table(rs))
+        return rep
+    spec = get_benchmark_spec(benchmark)
+    board, aggs = leaderboard(rs, spec.name, metrics=metrics)
+    rep.add(board)
+    if any(not a.complete for a in aggs):
+        rep.add(coverage_table(spec.name, aggs))
+    labels = [key.label for key, _ in run_views(rs)]
+    for c in spec.categories:
+        rows = []
+        for t in spec.tasks_of(c):
+            ts = [a.task(t.name) for a in aggs]
+            metric = ts[0].metric if ts else t.main_score
+            rows.append(
+                [
+                    t.name,
+                    "/".join(t.splits),
+                    "/".join(t.subsets),
+                    metric,
+                    *(None if x.score is None else 100 * x.score for x in ts),
+                ]
+            )
+        table = Table(
+            ["Task", "Split", "Subset", "Metric", *labels],
+            rows,
+            title=f"{spec.header(c)}: per-task scores",
+            align_left=4,
+        )
+        _bold_best_rows(table, 4)
+        rep.add(table)
+    missing = [
+        f"{a.model}{' [' + a.experiment + ']' if a.experiment else ''}: "
+        + ", ".join(a.missing_tasks)
+        for a in aggs
+        if a.missing_tasks
+    ]
+    if missing:
+        rep.add(Paragraph("Missing tasks — " + " | ".join(missing)))
+    if any(n for a in aggs for n in a.notes):
+        rep.add(Paragraph("Notes: " + "; ".join(sorted({n for a in aggs for n in a.notes}))))
+    other = sorted(
+        {r.task for r in rs.rows}
+        - {t.name for t in spec.tasks}
+        - {c for t in spec.tasks for c in t.components}
+    )
+    if other:
+        rep.add(per_task_table(rs, tasks=other, title=f"Other tasks (not in {spec.name})"))
+    return rep

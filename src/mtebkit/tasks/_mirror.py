@@ -1,0 +1,358 @@
+"""Offline dataset mirrors: ``--data-dir DIR`` laid out ``<org>/<name>/`` as HF dataset repos.
+
+A task whose dataset (``task.metadata.dataset["path"]``) is present under the data dir loads from
+it in Hugging Face offline mode (no network, no retries). Before mteb touches the files, a cheap
+check (README ``configs:`` block or file names, plus the first row of one file per split) makes
+sure the splits the task evaluates exist and carry the columns its type needs, so a broken
+mirror fails with a :class:`DataError` naming the file instead of deep inside ``datasets``.
+
+Tasks are never mutated globally: :func:`apply_mirror` works on the instance it is given (fresh
+from ``mteb.get_task``), replacing its ``metadata`` with a copy and its class with a thin
+subclass whose ``load_data`` runs inside :func:`hf_offline`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from mtebkit._errors import DataError, MirrorMissingError
+from mtebkit.tasks._offline import hf_offline, mirror_cache_dir
+
+if TYPE_CHECKING:
+    from mteb.abstasks.abstask import AbsTask
+
+__all__ = [
+    "apply_mirror",
+    "download_hint",
+    "mirror_dir",
+    "mirror_present",
+    "read_repo_configs",
+]
+
+# split keywords datasets recognises in file names when a repo has no ``configs:`` block
+_SPLIT_ALIASES: dict[str, tuple[str, ...]] = {
+    "train": ("train", "training"),
+    "validation": ("validation", "valid", "dev", "val"),
+    "dev": ("dev", "validation", "valid", "val"),
+    "test": ("test", "testing", "eval", "evaluation"),
+}
+_DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv", ".tsv", ".txt", ".arrow")
+
+
+def mirror_dir(data_dir: Path, hf_path: str) -> Path:
+    """Where the mirror of hub dataset ``hf_path`` (``org/name``) lives under ``data_dir``."""
+    return Path(data_dir) / hf_path
+
+
+def download_hint(hf_path: str, revision: str, target: Path) -> str:
+    """The command that fetches a dataset repo into its mirror folder."""
+    return (
+        f"huggingface-cli download --repo-type dataset {hf_path} --revision {revision} "
+        f"--local-dir {target}"
+    )
+
+
+def mirror_present(task: AbsTask, data_dir: Path) -> bool:
+    """True when every dataset the task loads has a folder in the mirror."""
+    return all(mirror_dir(data_dir, p).is_dir() for p, _ in _dataset_refs(task))
+
+
+def _dataset_refs(task: AbsTask) -> list[tuple[str, str]]:
+    """(hub path, revision) of a task, or of each sub-task of an aggregate task."""
+    subtasks = getattr(task, "tasks", None)
+    if _is_aggregate(task) and subtasks:
+        return [ref for t in subtasks for ref in _dataset_refs(t)]
+    ds = task.metadata.dataset
+    return [(str(ds["path"]), str(ds.get("revision", "main")))]
+
+
+def _is_aggregate(task: AbsTask) -> bool:
+    from mteb.abstasks.aggregated_task import AbsTaskAggregate
+
+    return isinstance(task, AbsTaskAggregate)
+
+
+# ---------------------------------------------------------------------------- repo layout
+
+
+def read_repo_configs(repo: Path) -> dict[str, dict[str, list[str]]] | None:
+    """``{config: {split: [glob patterns]}}`` from the repo card's YAML, None if it has none."""
+    readme = repo / "README.md"
+    if not readme.is_file():
+        return None
+    text = readme.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return None
+    end = text.find("\n---", 3)
+    if end < 0:
+        return None
+    try:
+        meta = yaml.safe_load(text[3:end]) or {}
+    except yaml.YAMLError as exc:
+        raise DataError(f"{readme}: the YAML header cannot be parsed: {exc}") from None
+    configs = meta.get("configs") if isinstance(meta, dict) else None
+    if not configs:
+        return None
+    out: dict[str, dict[str, list[str]]] = {}
+    for cfg in configs:
+        if not isinstance(cfg, dict):
+            raise DataError(f"{readme}: each entry of 'configs' must be a mapping")
+        name = str(cfg.get("config_name", "default"))
+        out[name] = _data_files(cfg.get("data_files"), readme)
+    return out
+
+
+def _data_files(spec: Any, readme: Path) -> dict[str, list[str]]:
+    if spec is None:
+        return {}
+    if isinstance(spec, str):
+        return {"train": [spec]}  # datasets' convention for a bare pattern
+    if isinstance(spec, dict):
+        spec = [{"split": k, "path": v} for k, v in spec.items()]
+    splits: dict[str, list[str]] = {}
+    for entry in spec:
+        if isinstance(entry, str):
+            splits.setdefault("train", []).append(entry)
+            continue
+        if not isinstance(entry, dict) or "path" not in entry:
+            raise DataError(f"{readme}: malformed data_files entry {entry!r}")
+        paths = entry["path"]
+        pats = [paths] if isinstance(paths, str) else [str(p) for p in paths]
+        splits.setdefault(str(entry.get("split", "train")), []).extend(pats)
+    return splits
+
+
+def _infer_configs(repo: Path) -> dict[str, dict[str, list[str]]]:
+    """Splits from file names, as datasets does for a repo without ``configs:``."""
+    files = [
+        p.relative_to(repo).as_posix()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(repo).parts)
+        and any(s in p.name for s in _DATA_SUFFIXES)
+    ]
+    splits: dict[str, list[str]] = {}
+    for rel in files:
+        for split in _SPLIT_ALIASES:
+            if re.search(rf"(^|[-_./]){split}([-_./]|$)", rel):
+                splits.setdefault(split, []).append(rel)
+    return {"default": splits}
+
+
+def _glob(repo: Path, patterns: Iterable[str]) -> list[Path]:
+    found: list[Path] = []
+    for pat in patterns:
+        pat = pat.removeprefix("./")
+        found.extend(sorted(p for p in repo.glob(pat) if p.is_file()))
+    return found
+
+
+def _first_columns(path: Path) -> set[str] | None:
+    """Column names from a file's header or first record; None if the format is not cheap to peek."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return set(pq.read_schema(path).names)
+        if name.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz")):
+            opener: Any = gzip.open if name.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8") as fh:
+                for line in fh:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    if line.startswith("["):
+                        return None  # a JSON array: not cheap to peek
+                    record = json.loads(line)
+                    return set(record) if isinstance(record, dict) else None
+            return set()
+        if name.endswith((".csv", ".tsv")):
+            sep = "\t" if name.endswith(".tsv") else ","
+            with path.open(encoding="utf-8") as fh:
+                return {c.strip() for c in fh.readline().rstrip("\n").split(sep)}
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot be read: {exc}") from None
+    return None
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+class _Repo:
+    def __init__(self, task_name: str, hf_path: str, revision: str, root: Path) -> None:
+        self.task_name = task_name
+        self.hf_path = hf_path
+        self.root = root
+        if not root.is_dir():
+            raise MirrorMissingError(
+                f"task {task_name}: dataset {hf_path}@{revision} is not in the mirror; "
+                f"expected the folder {root}. Download it with: "
+                f"{download_hint(hf_path, revision, root)}"
+            )
+        declared = read_repo_configs(root)
+        self.where = root / "README.md" if declared is not None else root
+        self.configs = declared if declared is not None else _infer_configs(root)
+
+    def config(
+        self, name: str, *, fallbacks: tuple[str, ...] = ()
+    ) -> tuple[str, dict[str, list[str]]]:
+        for cand in (name, *fallbacks):
+            if cand in self.configs:
+                return cand, self.configs[cand]
+        if name == "default" and len(self.configs) == 1:
+            only = next(iter(self.configs))
+            return only, self.configs[only]
+        raise DataError(
+            f"task {self.task_name}: {self.where} declares no config {name!r} "
+            f"(has: {', '.join(sorted(self.configs)) or 'none'})"
+        )
+
+    def split_files(
+        self, config: str, splits: Mapping[str, list[str]], split: str, *, single_ok: bool = False
+    ) -> list[Path]:
+        patterns = splits.get(split)
+        if patterns is None and single_ok and len(splits) == 1:
+            patterns = next(iter(splits.values()))
+        if patterns is None:
+            raise DataError(
+                f"task {self.task_name}: split {split!r} is missing from config {config!r} "
+                f"of {self.where} (has: {', '.join(sorted(splits)) or 'none'})"
+            )
+        files = _glob(self.root, patterns)
+        if not files:
+            raise DataError(
+                f"task {self.task_name}: no file in {self.root} matches "
+                f"{', '.join(patterns)} (split {split!r} of config {config!r})"
+            )
+        return files
+
+    def require_columns(
+        self, files: list[Path], needed: Iterable[str], *, any_of: Iterable[Iterable[str]] = ()
+    ) -> None:
+        cols = _first_columns(files[0])
+        if cols is None:
+            return
+        missing = [c for c in needed if c not in cols]
+        for group in any_of:
+            group = list(group)
+            if not any(c in cols for c in group):
+                missing.append(" or ".join(group))
+        if missing:
+            raise DataError(
+                f"task {self.task_name}: {files[0]} lacks column(s) {', '.join(missing)} "
+                f"(has: {', '.join(sorted(cols))})"
+            )
+
+
+def _overrides(task: AbsTask, base: type, attr: str) -> bool:
+    return getattr(type(task), attr) is not getattr(base, attr)
+
+
+def check_mirror(task: AbsTask, root: Path) -> None:
+    """Cheap structural check of a mirrored dataset against what ``task`` will load."""
+    from mteb.abstasks.abstask import AbsTask as _AbsTask
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
+    from mteb.abstasks.sts import AbsTaskSTS
+
+    ds = task.metadata.dataset
+    repo = _Repo(task.metadata.name, str(ds["path"]), str(ds.get("revision", "main")), root)
+    splits = list(task.eval_splits)
+    subsets = list(task.hf_subsets) if task.metadata.is_multilingual else ["default"]
+    loader = getattr(type(task), "_mtebkit_loader", None)
+
+    if loader == "rows-reranking":  # mtebkit's own hub reranking rows (query/positive/negative)
+        name, cfg = repo.config(str(ds.get("name", "default")))
+        for split in splits:
+            files = repo.split_files(name, cfg, split)
+            repo.require_columns(files, ("query", "positive", "negative"))
+        return
+    if isinstance(task, AbsTaskRetrieval) and not _overrides(task, AbsTaskRetrieval, "load_data"):
+        for sub in subsets:
+            prefix = "" if sub == "default" else f"{sub}-"
+            for split in splits:
+                q_name, q_cfg = repo.config(
+                    f"{prefix}qrels" if prefix else "default", fallbacks=("qrels",)
+                )
+                qrels = repo.split_files(q_name, q_cfg, split, single_ok=True)
+                repo.require_columns(qrels, ("query-id", "corpus-id", "score"))
+            c_name, c_cfg = repo.config(f"{prefix}corpus")
+            corpus = repo.split_files(c_name, c_cfg, "corpus", single_ok=True)
+            repo.require_columns(corpus, ("text",), any_of=[("_id", "id")])
+            qn_name, qn_cfg = repo.config(f"{prefix}queries", fallbacks=("query",))
+            queries = repo.split_files(qn_name, qn_cfg, "queries", single_ok=True)
+            repo.require_columns(queries, ("text",), any_of=[("_id", "id")])
+        return
+    if _overrides(task, _AbsTask, "load_data"):
+        return  # a custom loader: only its presence can be checked cheaply
+    configs = [str(ds["name"])] if "name" in ds else subsets
+    for cfg_name in configs:
+        name, cfg = repo.config(cfg_name)
+        for split in splits:
+            files = repo.split_files(name, cfg, split)
+            if isinstance(task, AbsTaskSTS) and not _overrides(task, _AbsTask, "dataset_transform"):
+                cols = [c for c in task.column_names if isinstance(c, str)]
+                repo.require_columns(files, (*cols, "score"))
+
+
+# ---------------------------------------------------------------------------- applying
+
+_OFFLINE_CLASSES: dict[type, type] = {}
+
+
+def _offline_class(cls: type) -> type:
+    """A subclass of ``cls`` whose ``load_data`` runs in HF offline mode (cached per class)."""
+    if getattr(cls, "_mtebkit_offline", False):
+        return cls
+    sub = _OFFLINE_CLASSES.get(cls)
+    if sub is None:
+        original = cls.load_data  # type: ignore[attr-defined]
+
+        def load_data(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if getattr(self, "data_loaded", False):
+                return original(self, *args, **kwargs)
+            cache = mirror_cache_dir(Path(self.metadata.dataset["path"]))
+            with hf_offline(datasets_cache=cache):
+                return original(self, *args, **kwargs)
+
+        sub = type(
+            cls.__name__,
+            (cls,),
+            {
+                "load_data": load_data,
+                "_mtebkit_offline": True,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__,
+            },
+        )
+        _OFFLINE_CLASSES[cls] = sub
+    return sub
+
+
+def apply_mirror(task: AbsTask, data_dir: Path) -> AbsTask:
+    """Point ``task`` (a fresh instance) at its mirror under ``data_dir`` and check the mirror.
+
+    Raises :class:`MirrorMissingError` when the dataset folder is absent and :class:`DataError`
+    when a split file or a needed column is missing. Returns the same instance.
+    """
+    subtasks = getattr(task, "tasks", None)
+    if _is_aggregate(task) and subtasks:
+        task.tasks = [apply_mirror(t, data_dir) for t in subtasks]  # type: ignore[attr-defined]
+        return task
+    ds = dict(task.metadata.dataset)
+    hf_path = str(ds["path"])
+    root = mirror_dir(Path(data_dir), hf_path).resolve()
+    check_mirror(task, root)
+    ds["path"] = str(root)
+    task.metadata = task.metadata.model_copy(update={"dataset": ds})
+    task.__class__ = _offline_class(type(task))
+    task._mtebkit_hub_path = hf_path  # type: ignore[attr-defined]
+    return task

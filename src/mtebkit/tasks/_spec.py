@@ -1,0 +1,281 @@
+"""Custom task specs: YAML files parsed into pydantic models (``extra="forbid"``).
+
+A spec names a task, its type (``retrieval`` | ``reranking`` | ``sts``), languages, splits, main
+score, an optional bge-style query instruction, and where its data is:
+
+* ``format: beir``  - ``<dir>/corpus.jsonl``, ``<dir>/queries.jsonl``, ``<dir>/qrels/<split>.tsv``
+* ``format: rows``  - one jsonl per split: STS rows (sentence1, sentence2, score) or C-MTEB
+  reranking rows (query, positive[], negative[])
+* ``format: hf``    - a Hugging Face dataset repo + revision, resolved through ``--data-dir``
+
+Local data files are pinned by sha256 in the spec's ``sha256:`` mapping (path relative to the
+spec -> hex digest); :func:`rehash_spec` writes that mapping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mtebkit._errors import DataError, HashMismatchError, TaskSpecError
+
+__all__ = [
+    "RETRIEVAL_K_VALUES",
+    "BeirData",
+    "HubData",
+    "RowsData",
+    "TaskSpec",
+    "allowed_main_scores",
+    "compute_hashes",
+    "load_spec",
+    "rehash_spec",
+    "verify_hashes",
+]
+
+RETRIEVAL_K_VALUES = (1, 3, 5, 10, 20, 100, 1000)  # mteb AbsTaskRetrieval.k_values
+_STS_SCORES = tuple(
+    f"{prefix}{kind}"
+    for prefix in ("", "cosine_", "manhattan_", "euclidean_")
+    for kind in ("pearson", "spearman")
+)
+_RETRIEVAL_SCORES = (
+    *(
+        f"{m}_at_{k}"
+        for m in ("ndcg", "map", "recall", "precision", "mrr", "hit_rate")
+        for k in RETRIEVAL_K_VALUES
+    ),
+    "accuracy",
+)
+
+
+def allowed_main_scores(task_type: str) -> tuple[str, ...]:
+    """The metric names mteb's evaluator produces for a spec type."""
+    return _STS_SCORES if task_type == "sts" else _RETRIEVAL_SCORES
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BeirData(_Strict):
+    """BEIR layout under ``dir`` (relative to the spec)."""
+
+    format: Literal["beir"]
+    dir: str = "."
+
+
+class RowsData(_Strict):
+    """One jsonl file per split (relative to the spec)."""
+
+    format: Literal["rows"]
+    files: dict[str, str]
+
+
+class HubData(_Strict):
+    """A Hugging Face dataset repo, loaded from the ``--data-dir`` mirror like native tasks.
+
+    ``layout``: for reranking, ``rows`` (C-MTEB query/positive/negative rows, the default) or
+    ``retrieval`` (mteb 2 corpus/queries/qrels/top_ranked configs).
+    """
+
+    format: Literal["hf"]
+    path: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    revision: str = Field(min_length=1)
+    name: str | None = None
+    layout: Literal["rows", "retrieval"] | None = None
+
+
+DataSpec = Annotated[BeirData | RowsData | HubData, Field(discriminator="format")]
+
+
+class TaskSpec(_Strict):
+    """A custom task, as written in a YAML file."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    type: Literal["retrieval", "reranking", "sts"]
+    description: str = Field(min_length=1)
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}-[A-Z][a-z]{3}$")]] = Field(
+        min_length=1
+    )  # mteb codes: ISO 639-3 language + ISO 15924 script, e.g. eng-Latn, cmn-Hans
+    eval_splits: list[str] = Field(default_factory=lambda: ["test"], min_length=1)
+    main_score: str
+    query_instruction: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    reference: str | None = None
+    data: DataSpec
+    sha256: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TaskSpec:
+        allowed = allowed_main_scores(self.type)
+        if self.main_score not in allowed:
+            raise ValueError(
+                f"main_score: {self.main_score!r} is not produced by a {self.type} task; "
+                f"choose one of {', '.join(allowed[:12])}, ..."
+            )
+        fmt = self.data.format
+        if fmt == "beir" and self.type != "retrieval":
+            raise ValueError(f"data.format: 'beir' is for retrieval tasks, not {self.type}")
+        if fmt == "rows" and self.type == "retrieval":
+            raise ValueError("data.format: retrieval tasks take 'beir' or 'hf', not 'rows'")
+        if isinstance(self.data, RowsData):
+            missing = [s for s in self.eval_splits if s not in self.data.files]
+            if missing:
+                raise ValueError(f"data.files: no file for eval split(s) {', '.join(missing)}")
+        if self.type == "sts":
+            if self.min_score is None or self.max_score is None:
+                raise ValueError("type: sts tasks need min_score and max_score")
+            if self.min_score >= self.max_score:
+                raise ValueError("min_score: must be below max_score")
+        elif self.min_score is not None or self.max_score is not None:
+            raise ValueError("min_score: min_score / max_score apply to sts tasks only")
+        if self.query_instruction is not None and self.type == "sts":
+            raise ValueError("query_instruction: applies to retrieval and reranking tasks only")
+        for key, digest in self.sha256.items():
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise ValueError(f"sha256.{key}: not a 64-digit lowercase hex digest")
+        return self
+
+    def data_files(self, spec_path: Path) -> dict[str, Path]:
+        """Local data files (key: path relative to the spec, posix) the task reads."""
+        base = spec_path.parent
+        rels: list[str] = []
+        if isinstance(self.data, BeirData):
+            d = self.data.dir.rstrip("/") or "."
+            prefix = "" if d == "." else f"{d}/"
+            rels = [f"{prefix}corpus.jsonl", f"{prefix}queries.jsonl"]
+            rels += [f"{prefix}qrels/{split}.tsv" for split in self.eval_splits]
+        elif isinstance(self.data, RowsData):
+            rels = [self.data.files[s] for s in self.eval_splits]
+        return {Path(r).as_posix(): base / r for r in rels}
+
+
+# ---------------------------------------------------------------------------- YAML + lines
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at pydantic location ``loc`` (best effort)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    line = key.start_mark.line + 1
+                    node = value
+                    break
+            # a part not found (e.g. a union tag) is skipped
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+    return line
+
+
+def load_spec(path: Path) -> TaskSpec:
+    """Parse and validate one spec file; errors name the file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TaskSpecError(f"{path}: cannot be read: {exc}") from None
+    try:
+        root = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise TaskSpecError(f"{where}: invalid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise TaskSpecError(f"{path}: a task spec must be a YAML mapping")
+    try:
+        return TaskSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            keyed = re.match(r"Value error, ([\w.]+): (.*)", msg, re.DOTALL)
+            if not loc and keyed:  # a cross-field check names the key it is about
+                loc = tuple(keyed.group(1).split("."))
+                msg = keyed.group(2)
+            line = _line_of(root, loc)
+            field = ".".join(str(p) for p in loc if p not in ("beir", "rows", "hf")) or "(spec)"
+            prefix = f"{path}:{line}" if line else str(path)
+            problems.append(f"{prefix}: {field}: {msg}")
+        raise TaskSpecError("invalid task spec:\n  " + "\n  ".join(problems)) from None
+
+
+# ---------------------------------------------------------------------------- hashes
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def compute_hashes(spec: TaskSpec, spec_path: Path) -> dict[str, str]:
+    """sha256 of every local data file of ``spec``; a missing file is a :class:`DataError`."""
+    out = {}
+    for rel, path in spec.data_files(spec_path).items():
+        if not path.is_file():
+            raise DataError(f"{spec_path}: data file {rel} not found (expected {path})")
+        out[rel] = _sha256(path)
+    return out
+
+
+def verify_hashes(spec: TaskSpec, spec_path: Path) -> dict[str, str]:
+    """Check every data file against the spec's recorded sha256; return the digests."""
+    actual = compute_hashes(spec, spec_path)
+    for rel, digest in actual.items():
+        recorded = spec.sha256.get(rel)
+        if recorded is None:
+            raise TaskSpecError(
+                f"{spec_path}: no sha256 recorded for data file {rel}; "
+                f"run `mtebkit tasks --rehash {spec_path}` after checking the data"
+            )
+        if recorded != digest:
+            raise HashMismatchError(
+                f"{spec_path.parent / rel}: content changed since the spec was written: "
+                f"recorded sha256 {recorded}, actual {digest}. If the change is intended, "
+                f"run `mtebkit tasks --rehash {spec_path}`"
+            )
+    stale = sorted(set(spec.sha256) - set(actual))
+    if stale:
+        raise TaskSpecError(
+            f"{spec_path}: sha256 lists file(s) the task does not read: {', '.join(stale)}"
+        )
+    return actual
+
+
+_SHA_BLOCK = re.compile(r"^sha256:[^\n]*\n(?:(?:[ \t]+[^\n]*|[ \t]*)\n)*", re.MULTILINE)
+
+
+def rehash_spec(spec_path: Path, *, write: bool = True) -> dict[str, str]:
+    """Recompute the data files' sha256 and (``write``) store them in the spec's ``sha256:`` block.
+
+    Only that block is rewritten (appended at the end), so comments elsewhere survive.
+    """
+    spec_path = Path(spec_path)
+    spec = load_spec(spec_path)
+    digests = compute_hashes(spec, spec_path)
+    if write:
+        text = spec_path.read_text(encoding="utf-8")
+        if not text.endswith("\n"):
+            text += "\n"
+        text = _SHA_BLOCK.sub("", text).rstrip("\n") + "\n"
+        block = "sha256:\n" + "".join(f'  {k}: "{v}"\n' for k, v in sorted(digests.items()))
+        spec_path.write_text(text + block, encoding="utf-8")
+        load_spec(spec_path)  # the rewritten file must still parse
+    return digests

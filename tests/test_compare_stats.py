@@ -1,0 +1,79 @@
+"""Paired significance tests against hand-computed small cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mtebkit.reporting._stats import (
+    average_precision,
+    pair_items,
+    paired_bootstrap,
+    randomisation_test,
+    spearman,
+)
+
+
+def test_exact_randomisation_hand_computed() -> None:
+    # per-item differences b - a = [1, 2, 3]; observed mean delta = 2. Of the 2^3 sign flips only
+    # (+,+,+) and (-,-,-) reach |mean| >= 2, so p = 2/8.
+    a = np.zeros(3)
+    b = np.array([1.0, 2.0, 3.0])
+    t = randomisation_test(a, b)
+    assert t.delta == pytest.approx(2.0)
+    assert t.p_value == pytest.approx(0.25)
+    assert t.n_resamples == 8 and t.method == "randomisation (exact)"
+    # differences [1, -1]: delta 0 -> every flip is as extreme: p = 1
+    assert randomisation_test(np.zeros(2), np.array([1.0, -1.0])).p_value == pytest.approx(1.0)
+
+
+def test_monte_carlo_randomisation_close_to_exact() -> None:
+    a = np.zeros(3)
+    b = np.array([1.0, 2.0, 3.0])
+    t = randomisation_test(a, b, exact_max_items=0, n_resamples=4000, seed=3)
+    assert t.p_value == pytest.approx(0.25, abs=0.03)
+    assert randomisation_test(
+        a, b, exact_max_items=0, n_resamples=500, seed=3
+    ) == randomisation_test(a, b, exact_max_items=0, n_resamples=500, seed=3)  # seeded
+
+
+def test_bootstrap_hand_computed() -> None:
+    # two items with differences 0 and 2: resampled mean differences are 0, 1, 1, 2 with
+    # probabilities 1/4, 1/2, 1/4. So the 95% CI is [0, 2], and |d - 1| >= 1 has probability 1/2.
+    a = np.zeros(2)
+    b = np.array([0.0, 2.0])
+    t = paired_bootstrap(a, b, n_resamples=4000, seed=0)
+    assert t.delta == pytest.approx(1.0)
+    assert (t.ci_low, t.ci_high) == (0.0, 2.0)
+    assert t.p_value == pytest.approx(0.5, abs=0.03)
+
+
+def test_bootstrap_detects_a_real_difference_only() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(0.5, 0.1, 200)
+    t = paired_bootstrap(a, a + 0.05 + rng.normal(0, 0.02, 200), n_resamples=500)
+    assert t.p_value < 0.01 and t.ci_low > 0
+    t0 = paired_bootstrap(a, a + rng.normal(0, 0.02, 200), n_resamples=500)
+    assert t0.p_value > 0.05 and t0.ci_low < 0 < t0.ci_high
+
+
+def test_spearman_and_ap_hand_computed() -> None:
+    assert spearman(np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0])) == pytest.approx(-1.0)
+    # ranks x = [1, 2.5, 2.5, 4], y = [1, 2, 3, 4]: rho = pearson of ranks = 0.9486832980505138
+    assert spearman(
+        np.array([1.0, 2.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0])
+    ) == pytest.approx(0.9486832980505138)
+    # ranking (by score): rel, non, rel -> AP = (1/1 + 2/3) / 2
+    ap = average_precision(np.array([0.9, 0.8, 0.7]), np.array([1.0, 0.0, 1.0]))
+    assert ap == pytest.approx((1 + 2 / 3) / 2)
+    # rank transform keeps Spearman
+    s = np.array([0.3, 0.9, 0.1, 0.5])
+    g = np.array([1.0, 4.0, 0.0, 2.0])
+    assert spearman(pair_items(s), g) == pytest.approx(spearman(s, g))
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ValueError, match="same length"):
+        paired_bootstrap(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="at least 2"):
+        randomisation_test(np.zeros(1), np.zeros(1))

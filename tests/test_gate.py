@@ -1,0 +1,204 @@
+"""The CI gate: ``mtebkit baseline save`` + ``mtebkit check``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mtebkit.cli import main
+from mtebkit.reporting import load_results
+from mtebkit.reporting._baseline import check_against_baseline, load_baseline, make_baseline
+from mtebkit.reporting._stats import spearman
+from tests.data.reporting.factory import sts, write_pair_items, write_result
+
+
+@pytest.fixture
+def ref_results(shared_dir: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "results"
+    shutil.copytree(
+        shared_dir / "reference" / "BAAI__bge-small-en-v1.5", root / "BAAI__bge-small-en-v1.5"
+    )
+    return root
+
+
+def _perturb(root: Path, task: str, delta: float) -> None:
+    f = next(root.rglob(f"{task}.json"))
+    data = json.loads(f.read_text())
+    for rows in data["scores"].values():
+        for row in rows:
+            row["main_score"] += delta
+    f.write_text(json.dumps(data))
+
+
+def test_gate_passes_on_original_fails_on_worse(
+    ref_results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = tmp_path / "baseline.json"
+    assert (
+        main(
+            [
+                "baseline",
+                "save",
+                "--results",
+                str(ref_results),
+                "--model",
+                "bge-small-en-v1.5",
+                "--out",
+                str(base),
+            ]
+        )
+        == 0
+    )
+    assert main(["check", "--results", str(ref_results), "--baseline", str(base)]) == 0
+    _perturb(ref_results, "STS13", -0.012)  # 1.2 points worse
+    _perturb(ref_results, "STS14", -0.003)  # 0.3 points: within the default 0.5
+    _perturb(ref_results, "SciFact", +0.02)  # better never fails
+    capsys.readouterr()
+    junit = tmp_path / "junit.xml"
+    assert (
+        main(
+            ["check", "--results", str(ref_results), "--baseline", str(base), "--junit", str(junit)]
+        )
+        == 1
+    )
+    out = capsys.readouterr().out
+    assert "STS13: dropped 1.20 points > tolerance 0.5" in out
+    assert "STS14: dropped" not in out
+    suite = ET.parse(junit).getroot()
+    failed = [tc.get("name") for tc in suite.iter("testcase") if tc.find("failure") is not None]
+    assert failed == ["STS13"] and suite.get("tests") == "19"
+    # a looser global tolerance passes
+    assert (
+        main(
+            ["check", "--results", str(ref_results), "--baseline", str(base), "--tolerance", "1.5"]
+        )
+        == 0
+    )
+
+
+def test_missing_task_fails_and_per_task_tolerance(ref_results: Path, tmp_path: Path) -> None:
+    base = make_baseline(load_results(ref_results), tolerances={"STS12": 2.0})
+    next(ref_results.rglob("BIOSSES.json")).unlink()
+    _perturb(ref_results, "STS12", -0.015)
+    rep = check_against_baseline(load_results(ref_results), base)
+    assert [c.task for c in rep.failures] == ["BIOSSES"]
+    assert rep.failures[0].status == "MISSING"
+    assert "BIOSSES: no result" in rep.summary()
+
+
+def test_wrong_baseline_is_a_clear_error(
+    ref_results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other"
+    write_result(other, "org/m", "STS22", sts(0.7), main_metric="cosine_spearman")
+    base = tmp_path / "b.json"
+    assert main(["baseline", "save", "--results", str(other), "--out", str(base)]) == 0
+    capsys.readouterr()
+    assert main(["check", "--results", str(ref_results), "--baseline", str(base)]) == 2
+    assert "shares no task" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "check",
+                "--results",
+                str(other),
+                "--baseline",
+                str(base),
+                "--benchmark",
+                "MTEB(eng, v1)",
+            ]
+        )
+        == 2
+    )
+    assert "not benchmark MTEB(eng, v1)" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps({"format": "mtebkit-baseline", "schema_version": 1, "model": "x", "tasks": []})
+    )
+    assert main(["check", "--results", str(other), "--baseline", str(bad)]) == 2
+    assert "not a valid mtebkit baseline" in capsys.readouterr().err
+    # pinning a whole benchmark needs every task
+    assert (
+        main(
+            [
+                "baseline",
+                "save",
+                "--results",
+                str(other),
+                "--benchmark",
+                "MTEB(eng, v1)",
+                "--out",
+                str(tmp_path / "c.json"),
+            ]
+        )
+        == 2
+    )
+
+
+def test_significance_from_item_scores(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    gold = rng.uniform(0, 1, 300)
+    good = gold + rng.normal(0, 0.15, 300)
+    bad = gold + rng.normal(0, 0.6, 300)
+
+    def folder(name: str, scores: np.ndarray) -> Path:
+        root = tmp_path / name
+        rho = spearman(scores, gold)
+        p = write_result(root, "org/m", "STS12", sts(rho), main_metric="cosine_spearman")
+        write_pair_items(p, [float(x) for x in scores], [float(g) for g in gold])
+        return root
+
+    base = make_baseline(load_results(folder("a", good)))
+    assert base.tasks[0].items is not None and len(base.tasks[0].items.values) == 300
+    same = check_against_baseline(load_results(folder("a2", good)), base)
+    assert same.passed and same.checks[0].p_value == pytest.approx(1.0)
+    worse = check_against_baseline(load_results(folder("b", bad)), base, n_resamples=300)
+    (c,) = worse.checks
+    assert c.failed and c.p_value is not None and c.p_value < 0.01
+    assert c.ci_high is not None and c.ci_high < 0  # the whole CI of the change is negative
+    assert "significant at 0.05" in worse.summary()
+    # round trip through the file
+    p = tmp_path / "b.json"
+    p.write_text(base.model_dump_json())
+    assert load_baseline(p).tasks[0].items == base.tasks[0].items
+
+
+@pytest.mark.slow
+def test_readme_ci_recipe_on_the_embedded_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mtebkit run` (two demo tasks) -> `baseline save` -> `check` passes; a worse run fails."""
+    monkeypatch.chdir(tmp_path)
+    results = tmp_path / "results"
+    assert (
+        main(
+            ["run", "--results", str(results), "--tasks", "DemoSTSEn", "DemoRetrievalEn", "--quiet"]
+        )
+        == 0
+    )
+    assert len(list(results.rglob("*.items.json.gz"))) == 2
+    assert main(["baseline", "save", "--results", str(results), "--out", "ci/baseline.json"]) == 0
+    base = load_baseline(tmp_path / "ci" / "baseline.json")
+    assert {t.task for t in base.tasks} == {"DemoSTSEn", "DemoRetrievalEn"}
+    assert all(t.items is not None for t in base.tasks)
+    assert (
+        main(
+            [
+                "check",
+                "--results",
+                str(results),
+                "--baseline",
+                "ci/baseline.json",
+                "--junit",
+                "junit.xml",
+            ]
+        )
+        == 0
+    )
+    _perturb(results, "DemoSTSEn", -0.01)
+    assert main(["check", "--results", str(results), "--baseline", "ci/baseline.json"]) == 1

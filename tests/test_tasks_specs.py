@@ -1,0 +1,468 @@
+"""Custom task specs: parsing, data validation (file + line in every error), hashes, names."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from mtebkit import (
+    DataError,
+    DuplicateNameError,
+    HashMismatchError,
+    TaskSpecError,
+    UnknownNameError,
+)
+from mtebkit.tasks import default_spec_paths, get_tasks, list_tasks, load_spec, rehash_spec
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+
+
+CORPUS = [
+    {"_id": "d1", "title": "", "text": "apples grow on orchard trees"},
+    {"_id": "d2", "title": "Rivers", "text": "the river floods every spring"},
+    {"_id": "d3", "title": "", "text": "violins have four strings"},
+    {"_id": "d4", "title": "", "text": "snow falls on the mountain peaks"},
+]
+QUERIES = [
+    {"_id": "q1", "text": "where do apples grow"},
+    {"_id": "q2", "text": "when does the river flood"},
+    {"_id": "q3", "text": "how many strings on violins"},
+]
+QRELS = "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n"
+
+
+def write_retrieval(root: Path, name: str = "MyRetrieval", **overrides: Any) -> Path:
+    data = root / "ret"
+    _jsonl(data / "corpus.jsonl", CORPUS)
+    _jsonl(data / "queries.jsonl", QUERIES)
+    (data / "qrels").mkdir(parents=True, exist_ok=True)
+    (data / "qrels" / "test.tsv").write_text(QRELS, encoding="utf-8")
+    spec = root / f"{name}.yaml"
+    body = {
+        "name": name,
+        "type": "retrieval",
+        "description": "tiny test retrieval",
+        "languages": ["eng-Latn"],
+        "eval_splits": ["test"],
+        "main_score": "ndcg_at_10",
+        "query_instruction": "Find: ",
+        "data": {"format": "beir", "dir": "ret"},
+    }
+    body.update(overrides)
+    spec.write_text(_yaml(body), encoding="utf-8")
+    rehash_spec(spec)
+    return spec
+
+
+RERANK_ROWS = [
+    {
+        "query": "apples orchard",
+        "positive": ["apples in the orchard"],
+        "negative": ["river water", "snow peaks"],
+    },
+    {
+        "query": "violin strings",
+        "positive": ["violin has strings", "strings of a violin"],
+        "negative": ["apples"],
+    },
+]
+
+
+def write_reranking(
+    root: Path, rows: list[dict[str, Any]] | None = None, name: str = "MyRerank"
+) -> Path:
+    _jsonl(root / "rr" / "test.jsonl", RERANK_ROWS if rows is None else rows)
+    spec = root / f"{name}.yaml"
+    spec.write_text(
+        _yaml(
+            {
+                "name": name,
+                "type": "reranking",
+                "description": "tiny test reranking",
+                "languages": ["eng-Latn"],
+                "main_score": "map_at_1000",
+                "data": {"format": "rows", "files": {"test": "rr/test.jsonl"}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    rehash_spec(spec)
+    return spec
+
+
+STS_ROWS = [
+    {"sentence1": "a cat sleeps", "sentence2": "a cat is sleeping", "score": 4.5},
+    {"sentence1": "a dog runs", "sentence2": "the market fell", "score": 0.0},
+    {"sentence1": "rain in the city", "sentence2": "rain falls on the city", "score": 3.8},
+    {"sentence1": "red car", "sentence2": "blue boat", "score": 0.5},
+]
+
+
+def write_sts(root: Path, rows: list[dict[str, Any]] | None = None, name: str = "MySTS") -> Path:
+    _jsonl(root / "sts" / "test.jsonl", STS_ROWS if rows is None else rows)
+    spec = root / f"{name}.yaml"
+    spec.write_text(
+        "# a comment that must survive rehashing\n"
+        + _yaml(
+            {
+                "name": name,
+                "type": "sts",
+                "description": "tiny test sts",
+                "languages": ["eng-Latn"],
+                "main_score": "cosine_spearman",
+                "min_score": 0,
+                "max_score": 5,
+                "data": {"format": "rows", "files": {"test": "sts/test.jsonl"}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    rehash_spec(spec)
+    return spec
+
+
+def _yaml(body: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+
+
+class OverlapEncoder:
+    """Word-count vectors over a fixed vocabulary: cosine = lexical overlap. No weights."""
+
+    def __init__(self) -> None:
+        from mteb.models.model_meta import ModelMeta, ScoringFunction
+
+        self.vocab: dict[str, int] = {}
+        self.mteb_model_meta = ModelMeta.create_empty(
+            overwrites={
+                "name": "test/overlap-encoder",
+                "revision": "1" * 40,
+                "embed_dim": 256,
+                "similarity_fn_name": ScoringFunction.COSINE,
+                "framework": ["PyTorch"],
+            }
+        )
+
+    def vec(self, text: str) -> np.ndarray:
+        v = np.full(256, 1e-4)
+        for w in re.findall(r"\w+", text.lower()):
+            v[int(hashlib.md5(w.encode()).hexdigest(), 16) % 256] += 1.0
+        return v
+
+    def encode(self, inputs: Any, **kwargs: Any) -> np.ndarray:
+        texts = [t for batch in inputs for t in batch["text"]]
+        return np.stack([self.vec(t) for t in texts]).astype(np.float32)
+
+    def similarity(self, a: Any, b: Any) -> Any:
+        import torch
+
+        a, b = torch.as_tensor(np.asarray(a)), torch.as_tensor(np.asarray(b))
+        return torch.nn.functional.normalize(a, dim=-1) @ torch.nn.functional.normalize(b, dim=-1).T
+
+    def similarity_pairwise(self, a: Any, b: Any) -> Any:
+        import torch
+
+        a, b = torch.as_tensor(np.asarray(a)), torch.as_tensor(np.asarray(b))
+        return (
+            torch.nn.functional.normalize(a, dim=-1) * torch.nn.functional.normalize(b, dim=-1)
+        ).sum(-1)
+
+
+def _evaluate(task: Any) -> dict[str, Any]:
+    import mteb
+
+    res = mteb.evaluate(
+        OverlapEncoder(), task, cache=None, show_progress_bar=False, co2_tracker=False
+    )
+    assert not res.exceptions, res.exceptions
+    (tr,) = res.task_results
+    (row,) = next(iter(tr.scores.values()))
+    return row
+
+
+# ---------------------------------------------------------------------------- happy paths
+
+
+def test_retrieval_spec_runs_through_mteb(tmp_path: Path) -> None:
+    write_retrieval(tmp_path)
+    (task,) = get_tasks(["MyRetrieval"], spec_paths=[tmp_path])
+    assert task.query_instruction == "Find: "
+    assert task.metadata.type == "Retrieval" and task.metadata.main_score == "ndcg_at_10"
+    assert len(task.metadata.dataset["revision"]) == 64  # content fingerprint
+    scores = _evaluate(task)
+    # every query shares its distinctive words only with its relevant document
+    assert scores["ndcg_at_10"] == pytest.approx(1.0)
+    assert scores["main_score"] == scores["ndcg_at_10"]
+
+
+def test_reranking_spec_is_retrieval_over_candidates(tmp_path: Path) -> None:
+    write_reranking(tmp_path)
+    (task,) = get_tasks(["MyRerank"], spec_paths=[tmp_path])
+    assert task.query_instruction is None
+    task.load_data()
+    split = task.dataset["default"]["test"]
+    assert split["top_ranked"] == {
+        "test_query0": [
+            "apositive_test_query0_00000",
+            "negative_test_query0_00000",
+            "negative_test_query0_00001",
+        ],
+        "test_query1": [
+            "apositive_test_query1_00000",
+            "apositive_test_query1_00001",
+            "negative_test_query1_00000",
+        ],
+    }
+    assert split["relevant_docs"]["test_query1"]["apositive_test_query1_00001"] == 1
+    task.unload_data()
+    assert _evaluate(task)["map_at_1000"] == pytest.approx(1.0)
+
+
+def test_sts_spec_scores_match_a_direct_computation(tmp_path: Path) -> None:
+    from scipy.stats import spearmanr
+
+    write_sts(tmp_path)
+    (task,) = get_tasks(["MySTS"], spec_paths=[tmp_path])
+    assert (task.min_score, task.max_score) == (0, 5)
+    enc = OverlapEncoder()
+    cos = []
+    for r in STS_ROWS:
+        a, b = enc.vec(r["sentence1"]), enc.vec(r["sentence2"])
+        cos.append(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
+    expected = spearmanr([r["score"] for r in STS_ROWS], cos)[0]
+    assert _evaluate(task)["cosine_spearman"] == pytest.approx(expected)
+
+
+def test_rehash_keeps_comments_and_list_tasks_reads_no_data(tmp_path: Path) -> None:
+    spec = write_sts(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    assert text.startswith("# a comment that must survive rehashing")
+    digest = hashlib.sha256((tmp_path / "sts" / "test.jsonl").read_bytes()).hexdigest()
+    assert load_spec(spec).sha256 == {"sts/test.jsonl": digest}
+    rehash_spec(spec)  # idempotent: one sha256 block
+    assert spec.read_text(encoding="utf-8").count("sha256:") == 1
+    (tmp_path / "sts" / "test.jsonl").write_text("garbage", encoding="utf-8")
+    infos = list_tasks(spec_paths=[tmp_path], include_native=False)
+    mine = [i for i in infos if i.name == "MySTS"]
+    assert len(mine) == 1 and mine[0].type == "STS" and mine[0].kind == "spec"
+    assert mine[0].present_in_mirror is None
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def test_unknown_key_names_file_and_line(tmp_path: Path) -> None:
+    spec = write_sts(tmp_path)
+    lines = spec.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "colour: blue")
+    spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(TaskSpecError, match=rf"{re.escape(str(spec))}:4: colour: unknown key"):
+        get_tasks(["MySTS"], spec_paths=[tmp_path])
+
+
+def test_unknown_key_inside_data_names_line(tmp_path: Path) -> None:
+    spec = write_sts(tmp_path)
+    text = spec.read_text(encoding="utf-8").replace(
+        "  format: rows\n", "  format: rows\n  fromat: x\n"
+    )
+    spec.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("  fromat: x") + 1
+    with pytest.raises(
+        TaskSpecError, match=rf"{re.escape(str(spec))}:{line}: data.fromat: unknown key"
+    ):
+        load_spec(spec)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"main_score": "ndcg_at_7"}, ":8: main_score: 'ndcg_at_7' is not produced by a retrieval"),
+        ({"type": "sts", "main_score": "pearson"}, ":11: data.format: 'beir' is for retrieval"),
+        ({"languages": []}, ":4: languages: List should have at least 1 item"),
+    ],
+)
+def test_invalid_fields(tmp_path: Path, change: dict[str, Any], message: str) -> None:
+    with pytest.raises(TaskSpecError, match=re.escape(message)):
+        write_retrieval(tmp_path, **change)
+
+
+@pytest.mark.parametrize(("code", "where"), [("english", ":6: languages.0:"), ("xqz-Latn", "mteb")])
+def test_bad_language_code_is_refused(tmp_path: Path, code: str, where: str) -> None:
+    spec = write_sts(tmp_path)
+    spec.write_text(spec.read_text(encoding="utf-8").replace("eng-Latn", code), "utf-8")
+    with pytest.raises(TaskSpecError, match=re.escape(str(spec)) + ".*" + re.escape(where)):
+        get_tasks(["MySTS"], spec_paths=[tmp_path])
+
+
+def test_missing_data_file(tmp_path: Path) -> None:
+    spec = write_retrieval(tmp_path)
+    (tmp_path / "ret" / "queries.jsonl").unlink()
+    with pytest.raises(DataError, match=r"data file ret/queries\.jsonl not found") as exc:
+        get_tasks(["MyRetrieval"], spec_paths=[tmp_path])
+    assert str(spec) in str(exc.value)
+
+
+def _edit_and_rehash(spec: Path, path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    rehash_spec(spec)
+
+
+def test_qrels_pointing_at_missing_doc(tmp_path: Path) -> None:
+    spec = write_retrieval(tmp_path)
+    qrels = tmp_path / "ret" / "qrels" / "test.tsv"
+    _edit_and_rehash(spec, qrels, QRELS + "q1\td9\t1\n")
+    with pytest.raises(
+        DataError, match=rf"{re.escape(str(qrels))}:5: corpus-id 'd9' is not in corpus"
+    ):
+        get_tasks(["MyRetrieval"], spec_paths=[tmp_path])
+
+
+def test_qrels_bad_header(tmp_path: Path) -> None:
+    spec = write_retrieval(tmp_path)
+    qrels = tmp_path / "ret" / "qrels" / "test.tsv"
+    _edit_and_rehash(spec, qrels, QRELS.replace("query-id\t", "qid\t"))
+    with pytest.raises(DataError, match=rf"{re.escape(str(qrels))}:1: expected the header"):
+        get_tasks(["MyRetrieval"], spec_paths=[tmp_path])
+
+
+def test_duplicate_doc_id(tmp_path: Path) -> None:
+    spec = write_retrieval(tmp_path)
+    corpus = tmp_path / "ret" / "corpus.jsonl"
+    _edit_and_rehash(
+        spec,
+        corpus,
+        corpus.read_text(encoding="utf-8") + json.dumps({"_id": "d2", "text": "again"}) + "\n",
+    )
+    with pytest.raises(
+        DataError, match=rf"{re.escape(str(corpus))}:5: duplicate _id 'd2' \(first at line 2\)"
+    ):
+        get_tasks(["MyRetrieval"], spec_paths=[tmp_path])
+
+
+def test_invalid_json_line(tmp_path: Path) -> None:
+    spec = write_retrieval(tmp_path)
+    queries = tmp_path / "ret" / "queries.jsonl"
+    _edit_and_rehash(spec, queries, queries.read_text(encoding="utf-8") + "{not json\n")
+    with pytest.raises(DataError, match=rf"{re.escape(str(queries))}:4: invalid JSON"):
+        get_tasks(["MyRetrieval"], spec_paths=[tmp_path])
+
+
+def test_empty_candidate_list(tmp_path: Path) -> None:
+    write_reranking(tmp_path, [*RERANK_ROWS, {"query": "lonely", "positive": [], "negative": []}])
+    path = tmp_path / "rr" / "test.jsonl"
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))}:3: empty candidate list"):
+        get_tasks(["MyRerank"], spec_paths=[tmp_path])
+
+
+def test_reranking_row_without_positive(tmp_path: Path) -> None:
+    write_reranking(tmp_path, [{"query": "q", "positive": [], "negative": ["x"]}, *RERANK_ROWS])
+    path = tmp_path / "rr" / "test.jsonl"
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))}:1: no positive candidate"):
+        get_tasks(["MyRerank"], spec_paths=[tmp_path])
+
+
+def test_sts_score_out_of_range(tmp_path: Path) -> None:
+    write_sts(tmp_path, [*STS_ROWS, {"sentence1": "a", "sentence2": "b", "score": 7}])
+    path = tmp_path / "sts" / "test.jsonl"
+    with pytest.raises(
+        DataError, match=rf"{re.escape(str(path))}:5: score 7 is outside \[0.0, 5.0\]"
+    ):
+        get_tasks(["MySTS"], spec_paths=[tmp_path])
+
+
+def test_sts_empty_sentence(tmp_path: Path) -> None:
+    write_sts(tmp_path, [*STS_ROWS[:2], {"sentence1": " ", "sentence2": "b", "score": 1}])
+    path = tmp_path / "sts" / "test.jsonl"
+    with pytest.raises(DataError, match=rf"{re.escape(str(path))}:3: field 'sentence1' is empty"):
+        get_tasks(["MySTS"], spec_paths=[tmp_path])
+
+
+def test_hash_mismatch_shows_both_hashes(tmp_path: Path) -> None:
+    spec = write_sts(tmp_path)
+    recorded = load_spec(spec).sha256["sts/test.jsonl"]
+    data = tmp_path / "sts" / "test.jsonl"
+    data.write_text(data.read_text(encoding="utf-8").replace("4.5", "4.4"), encoding="utf-8")
+    actual = hashlib.sha256(data.read_bytes()).hexdigest()
+    with pytest.raises(HashMismatchError) as exc:
+        get_tasks(["MySTS"], spec_paths=[tmp_path])
+    msg = str(exc.value)
+    assert recorded in msg and actual in msg and str(data) in msg
+
+
+def test_missing_hash_is_refused(tmp_path: Path) -> None:
+    spec = write_sts(tmp_path)
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text[: text.index("sha256:")], encoding="utf-8")
+    with pytest.raises(TaskSpecError, match=r"no sha256 recorded for data file sts/test\.jsonl"):
+        get_tasks(["MySTS"], spec_paths=[tmp_path])
+
+
+# ---------------------------------------------------------------------------- names
+
+
+def test_duplicate_custom_names_name_both_files(tmp_path: Path) -> None:
+    a = write_sts(tmp_path / "a")
+    b = write_sts(tmp_path / "b")
+    with pytest.raises(DuplicateNameError) as exc:
+        get_tasks(["MySTS"], spec_paths=[tmp_path])
+    assert str(a) in str(exc.value) and str(b) in str(exc.value)
+
+
+def test_custom_name_clashing_with_native(tmp_path: Path) -> None:
+    spec = write_sts(tmp_path, name="STS12")
+    with pytest.raises(
+        DuplicateNameError, match=rf"{re.escape(str(spec))}.*native mteb task 'STS12'"
+    ):
+        get_tasks(["STS12"], spec_paths=[tmp_path])
+
+
+def test_unknown_name_suggests_custom_and_native(tmp_path: Path) -> None:
+    write_sts(tmp_path)
+    with pytest.raises(UnknownNameError, match="Did you mean: MySTS"):
+        get_tasks(["MySTs"], spec_paths=[tmp_path])
+    with pytest.raises(UnknownNameError, match="STS12"):
+        get_tasks(["STS-12"], spec_paths=[tmp_path])
+
+
+def test_mixed_native_and_custom_names_keep_order(tmp_path: Path) -> None:
+    write_sts(tmp_path)
+    tasks = get_tasks(["MySTS", "STS12", "MySTS"], spec_paths=[tmp_path])
+    assert [t.metadata.name for t in tasks] == ["MySTS", "STS12"]
+    assert not hasattr(tasks[1], "query_instruction")
+
+
+def test_fresh_objects_each_call(tmp_path: Path) -> None:
+    write_sts(tmp_path)
+    (a,) = get_tasks(["MySTS"], spec_paths=[tmp_path])
+    (b,) = get_tasks(["MySTS"], spec_paths=[tmp_path])
+    assert a is not b and type(a) is not type(b)
+
+
+def test_default_spec_paths_env_and_dedup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tasks").mkdir()
+    monkeypatch.setenv("MTEBKIT_TASKS_PATH", os.pathsep.join([str(extra), str(tmp_path / "tasks")]))
+    paths = default_spec_paths()
+    assert paths[:2] == [extra.resolve(), (tmp_path / "tasks").resolve()]
+    assert len(paths) == len(set(paths))
+    checkout = Path(__file__).resolve().parents[1] / "tasks"
+    assert checkout.resolve() in paths
+    monkeypatch.setenv("MTEBKIT_TASKS_PATH", str(tmp_path / "nope"))
+    with pytest.raises(TaskSpecError, match="nope"):
+        default_spec_paths()
