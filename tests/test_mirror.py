@@ -270,4 +270,4 @@ def test_changed_mirror_is_not_served_from_a_stale_cache(tmp_path: Path) -> None
     (task,) = get_tasks(["STS12"], data_dir=tmp_path / "two")
     task.load_data()
     assert task.dataset["test"]["sentence1"] == [r["sentence1"] for r in other_rows]
-    assert datasets.config.HF_DATASETS_CACHE == cache_before
+    assert cache_before == datasets.config.HF_DATASETS_CACHE

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mtebkit import InputTextError, ModelNotFoundError, Reranker, UnknownNameError
+from mtebkit import InputTextError, ModelNotFoundError, MtebkitError, Reranker, UnknownNameError
 from mtebkit._reranker import get_reranker_preset, list_reranker_presets
 from tests.helpers.tiny_models import write_vocab
 
@@ -106,6 +106,12 @@ def test_normalize_applies_a_sigmoid(reranker: Reranker) -> None:
     assert all(0 < s < 1 for s in norm)
 
 
+def test_normalize_default_from_the_constructor(tiny_ce: Path, reranker: Reranker) -> None:
+    r = Reranker(tiny_ce, normalize=True)
+    assert r.compute_score(PAIRS) == pytest.approx(reranker.compute_score(PAIRS, normalize=True))
+    assert r.compute_score(PAIRS, normalize=False) == pytest.approx(reranker.compute_score(PAIRS))
+
+
 def test_max_length_truncates(reranker: Reranker) -> None:
     q = "what is a river"
     p = "water in a river " * 20
@@ -171,7 +177,9 @@ def test_hub_id_from_hf_cache_records_its_commit(
         "BAAI/bge-reranker-base",
         commit,
     )
-    assert r.max_length == 512 and r.batch_size == 128  # the preset's FlagReranker settings
+    assert r.preset is not None and r.preset.max_length == 512  # FlagReranker's setting
+    assert r.batch_size == 128
+    assert r.max_length == 128  # the preset's 512, fitted to the tiny model's positions
 
 
 def test_presets() -> None:
@@ -242,3 +250,14 @@ def test_mteb_scores_a_reranking_task_with_it(reranker: Reranker, tmp_path: Path
                 precisions.append(hits / rank)
         aps.append(sum(precisions) / len(r["positive"]))
     assert got == pytest.approx(float(np.mean(aps)), abs=1e-4)
+
+
+def test_max_length_fits_the_model(tiny_ce: Path) -> None:
+    r = Reranker(tiny_ce)  # default 512, the tiny model has 128 positions
+    assert r.max_length == 128
+    long_pair = ["what is a river", "water in a river " * 100]
+    assert isinstance(r.compute_score(long_pair), float)  # truncated, no crash
+    with pytest.raises(MtebkitError, match="max_length 512 exceeds"):
+        Reranker(tiny_ce, max_length=512)
+    with pytest.raises(MtebkitError, match="max_length 256 exceeds"):
+        r.compute_score(long_pair, max_length=256)

@@ -423,7 +423,8 @@ def test_duplicate_custom_names_name_both_files(tmp_path: Path) -> None:
 def test_custom_name_clashing_with_native(tmp_path: Path) -> None:
     spec = write_sts(tmp_path, name="STS12")
     with pytest.raises(
-        DuplicateNameError, match=rf"{re.escape(str(spec))}.*native mteb task 'STS12'"
+        DuplicateNameError,
+        match=rf"{re.escape(str(spec))}.*native mteb task 'STS12' \(.*sts12_sts\.py\)",
     ):
         get_tasks(["STS12"], spec_paths=[tmp_path])
 
@@ -466,3 +467,80 @@ def test_default_spec_paths_env_and_dedup(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("MTEBKIT_TASKS_PATH", str(tmp_path / "nope"))
     with pytest.raises(TaskSpecError, match="nope"):
         default_spec_paths()
+
+
+# ---------------------------------------------------------------------------- hub-backed specs
+
+
+def test_hf_spec_loads_through_the_mirror(tmp_path: Path) -> None:
+    import yaml
+
+    from mtebkit import MirrorMissingError
+
+    specs, mirror = tmp_path / "specs", tmp_path / "mirror"
+    specs.mkdir()
+    mirror.mkdir()
+    body = {
+        "name": "HubSTS",
+        "type": "sts",
+        "description": "an STS set on the hub",
+        "languages": ["eng-Latn"],
+        "main_score": "cosine_spearman",
+        "min_score": 0,
+        "max_score": 5,
+        "data": {"format": "hf", "path": "my-org/my-sts", "revision": "abc123"},
+    }
+    (specs / "HubSTS.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
+    with pytest.raises(MirrorMissingError, match=r"my-org/my-sts@abc123.*--revision abc123"):
+        get_tasks(["HubSTS"], spec_paths=[specs], data_dir=mirror)
+    _jsonl(mirror / "my-org" / "my-sts" / "test.jsonl", STS_ROWS)
+    (task,) = get_tasks(["HubSTS"], spec_paths=[specs], data_dir=mirror)
+    assert task.metadata.dataset["revision"] == "abc123"
+    info = next(i for i in list_tasks(spec_paths=[specs], data_dir=mirror) if i.name == "HubSTS")
+    assert info.present_in_mirror is True and info.source.startswith("my-org/my-sts@abc123")
+    scores = _evaluate(task)
+    (local,) = get_tasks(["MySTS"], spec_paths=[write_sts(tmp_path / "local").parent])
+    assert scores["cosine_spearman"] == pytest.approx(_evaluate(local)["cosine_spearman"])
+
+
+def test_hf_reranking_spec_uses_rows_layout(tmp_path: Path) -> None:
+    import yaml
+
+    specs, mirror = tmp_path / "specs", tmp_path / "mirror"
+    specs.mkdir()
+    body = {
+        "name": "HubRerank",
+        "type": "reranking",
+        "description": "C-MTEB style rows on the hub",
+        "languages": ["eng-Latn"],
+        "eval_splits": ["dev"],
+        "main_score": "map_at_1000",
+        "data": {"format": "hf", "path": "my-org/my-rerank", "revision": "r1"},
+    }
+    (specs / "HubRerank.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
+    repo = mirror / "my-org" / "my-rerank"
+    _jsonl(repo / "dev.jsonl", RERANK_ROWS)
+    # datasets names a card-less dev.jsonl "validation": caught before loading
+    with pytest.raises(DataError, match=r"split 'dev' is missing .*has: validation.*configs"):
+        get_tasks(["HubRerank"], spec_paths=[specs], data_dir=mirror)
+    (repo / "README.md").write_text(
+        "---\nconfigs:\n- config_name: default\n  data_files:\n"
+        "  - split: dev\n    path: dev.jsonl\n---\n",
+        encoding="utf-8",
+    )
+    (task,) = get_tasks(["HubRerank"], spec_paths=[specs], data_dir=mirror)
+    assert _evaluate(task)["map_at_1000"] == pytest.approx(1.0)
+    _jsonl(mirror / "my-org" / "my-rerank" / "dev.jsonl", [{"query": "q", "docs": ["a"]}])
+    with pytest.raises(DataError, match=r"dev\.jsonl lacks column\(s\) positive, negative"):
+        get_tasks(["HubRerank"], spec_paths=[specs], data_dir=mirror)
+
+
+def test_other_yaml_files_on_the_path_are_skipped(tmp_path: Path) -> None:
+    write_sts(tmp_path)
+    (tmp_path / "ci.yml").write_text("jobs:\n  test: {runs-on: ubuntu}\n", encoding="utf-8")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    (task,) = get_tasks(["MySTS"], spec_paths=[tmp_path])
+    assert task.metadata.name == "MySTS"
+    (tmp_path / "typo.yaml").write_text("name: Typo\ntpye: sts\n", encoding="utf-8")
+    with pytest.raises(TaskSpecError, match=r"typo\.yaml:2: tpye: unknown key"):
+        get_tasks(["MySTS"], spec_paths=[tmp_path])

@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "resolve_model": "mtebkit._resolve",
     "ResolvedModel": "mtebkit._resolve",
     "Reranker": "mtebkit._reranker",
+    "evaluate_two_stage": "mtebkit._two_stage",
     # running
     "RunConfig": "mtebkit._runner",
     "run_evaluation": "mtebkit._runner",
@@ -69,6 +70,7 @@ __all__ = [
     "UnknownNameError",
     "__version__",
     "aggregate_benchmark",
+    "evaluate_two_stage",
     "get_preset",
     "get_tasks",
     "list_presets",
@@ -97,6 +99,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit._reranker import Reranker
     from mtebkit._resolve import ResolvedModel, resolve_model
     from mtebkit._runner import RunConfig, run_evaluation
+    from mtebkit._two_stage import evaluate_two_stage
     from mtebkit.benchmarks import aggregate_benchmark
     from mtebkit.embedding_cache import EmbeddingCache
     from mtebkit.tasks import get_tasks, list_tasks

@@ -138,6 +138,7 @@ class Reranker:
         self.batch_size = int(batch_size or (self.preset.batch_size if self.preset else 128))
         if self.max_length < 8 or self.batch_size < 1:
             raise MtebkitError("max_length must be >= 8 and batch_size >= 1")
+        self._explicit_max_length = max_length is not None
         self.normalize = normalize
         self.device = self._pick_device(device, devices)
         self.use_fp16 = use_fp16 and self.device.startswith("cuda")
@@ -178,9 +179,25 @@ class Reranker:
                 f"this one has num_labels={model.config.num_labels}"
             )
         model.eval()
+        self.model_max_length = self._model_limit(model.config)
+        if self.max_length > self.model_max_length:
+            if self._explicit_max_length:
+                raise MtebkitError(
+                    f"max_length {self.max_length} exceeds what {path} supports "
+                    f"({self.model_max_length} tokens)"
+                )
+            self.max_length = self.model_max_length  # a default, not a request: fit the model
         if self.use_fp16:
             model = model.half()
         self.model = model.to(torch.device(self.device))
+
+    @staticmethod
+    def _model_limit(config: Any) -> int:
+        """Longest input the position embeddings allow (RoBERTa-style models reserve 2)."""
+        n = int(getattr(config, "max_position_embeddings", 512))
+        if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+            n -= 2
+        return n
 
     # ------------------------------------------------------------------ FlagReranker API
     def compute_score(
@@ -217,6 +234,10 @@ class Reranker:
             return []
         bs = int(batch_size or self.batch_size)
         ml = int(max_length or self.max_length)
+        if ml > self.model_max_length:
+            raise MtebkitError(
+                f"max_length {ml} exceeds what the model supports ({self.model_max_length} tokens)"
+            )
         # long pairs first (FlagEmbedding's order): similar lengths share a batch, less padding
         order = sorted(range(len(pairs)), key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
         out = [0.0] * len(pairs)

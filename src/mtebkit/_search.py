@@ -9,8 +9,9 @@ Peak extra memory, in bytes, for ``q`` = ``query_chunk_size``, ``c`` = ``chunk_s
 ``d`` = dimension, ``n_q`` = number of queries::
 
     4·q·c              one block of scores
-  + 4·c·d              one corpus chunk, when it must be copied (memmap, other dtype, cosine)
-  + 24·n_q·k           the running top-k (scores + int64 indices), merged twice
+  + 4·c·d              one corpus chunk, when it must be copied (a memmap, another dtype)
+  + 4·n_q·d            the normalised queries (cosine)
+  + 48·n_q·k           the running top-k (scores + int64 indices) and its merge buffers
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def peak_search_bytes(
 ) -> int:
     """The bound on extra memory from the module docstring (float32 scores)."""
     q = min(query_chunk_size, n_queries)
-    return 4 * q * chunk_size + 4 * chunk_size * dim + 24 * n_queries * k
+    return 4 * q * chunk_size + 4 * chunk_size * dim + 4 * n_queries * dim + 48 * n_queries * k
 
 
 def exact_search(
@@ -86,12 +87,15 @@ def exact_search(
             with warnings.catch_warnings():  # a read-only memmap: only ever read here
                 warnings.simplefilter("ignore", UserWarning)
                 chunk = torch.from_numpy(rows)
-            if similarity == "cosine":
-                chunk = _unit_rows(chunk)
+            # cosine: divide the scores by the document norms instead of normalising a copy
+            # of the chunk, so no second chunk-sized buffer is needed
+            inv_norm = 1.0 / chunk.norm(dim=1).clamp(min=1e-12) if similarity == "cosine" else None
             kc = min(k_eff, chunk.shape[0])
             for q0 in range(0, n_q, query_chunk_size):
                 q1 = min(q0 + query_chunk_size, n_q)
                 scores = q_all[q0:q1] @ chunk.T
+                if inv_norm is not None:
+                    scores.mul_(inv_norm)
                 vals, idx = torch.topk(scores, kc, dim=1, largest=True, sorted=False)
                 del scores
                 _merge(top_s[q0:q1], top_i[q0:q1], vals.numpy(), idx.numpy() + c0)

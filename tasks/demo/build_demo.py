@@ -30,7 +30,11 @@ def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
 
 
 def build(lang: str, src: ModuleType) -> None:
-    groups = src.GROUPS
+    assert len(src.HARD) == len(src.GROUPS)
+    # each group's unhelpful passages, plus its hard negative
+    groups = [
+        (q, rel, [*unhelpful, src.HARD[g]]) for g, (q, rel, unhelpful) in enumerate(src.GROUPS)
+    ]
     # retrieval: relevant and unhelpful passages pooled into one corpus, order shuffled
     docs: list[tuple[str, int, bool]] = []  # (text, group, relevant)
     for g, (_, relevant, unhelpful) in enumerate(groups):

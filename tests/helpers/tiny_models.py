@@ -112,9 +112,12 @@ def make_tiny_bert(
     from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizerFast
 
     vocab_file = write_vocab(path)
-    tok = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True)
+    words = vocab_file.read_text(encoding="utf-8").split()
+    # transformers 5 takes ``vocab=`` (``vocab_file=`` is ignored and leaves only the specials)
+    tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(words)}, do_lower_case=True)
+    assert len(tok) == len(words), "tokenizer lost its vocabulary"
     cfg = BertConfig(
-        vocab_size=tok.vocab_size,
+        vocab_size=len(words),
         hidden_size=32,
         num_hidden_layers=2,
         num_attention_heads=2,

@@ -275,6 +275,7 @@ class CheckReport:
             ],
             title=f"Regression check of {self.model} (points ×100)",
             align_left=2,
+            column_digits={"p-value": 4},
         )
 
     def summary(self) -> str:

@@ -114,6 +114,8 @@ class Comparison:
             rows,
             title=f"Per-task comparison against {self.reference} (points ×100)",
             align_left=2,
+            # 2 decimals would print p = 0.001 as "0.00"; 1/(resamples+1) needs 4
+            column_digits={f"p {o}": 4 for o in self.others},
         )
 
     def record_table(self) -> Table:

@@ -42,7 +42,10 @@ def format_cell(value: Cell, digits: int = 2) -> str:
 
 @dataclass
 class Table:
-    """A titled table; ``bold`` marks (row, column) cells to emphasise (e.g. the best score)."""
+    """A titled table; ``bold`` marks (row, column) cells to emphasise (e.g. the best score).
+
+    ``column_digits`` overrides ``digits`` for the named columns (p-values need more than 2).
+    """
 
     columns: list[str]
     rows: list[list[Cell]]
@@ -51,6 +54,7 @@ class Table:
     note: str = ""
     bold: set[tuple[int, int]] = field(default_factory=set)
     align_left: int = 1  # the first N columns are text, left-aligned
+    column_digits: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for i, r in enumerate(self.rows):
@@ -60,7 +64,8 @@ class Table:
                 )
 
     def cells(self) -> list[list[str]]:
-        return [[format_cell(v, self.digits) for v in r] for r in self.rows]
+        digits = [self.column_digits.get(c, self.digits) for c in self.columns]
+        return [[format_cell(v, d) for v, d in zip(r, digits, strict=True)] for r in self.rows]
 
     def to_terminal(self) -> str:
         body = self.cells()

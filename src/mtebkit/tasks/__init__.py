@@ -116,6 +116,17 @@ def resolve_data_dir(data_dir: Path | str | None) -> Path | None:
     return path.resolve()
 
 
+def _looks_like_spec(path: Path) -> bool:
+    """A YAML file with neither ``name`` nor ``type`` at the top is some other file, not a spec."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return True  # let load_spec report it with the line
+    return isinstance(raw, dict) and ("name" in raw or "type" in raw)
+
+
 def discover_specs(spec_paths: Sequence[Path] | None = None) -> dict[str, tuple[Path, TaskSpec]]:
     """name -> (spec file, spec) for every ``*.yaml`` / ``*.yml`` under the spec paths."""
     paths = default_spec_paths() if spec_paths is None else [Path(p) for p in spec_paths]
@@ -131,6 +142,9 @@ def discover_specs(spec_paths: Sequence[Path] | None = None) -> dict[str, tuple[
             raise TaskSpecError(f"task spec path {p} does not exist")
     found: dict[str, tuple[Path, TaskSpec]] = {}
     for f in dict.fromkeys(files):
+        if not _looks_like_spec(f):
+            logger.info("skipping %s: not a task spec (no 'name' or 'type' key)", f)
+            continue
         spec = load_spec(f)
         if spec.name in found:
             raise DuplicateNameError(
@@ -167,6 +181,15 @@ def _builtin_classes(native: dict[str, type]) -> dict[str, type]:
     return out
 
 
+def _source_file(cls: type) -> str:
+    import inspect
+
+    try:
+        return inspect.getsourcefile(cls) or cls.__module__
+    except TypeError:
+        return cls.__module__
+
+
 class _Catalog:
     def __init__(self, spec_paths: Sequence[Path] | None) -> None:
         self.native = _native_classes()
@@ -176,12 +199,12 @@ class _Catalog:
             if name in self.native:
                 raise DuplicateNameError(
                     f"custom task {name!r} in {path} clashes with the native mteb task {name!r} "
-                    f"({self.native[name].__module__}); rename it"
+                    f"({_source_file(self.native[name])}); rename it"
                 )
             if name in self.builtin:
                 raise DuplicateNameError(
                     f"custom task {name!r} in {path} clashes with mtebkit's built-in task "
-                    f"{name!r} ({self.builtin[name].__module__}); rename it"
+                    f"{name!r} ({_source_file(self.builtin[name])}); rename it"
                 )
 
     def names(self) -> list[str]:

@@ -40,7 +40,6 @@ __all__ = [
 _SPLIT_ALIASES: dict[str, tuple[str, ...]] = {
     "train": ("train", "training"),
     "validation": ("validation", "valid", "dev", "val"),
-    "dev": ("dev", "validation", "valid", "val"),
     "test": ("test", "testing", "eval", "evaluation"),
 }
 _DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv", ".tsv", ".txt", ".arrow")
@@ -140,8 +139,8 @@ def _infer_configs(repo: Path) -> dict[str, dict[str, list[str]]]:
     ]
     splits: dict[str, list[str]] = {}
     for rel in files:
-        for split in _SPLIT_ALIASES:
-            if re.search(rf"(^|[-_./]){split}([-_./]|$)", rel):
+        for split, keywords in _SPLIT_ALIASES.items():
+            if any(re.search(rf"(^|[-_./]){k}([-_./]|$)", rel) for k in keywords):
                 splits.setdefault(split, []).append(rel)
     return {"default": splits}
 
@@ -222,9 +221,15 @@ class _Repo:
         if patterns is None and single_ok and len(splits) == 1:
             patterns = next(iter(splits.values()))
         if patterns is None:
+            hint = (
+                ""
+                if self.where.name == "README.md"
+                else "; without a README.md `configs:` block the splits come from file names "
+                "(as datasets names them: dev/val files are 'validation')"
+            )
             raise DataError(
                 f"task {self.task_name}: split {split!r} is missing from config {config!r} "
-                f"of {self.where} (has: {', '.join(sorted(splits)) or 'none'})"
+                f"of {self.where} (has: {', '.join(sorted(splits)) or 'none'}){hint}"
             )
         files = _glob(self.root, patterns)
         if not files:
@@ -292,7 +297,12 @@ def check_mirror(task: AbsTask, root: Path) -> None:
         return
     if _overrides(task, _AbsTask, "load_data"):
         return  # a custom loader: only its presence can be checked cheaply
-    configs = [str(ds["name"])] if "name" in ds else subsets
+    if "name" in ds:
+        configs = [str(ds["name"])]
+    elif getattr(task, "fast_loading", False):
+        configs = ["default"]  # fast loading reads one config holding every language
+    else:
+        configs = subsets
     for cfg_name in configs:
         name, cfg = repo.config(cfg_name)
         for split in splits:
@@ -354,5 +364,4 @@ def apply_mirror(task: AbsTask, data_dir: Path) -> AbsTask:
     ds["path"] = str(root)
     task.metadata = task.metadata.model_copy(update={"dataset": ds})
     task.__class__ = _offline_class(type(task))
-    task._mtebkit_hub_path = hf_path  # type: ignore[attr-defined]
     return task
