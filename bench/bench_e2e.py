@@ -157,10 +157,11 @@ def main() -> None:
         "--tasks", default=None, help="comma separated task names (default: all in the mirror)"
     )
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--name", default=None, help="results file name (default e2e / e2e_quick)")
     a = ap.parse_args()
     tasks = a.tasks.split(",") if a.tasks else (QUICK_TASKS if a.quick else ALL_TASKS)
     t = time.perf_counter()
-    name = "e2e_quick" if a.quick else "e2e"
+    name = a.name or ("e2e_quick" if a.quick else "e2e")
     out = run(tasks, a.device, name)
     out["wall_s"] = time.perf_counter() - t
     print("wrote", C.write_result(name, out))

@@ -77,6 +77,36 @@ def profile_breakdown(fn: Callable[[], Any]) -> dict[str, float]:
     return {k: v / total for k, v in shares.items()} if total else shares
 
 
+def run_profile(quick: bool, device: str, batch_size: int) -> dict[str, dict[str, float]]:
+    import mtebkit._embedder as E
+
+    _, emb = _load(device)
+    E.CPU_LANES = 1  # every op on the profiled thread
+    docs = C.scifact_docs()
+    corpora = {
+        "STSBenchmark sentences": C.sts_sentences(unique=True)[: 1000 if quick else None],
+        "SciFact documents": docs[:: 40 if quick else 20],
+    }
+    profiles = {
+        c: profile_breakdown(lambda t=t: emb.encode(t, batch_size=batch_size))
+        for c, t in corpora.items()
+    }
+    _print_profiles(profiles)
+    return profiles
+
+
+def _print_profiles(profiles: dict[str, dict[str, float]]) -> None:
+    prof_rows = [
+        {"category": k, **{c: f"{p[k]:.1%}" for c, p in profiles.items()}}
+        for k in [*_CATEGORIES, "other"]
+    ]
+    C.table(
+        prof_rows,
+        ["category", *profiles],
+        title="Where the Embedder's time goes (torch profiler, self CPU time)",
+    )
+
+
 def run(
     quick: bool = False, device: str = "cpu", batch_sizes: list[int] | None = None, repeats: int = 3
 ) -> dict[str, Any]:
@@ -147,21 +177,16 @@ def run(
                         "all_seconds": ts,
                     }
                 )
+        # one lane, so every op runs on the profiled thread (the ops are the same with lanes)
+        E.CPU_LANES = 1
         profiles[cname] = profile_breakdown(
             lambda t=texts: emb.encode(t, batch_size=batch_sizes[0])
         )
+        E.CPU_LANES = default_lanes
     cols = ["texts", "n", "batch_size", "side", "seconds", "texts_per_s", "tokens_per_s", "useful_gflops",
             "ceiling_gflops", "fraction_of_ceiling", "max_abs_diff_vs_st"]  # fmt: skip
     C.table(rows, cols, title=f"Encode throughput (best of {repeats}, interleaved)")
-    prof_rows = [
-        {"category": k, **{c: f"{p[k]:.1%}" for c, p in profiles.items()}}
-        for k in [*_CATEGORIES, "other"]
-    ]
-    C.table(
-        prof_rows,
-        ["category", *profiles],
-        title="Where the Embedder's time goes (torch profiler, self CPU time)",
-    )
+    _print_profiles(profiles)
     return {
         "device": device,
         "threads": torch.get_num_threads(),
@@ -181,9 +206,15 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-sizes", default=None, help="comma separated, e.g. 32,128")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--profile-only", action="store_true", help="only the profiler breakdown")
     a = ap.parse_args()
     bs = [int(x) for x in a.batch_sizes.split(",")] if a.batch_sizes else None
     t = time.perf_counter()
+    if a.profile_only:
+        out: dict[str, Any] = {"profile_shares": run_profile(a.quick, a.device, (bs or [32])[0])}
+        out["wall_s"] = time.perf_counter() - t
+        print("wrote", C.write_result("encode_profile", out))
+        return
     out = run(a.quick, a.device, bs, a.repeats)
     out["wall_s"] = time.perf_counter() - t
     print("wrote", C.write_result("encode", out))

