@@ -30,3 +30,15 @@ def test_read_block_of_a_foreign_file(tmp_path: Path) -> None:
     p = tmp_path / "T.json"
     p.write_text('{"task_name": "T"}')
     assert read_mtebkit_block(p) is None
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path: Path) -> None:
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        target = tmp_path / "T.json"
+        atomic_write_text(target, "{}")
+        assert target.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)

@@ -91,6 +91,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--no-cache", action="store_true", help="do not read or write the embedding cache"
     )
     p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="embedding cache folder (default $MTEBKIT_CACHE_DIR or ~/.cache/mtebkit/embeddings)",
+    )
+    p.add_argument(
         "--no-item-scores",
         action="store_true",
         help="do not keep per-pair / per-query scores beside the results",
@@ -123,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         devices=args.devices,
         overwrite=args.overwrite,
         use_cache=not args.no_cache,
+        cache_dir=args.cache_dir,
         reranker=args.reranker,
         rerank_top_k=args.rerank_top_k,
         instruction_ablation=args.instruction_ablation,

@@ -56,6 +56,8 @@ class ReproduceReport:
 
     def table(self) -> Table:
         return Table(
+            # tolerances go down to 0.01 points: show the scores to 1e-4 points
+            column_digits={"Published": 4, "Reproduced": 4, "Delta": 4},
             columns=[
                 "Task",
                 "Split",
