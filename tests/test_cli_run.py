@@ -17,19 +17,38 @@ def mock_sts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("mtebkit._runner._resolve_tasks", lambda config: [MockSTSTask()])
 
 
-def test_run_prints_the_table_and_writes_results(tmp_path: Path, mock_sts: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_prints_the_table_and_writes_results(
+    tmp_path: Path, mock_sts: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = make_tiny_bert(tmp_path / "ckpt")
-    code = main(["run", "--model", str(model), "--results", str(tmp_path / "results"), "--no-cache", "-q"])
+    code = main(
+        ["run", "--model", str(model), "--results", str(tmp_path / "results"), "--no-cache", "-q"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "MockSTSTask" in out and "main score x100" in out and "ran" in out
     assert list((tmp_path / "results").glob("local__ckpt/fp-*/MockSTSTask.json"))
     # second run: skipped
-    assert main(["run", "--model", str(model), "--results", str(tmp_path / "results"), "--no-cache", "-q"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--model",
+                str(model),
+                "--results",
+                str(tmp_path / "results"),
+                "--no-cache",
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert "skipped" in capsys.readouterr().out
 
 
-def test_run_with_missing_model_is_a_clean_error(tmp_path: Path, mock_sts: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_with_missing_model_is_a_clean_error(
+    tmp_path: Path, mock_sts: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["run", "--model", "nobody/no-such-model", "--results", str(tmp_path), "-q"])
     err = capsys.readouterr().err
     assert code == 2

@@ -23,8 +23,8 @@ from mtebkit._results_io import read_mtebkit_block, result_path, write_task_resu
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
     from mteb.models.models_protocols import EncoderProtocol
-    from mteb.types import EncodeKwargs
     from mteb.results import TaskResult
+    from mteb.types import EncodeKwargs
 
     from mtebkit._embedder import Embedder
 
