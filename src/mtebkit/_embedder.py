@@ -263,7 +263,9 @@ class Embedder:
         on_cuda = all(d.startswith("cuda") for d in self._devices)
         if self._use_fp16_requested and not on_cuda:
             _say_once(
-                "use_fp16 applies on CUDA only; running float32 on {}".format(",".join(self._devices))
+                "use_fp16 applies on CUDA only; running float32 on {}".format(
+                    ",".join(self._devices)
+                )
             )
         self.dtype = "float16" if (self._use_fp16_requested and on_cuda) else "float32"
         torch_dtype = torch.float16 if self.dtype == "float16" else torch.float32
