@@ -36,9 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from mtebkit.reporting._baseline import make_baseline, save_baseline, tolerances_from
     from mtebkit.reporting._cli import load_quietly
 
-    rs = load_quietly(args.results)
-    if args.revision:
-        rs = rs.filter(revision=args.revision)
+    rs = load_quietly(args.results, revision=args.revision)
     base = make_baseline(
         rs,
         model=args.model,

@@ -41,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from mtebkit.reporting._cli import load_quietly
 
     baseline = load_baseline(args.baseline)
-    rs = load_quietly(args.results)
-    if args.revision:
-        rs = rs.filter(revision=args.revision)
+    rs = load_quietly(args.results, revision=args.revision)
     report = check_against_baseline(
         rs,
         baseline,

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from mtebkit.reporting._cli import load_quietly
     from mtebkit.reporting._report import build_report
 
-    rs = load_quietly(*args.results)
+    rs = load_quietly(*args.results, revision=args.revision)
     if args.model:
         from mtebkit.reporting._results import ResultSet
 
@@ -57,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
             notes=rs.notes,
             source=rs.source,
         )
-    if args.revision:
-        rs = rs.filter(revision=args.revision)
     report = build_report(rs, benchmark=args.benchmark, metrics=args.metrics)
     if not args.no_plots:
         from mtebkit.reporting._plots import add_similarity_plots

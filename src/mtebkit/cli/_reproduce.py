@@ -38,9 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from mtebkit.reporting._reproduce import load_published, reproduce
 
     published = load_published(args.published)
-    results = load_quietly(args.results)
-    if args.revision:
-        results = results.filter(revision=args.revision)
+    results = load_quietly(args.results, revision=args.revision)
     report = reproduce(
         published,
         results,

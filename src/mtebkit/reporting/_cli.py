@@ -31,15 +31,15 @@ def add_run_selection(parser: argparse.ArgumentParser, *, model_required: bool =
     parser.add_argument("--revision", default=None, help="only results of this model revision")
 
 
-def load_quietly(*paths: str | Path) -> ResultSet:
-    """load_results, with skipped-file warnings printed once to stderr instead of as Python warnings."""
+def load_quietly(*paths: str | Path, revision: str | None = None) -> ResultSet:
+    """load_results (optionally one revision), with skipped-file warnings printed once to stderr."""
     from mtebkit.reporting._results import load_results
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rs = load_results(*paths)
     print_warnings(rs)
-    return rs
+    return rs.filter(revision=revision) if revision else rs
 
 
 def print_warnings(rs: ResultSet) -> None:
