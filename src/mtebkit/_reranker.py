@@ -189,7 +189,12 @@ class Reranker:
             self.max_length = self.model_max_length  # a default, not a request: fit the model
         if self.use_fp16:
             model = model.half()
+        self._n_parameters = sum(p.numel() for p in model.parameters())  # before a kernel swap
         self.model = model.to(torch.device(self.device))
+        if self.device.startswith("cpu") and not self.use_fp16:
+            from mtebkit._cpu_kernels import use_onednn_linears
+
+            use_onednn_linears(self.model)  # as the Embedder does: same scores, faster on CPU
 
     @staticmethod
     def _model_limit(config: Any) -> int:
@@ -286,7 +291,7 @@ class Reranker:
         if self._meta is None:
             from mteb.models.model_meta import ModelMeta
 
-            n_params = sum(p.numel() for p in self.model.parameters())
+            n_params = self._n_parameters
             self._meta = ModelMeta.create_empty(
                 overwrites={
                     "name": self.resolved.name,

@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RESULTS_DIR = Path("results")
 # Settings that may legitimately differ between two runs of the same experiment.
-_IGNORED_SETTINGS = frozenset({"model_source"})
+# provenance only: these do not change a score beyond float32 rounding
+_IGNORED_SETTINGS = frozenset({"model_source", "cpu_kernels"})
 
 
 @dataclass
