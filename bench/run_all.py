@@ -2,7 +2,7 @@
 
 Each benchmark runs in its own process (clean memory and thread pools) and writes
 ``bench/results/<name>.json``; the tables are printed as they come. Order: cache, search,
-encode, end to end (the long one, last).
+encode, end to end (the long one), and with ``--device cuda`` the GPU benchmark.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("cache", "search", "encode", "e2e")
+BENCHES = ("cache", "search", "encode", "e2e", "gpu")
 
 
 def main() -> int:
@@ -31,12 +31,15 @@ def main() -> int:
     unknown = set(chosen) - set(BENCHES)
     if unknown:
         ap.error(f"unknown benchmark(s) {sorted(unknown)}; choose from {', '.join(BENCHES)}")
+    if not a.device.startswith("cuda") and "gpu" in chosen:
+        chosen.remove("gpu")  # the GPU benchmark needs a GPU; --device cuda runs it
+        print("## gpu: skipped (runs with --device cuda)", flush=True)
     failed = []
     for name in chosen:
         cmd = [sys.executable, str(HERE / f"bench_{name}.py")]
         if a.quick:
             cmd.append("--quick")
-        if name in ("encode", "e2e"):
+        if name in ("encode", "e2e", "gpu"):
             cmd += ["--device", a.device]
         print(f"\n## {name}: {' '.join(cmd[1:])}", flush=True)
         t = time.perf_counter()

@@ -164,6 +164,8 @@ class Embedder:
         pooling, normalize, max_length: default: the preset's, else the model's own
             sentence-transformers configuration, else cls / True / 512.
         use_fp16: half precision on CUDA (ignored, with one notice, on CPU).
+        dtype: ``"float32"``, ``"float16"`` or ``"bfloat16"``; wins over ``use_fp16`` and applies
+            on any device (bfloat16 on CPU is the user's explicit choice).
         batch_size: texts per forward pass.
         devices: e.g. ``["cuda:0", "cuda:1"]``; default all visible GPUs, else the CPU.
         use_instructions: False turns every query instruction off (``--no-instruction``).
@@ -185,6 +187,7 @@ class Embedder:
         normalize: bool | None = None,
         max_length: int | None = None,
         use_fp16: bool = True,
+        dtype: str | None = None,
         batch_size: int = 64,
         devices: Sequence[str] | str | None = None,
         device: str | None = None,
@@ -227,6 +230,12 @@ class Embedder:
         self.cache = cache
         self.show_progress_bar = show_progress_bar
         self._use_fp16_requested = use_fp16
+        if dtype is not None and dtype not in _DTYPES:
+            raise MtebkitError(f"dtype must be one of {', '.join(_DTYPES)}, not {dtype!r}")
+        self._dtype_requested = dtype
+        # padded-token ceiling per device, learned from CUDA out-of-memory errors (see
+        # _forward_batch): later batches are split before they run, not after they fail
+        self._oom_cap: dict[str, int] = {}
         self._devices = self._pick_devices(devices if devices is not None else device)
         self._load()
         self.settings = EncodingSettings(
@@ -261,14 +270,17 @@ class Embedder:
         path = str(self.resolved.path)
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         on_cuda = all(d.startswith("cuda") for d in self._devices)
-        if self._use_fp16_requested and not on_cuda:
-            _say_once(
-                "use_fp16 applies on CUDA only; running float32 on {}".format(
-                    ",".join(self._devices)
+        if self._dtype_requested is not None:
+            self.dtype = self._dtype_requested
+        else:
+            if self._use_fp16_requested and not on_cuda:
+                _say_once(
+                    "use_fp16 applies on CUDA only; running float32 on {}".format(
+                        ",".join(self._devices)
+                    )
                 )
-            )
-        self.dtype = "float16" if (self._use_fp16_requested and on_cuda) else "float32"
-        torch_dtype = torch.float16 if self.dtype == "float16" else torch.float32
+            self.dtype = "float16" if (self._use_fp16_requested and on_cuda) else "float32"
+        torch_dtype = getattr(torch, self.dtype)
         base = AutoModel.from_pretrained(path, local_files_only=True, dtype=torch_dtype)
         base.eval()
         self._n_parameters = sum(p.numel() for p in base.parameters())  # before any kernel swap
@@ -512,24 +524,32 @@ class Embedder:
             for k, v in hit.items():
                 vectors[by_key[k]] = v
         todo = [t for t in unique if t not in vectors]
-        if todo:
-            fresh = self._forward_all(
-                todo,
-                batch_size=batch_size or self.batch_size,
-                max_length=max_len,
-                show_progress_bar=self.show_progress_bar
-                if show_progress_bar is None
-                else show_progress_bar,
-            )
-            new = dict(zip(todo, fresh, strict=True))
-            vectors.update(new)
-            if self.cache is not None:
-                self.cache.put_many(namespace, {keys[t]: v for t, v in new.items()})
+        bar = None
+        if todo and (self.show_progress_bar if show_progress_bar is None else show_progress_bar):
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(todo), desc="Encoding", unit="text", leave=False)
+        # Chunks of similar length (characters: a cheap proxy for tokens), each cached as soon
+        # as it is done, so a long corpus interrupted late keeps what it has encoded.
+        todo.sort(key=len, reverse=True)
+        try:
+            for start in range(0, len(todo), CACHE_CHUNK_TEXTS):
+                chunk = todo[start : start + CACHE_CHUNK_TEXTS]
+                fresh = self._forward_all(
+                    chunk, batch_size=batch_size or self.batch_size, max_length=max_len, bar=bar
+                )
+                new = dict(zip(chunk, fresh, strict=True))
+                vectors.update(new)
+                if self.cache is not None:
+                    self.cache.put_many(namespace, {keys[t]: v for t, v in new.items()})
+        finally:
+            if bar is not None:
+                bar.close()
         out = np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)
         return out
 
     def _forward_all(
-        self, texts: list[str], *, batch_size: int, max_length: int, show_progress_bar: bool
+        self, texts: list[str], *, batch_size: int, max_length: int, bar: Any = None
     ) -> list[np.ndarray]:
         """Encode unique texts, longest first; return vectors in the input order."""
         enc = self.tokenizer(
@@ -549,12 +569,6 @@ class Embedder:
             max_texts=_max_texts(batch_size, self._devices),
         )
         result: list[np.ndarray | None] = [None] * len(texts)
-
-        bar = None
-        if show_progress_bar:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(texts), desc="Encoding", unit="text", leave=False)
 
         # batches are handed out in order (longest first) to one worker per lane: a lane is a
         # device, or on CPU a single-threaded share of the cores (see _lanes)
@@ -599,8 +613,6 @@ class Embedder:
                     t.join()
             if errors:
                 raise errors[0]
-        if bar is not None:
-            bar.close()
         missing = [i for i, r in enumerate(result) if r is None]
         if missing:  # pragma: no cover - defensive: every index is in exactly one batch
             raise MtebkitError(f"internal error: {len(missing)} texts were not encoded")
@@ -609,26 +621,48 @@ class Embedder:
     def _forward_batch(
         self, model: torch.nn.Module, device: str, batch_ids: list[list[int]]
     ) -> np.ndarray:
-        """One padded forward pass; halves the batch on CUDA out-of-memory instead of failing."""
+        """One padded forward pass, split in halves on CUDA out-of-memory instead of failing.
+
+        Vectors already computed are kept; the failing batch alone is retried in halves, and
+        its padded size halved becomes this device's ceiling, so later batches are split
+        before they run rather than failing one by one.
+        """
         import torch
 
+        padded = len(batch_ids) * max(len(x) for x in batch_ids)
+        cap = self._oom_cap.get(device)
+        if cap is not None and padded > cap and len(batch_ids) > 1:
+            return self._forward_halves(model, device, batch_ids)
         try:
             return self._forward_padded(model, device, batch_ids)
         except torch.cuda.OutOfMemoryError:
+            if device.startswith("cuda"):
+                torch.cuda.empty_cache()
             if len(batch_ids) == 1:
-                raise
-            torch.cuda.empty_cache()
-            half = len(batch_ids) // 2
+                raise MtebkitError(
+                    f"one text of {padded} tokens does not fit in memory on {device}; "
+                    "lower max_length or use another device"
+                ) from None
+            self._oom_cap[device] = min(self._oom_cap.get(device, padded), padded // 2)
             logger.warning(
-                "CUDA out of memory at batch %d on %s; retrying in halves", len(batch_ids), device
+                "out of memory on %s at %d texts x %d tokens; splitting batches above %d tokens",
+                device,
+                len(batch_ids),
+                padded // len(batch_ids),
+                self._oom_cap[device],
             )
-            self.batch_size = max(1, min(self.batch_size, half))
-            return np.concatenate(
-                [
-                    self._forward_batch(model, device, batch_ids[:half]),
-                    self._forward_batch(model, device, batch_ids[half:]),
-                ]
-            )
+            return self._forward_halves(model, device, batch_ids)
+
+    def _forward_halves(
+        self, model: torch.nn.Module, device: str, batch_ids: list[list[int]]
+    ) -> np.ndarray:
+        half = len(batch_ids) // 2
+        return np.concatenate(
+            [
+                self._forward_batch(model, device, batch_ids[:half]),
+                self._forward_batch(model, device, batch_ids[half:]),
+            ]
+        )
 
     @staticmethod
     def _pad(batch_ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
@@ -654,8 +688,9 @@ class Embedder:
             if self.pooling == "cls":
                 emb = out[:, 0]
             else:
-                m = mask_t.unsqueeze(-1).to(out.dtype)
-                emb = (out * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
+                # summed in float32: a bfloat16 sum over hundreds of tokens loses digits
+                m = mask_t.unsqueeze(-1).float()
+                emb = (out.float() * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
             emb = emb.float()
             if self.normalize:
                 emb = torch.nn.functional.normalize(emb, p=2, dim=-1)
@@ -689,6 +724,12 @@ def _copy_module(m: Any) -> Any:
 
     return copy.deepcopy(m)
 
+
+_DTYPES = ("float32", "float16", "bfloat16")
+
+# Texts encoded between two cache writes: large enough that every lane stays busy, small
+# enough that an interruption loses minutes, not hours.
+CACHE_CHUNK_TEXTS = 8192
 
 # How many times ``batch_size`` texts one batch may hold when its texts are short (the token
 # budget, ``batch_size * max_length``, still bounds memory). On CPU larger batches are slower:

@@ -50,6 +50,7 @@ class RunConfig:
     batch_size: int | None = None
     max_length: int | None = None
     use_fp16: bool = True
+    dtype: str | None = None  # float32 / float16 / bfloat16; wins over use_fp16
     use_instructions: bool = True
     task_instructions: Mapping[str, str | None] = field(default_factory=dict)
     preset: str | None = None
@@ -279,6 +280,7 @@ def run_evaluation(
         kwargs: dict[str, Any] = {
             "preset": config.preset,
             "use_fp16": config.use_fp16,
+            "dtype": config.dtype,
             "task_instructions": config.task_instructions,
             "spec_instructions": spec_instructions,
             "cache": cache,

@@ -57,6 +57,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=True,
         help="half precision on CUDA (default on; ignored on CPU)",
     )
+    p.add_argument(
+        "--dtype",
+        choices=["float32", "float16", "bfloat16"],
+        default=None,
+        help="compute dtype on any device; wins over --fp16 (results go to an experiment folder)",
+    )
     p.add_argument("--no-instruction", action="store_true", help="never prepend query instructions")
     p.add_argument(
         "--instruction",
@@ -123,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         max_length=args.max_length,
         use_fp16=args.fp16,
+        dtype=args.dtype,
         use_instructions=not args.no_instruction,
         task_instructions=dict(args.instruction),
         preset=args.preset,
