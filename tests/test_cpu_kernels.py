@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from mtebkit import _cpu_kernels as K  # noqa: E402
+from tests.helpers.tiny_models import tiny_bert_config  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not K.onednn_available(), reason="this torch build has no working oneDNN linear kernels"
@@ -19,15 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _bert(hidden_act: str = "gelu") -> torch.nn.Module:
-    cfg = transformers.BertConfig(
-        vocab_size=50,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        hidden_act=hidden_act,
-    )
+    cfg = tiny_bert_config(50, max_position_embeddings=64, hidden_act=hidden_act)
     torch.manual_seed(0)
     return transformers.BertModel(cfg).eval()
 

@@ -15,7 +15,7 @@ import pytest
 
 from mtebkit import InputTextError, ModelNotFoundError, MtebkitError, Reranker, UnknownNameError
 from mtebkit._reranker import get_reranker_preset, list_reranker_presets
-from tests.helpers.tiny_models import write_vocab
+from tests.helpers.tiny_models import make_tiny_bert
 
 PAIRS = [
     ["what does the cat eat", "the cat eats food in the house"],
@@ -26,35 +26,9 @@ PAIRS = [
 
 
 def build_tiny_ce(path: Path, seed: int = 3) -> Path:
-    """A 2-layer BertForSequenceClassification with a word-level vocab (random weights, no download).
-
-    The classifier weights are scaled up so that scores differ clearly between pairs (a fresh
-    random head gives near-constant logits; ranking tests need no ties).
-    """
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
-
-    vocab_file = write_vocab(path)
-    words = vocab_file.read_text(encoding="utf-8").split()
-    # transformers 5 takes ``vocab=`` (``vocab_file=`` is ignored and leaves only specials)
-    tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(words)}, do_lower_case=True)
-    assert tok.tokenize("the cat") == ["the", "cat"]
-    cfg = BertConfig(
-        vocab_size=len(words),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        num_labels=1,
-    )
-    torch.manual_seed(seed)
-    model = BertForSequenceClassification(cfg).eval()
-    with torch.no_grad():
-        model.classifier.weight.mul_(500.0)
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    """A 2-layer BertForSequenceClassification with a word-level vocab (random weights, no download),
+    its head scaled so that scores differ clearly between pairs (ranking tests need no ties)."""
+    return make_tiny_bert(path, seed=seed, classifier=True, classifier_scale=500.0)
 
 
 @pytest.fixture(scope="module")

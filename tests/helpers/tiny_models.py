@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 WORDS = [
     "the",
@@ -104,30 +105,51 @@ def write_vocab(path: Path) -> Path:
     return path / "vocab.txt"
 
 
+def tiny_bert_config(vocab_size: int, **overrides: object) -> Any:
+    """A 2-layer, 32-dim ``BertConfig`` (one logit when used for classification)."""
+    from transformers import BertConfig
+
+    fields: dict[str, object] = {
+        "vocab_size": vocab_size,
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "max_position_embeddings": 128,
+        "num_labels": 1,
+        **overrides,
+    }
+    return BertConfig(**fields)
+
+
 def make_tiny_bert(
-    path: Path, *, seed: int = 0, classifier: bool = False, st_config: dict | None = None
+    path: Path,
+    *,
+    seed: int = 0,
+    classifier: bool = False,
+    classifier_scale: float | None = None,
+    st_config: dict | None = None,
 ) -> Path:
-    """Save a 2-layer, 32-dim BERT (or BertForSequenceClassification) with a tokenizer at ``path``."""
+    """Save a 2-layer, 32-dim BERT (or BertForSequenceClassification) with a tokenizer at ``path``.
+
+    ``classifier_scale`` multiplies the classification head's weights: a fresh random head gives
+    near-constant logits, and ranking tests need clearly different scores.
+    """
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizerFast
+    from transformers import BertForSequenceClassification, BertModel, BertTokenizerFast
 
     vocab_file = write_vocab(path)
     words = vocab_file.read_text(encoding="utf-8").split()
     # transformers 5 takes ``vocab=`` (``vocab_file=`` is ignored and leaves only the specials)
     tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(words)}, do_lower_case=True)
     assert len(tok) == len(words), "tokenizer lost its vocabulary"
-    cfg = BertConfig(
-        vocab_size=len(words),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        num_labels=1,
-    )
+    cfg = tiny_bert_config(len(words))
     torch.manual_seed(seed)
     model = BertForSequenceClassification(cfg) if classifier else BertModel(cfg)
     model.eval()
+    if classifier and classifier_scale is not None:
+        with torch.no_grad():
+            model.classifier.weight.mul_(classifier_scale)
     model.save_pretrained(path)
     tok.save_pretrained(path)
     if st_config is not None:
