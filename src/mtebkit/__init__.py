@@ -6,8 +6,7 @@ are imported only when a name that needs them is first used, so ``import mtebkit
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mtebkit._errors import (
     DataError,
@@ -23,6 +22,7 @@ from mtebkit._errors import (
     TaskSpecError,
     UnknownNameError,
 )
+from mtebkit._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -80,18 +80,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'mtebkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__ = lazy_exports("mtebkit", _LAZY, globals(), __all__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit._embedder import Embedder

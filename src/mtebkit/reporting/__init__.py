@@ -6,8 +6,9 @@ Everything here works on result files only; nothing re-runs a model. Names are i
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mtebkit._lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     # metric names
@@ -115,18 +116,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'mtebkit.reporting' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__ = lazy_exports("mtebkit.reporting", _LAZY, globals(), __all__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.reporting._baseline import (
