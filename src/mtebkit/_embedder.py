@@ -710,7 +710,9 @@ _SAID: set[str] = set()
 def _say_once(message: str) -> None:
     if message not in _SAID:
         _SAID.add(message)
-        logger.warning(message)
+        # info, not warning: fp16 is the default (as in FlagEmbedding, which falls back
+        # silently), so every CPU run would otherwise start with a warning
+        logger.info(message)
 
 
 def _prompt_value(prompt_type: Any) -> str | None:

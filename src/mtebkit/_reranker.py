@@ -77,7 +77,9 @@ def _say_once(message: str) -> None:
     """Log a notice once per process (not once per model or per call)."""
     if message not in _SAID:
         _SAID.add(message)
-        logger.warning(message)
+        # info, not warning: fp16 is the default (as in FlagEmbedding, which falls back
+        # silently), so every CPU run would otherwise start with a warning
+        logger.info(message)
 
 
 def _sigmoid(x: float) -> float:
