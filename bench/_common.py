@@ -170,6 +170,21 @@ def machine() -> dict[str, Any]:
     }
 
 
+def result_name(
+    base: str, *, quick: bool = False, device: str = "cpu", partial: bool = False
+) -> str:
+    """``base`` plus what sets the run apart, so a quick, partial or GPU run never overwrites
+    the full CPU measurement: ``encode``, ``encode_quick``, ``e2e_cuda``, ``e2e_subset``..."""
+    name = base
+    if device != "cpu":
+        name += "_" + device.split(":")[0]
+    if partial:
+        name += "_subset"
+    if quick:
+        name += "_quick"
+    return name
+
+
 def write_result(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -62,7 +62,7 @@ def main() -> None:
     )
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
-    print("wrote", C.write_result("cache", run(a.quick)))
+    print("wrote", C.write_result(C.result_name("cache", quick=a.quick), run(a.quick)))
 
 
 if __name__ == "__main__":

@@ -157,11 +157,15 @@ def main() -> None:
         "--tasks", default=None, help="comma separated task names (default: all in the mirror)"
     )
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--name", default=None, help="results file name (default e2e / e2e_quick)")
+    ap.add_argument(
+        "--name", default=None, help="results file name (default e2e, e2e_quick, e2e_subset, ...)"
+    )
     a = ap.parse_args()
     tasks = a.tasks.split(",") if a.tasks else (QUICK_TASKS if a.quick else ALL_TASKS)
     t = time.perf_counter()
-    name = a.name or ("e2e_quick" if a.quick else "e2e")
+    name = a.name or C.result_name(
+        "e2e", quick=a.quick and not a.tasks, device=a.device, partial=bool(a.tasks)
+    )
     out = run(tasks, a.device, name)
     out["wall_s"] = time.perf_counter() - t
     print("wrote", C.write_result(name, out))

@@ -239,11 +239,15 @@ def main() -> None:
     if a.profile_only:
         out: dict[str, Any] = {"profile_shares": run_profile(a.quick, a.device, (bs or [32])[0])}
         out["wall_s"] = time.perf_counter() - t
-        print("wrote", C.write_result("encode_profile", out))
+        print(
+            "wrote",
+            C.write_result(C.result_name("encode_profile", quick=a.quick, device=a.device), out),
+        )
         return
     out = run(a.quick, a.device, bs, a.repeats)
     out["wall_s"] = time.perf_counter() - t
-    print("wrote", C.write_result("encode", out))
+    name = C.result_name("encode", quick=a.quick, device=a.device, partial=bs is not None)
+    print("wrote", C.write_result(name, out))
 
 
 if __name__ == "__main__":

@@ -167,7 +167,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--chunk-size", type=int, default=16_384)
     a = ap.parse_args()
-    print("wrote", C.write_result("search", run(a.quick, a.chunk_size)))
+    name = C.result_name("search", quick=a.quick, partial=a.chunk_size != 16_384)
+    print("wrote", C.write_result(name, run(a.quick, a.chunk_size)))
 
 
 if __name__ == "__main__":
