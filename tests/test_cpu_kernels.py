@@ -85,3 +85,14 @@ def test_embedder_uses_it_and_records_it(tmp_path: Path, monkeypatch: pytest.Mon
     # the parameter count in mteb's model meta is the model's, not what is left after the swap
     assert fast.mteb_model_meta.n_parameters == plain.mteb_model_meta.n_parameters
     np.testing.assert_allclose(fast.encode(texts), plain.encode(texts), atol=1e-6)
+
+
+def test_swapped_models_can_be_copied_and_pickled() -> None:
+    import pickle
+
+    model = _bert()
+    K.use_onednn_linears(model)
+    ref = _run(model)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert isinstance(clone.encoder.layer[0].intermediate.dense, K.OneDnnLinear)
+        assert torch.equal(_run(clone), ref)

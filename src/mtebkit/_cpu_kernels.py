@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 import torch  # this module is imported lazily, only once a model is loaded
 
@@ -84,6 +85,18 @@ class OneDnnLinear(torch.nn.Module):
             x, self.packed_weight, self.bias, self._attr, [], self._algorithm
         )
         return out
+
+    # oneDNN's packed tensors have no storage: copies and pickles carry the plain weight and
+    # pack it again, so copy.deepcopy(model) and multiprocessing keep working
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["packed_weight"] = self.packed_weight.to_dense()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        dense = state.pop("packed_weight")
+        super().__setstate__(state)
+        self.packed_weight = torch.ops.mkldnn._reorder_linear_weight(dense, _PACK_ROWS_HINT)
 
     def extra_repr(self) -> str:
         fused = ", fused GELU" if self.gelu else ""
