@@ -11,7 +11,7 @@ from mtebkit import aggregate_benchmark
 from mtebkit._errors import ResultsError
 from mtebkit.benchmarks import get_benchmark_spec
 from mtebkit.reporting import ResultSet, load_model_card, load_results
-from tests.data.reporting.factory import CARD
+from tests.helpers.reporting.factory import CARD
 
 # The table in the bge-base-en-v1.5 card (card points, 0-100).
 CARD_TABLE = {

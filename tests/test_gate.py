@@ -14,7 +14,7 @@ from mtebkit.cli import main
 from mtebkit.reporting import load_results
 from mtebkit.reporting._baseline import check_against_baseline, load_baseline, make_baseline
 from mtebkit.reporting._stats import spearman
-from tests.data.reporting.factory import sts, write_pair_items, write_result
+from tests.helpers.reporting.factory import sts, write_pair_items, write_result
 
 
 @pytest.fixture

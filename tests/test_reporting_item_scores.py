@@ -24,7 +24,7 @@ from mteb.mocks.mock_tasks.reranking import MockRerankingTask  # noqa: E402
 from mteb.mocks.mock_tasks.retrieval import MockRetrievalTask  # noqa: E402
 from mteb.mocks.mock_tasks.sts import MockMultilingualSTSTask, MockSTSTask  # noqa: E402
 
-from tests.data.reporting.stub_encoder import StubEncoder  # noqa: E402
+from tests.helpers.reporting.stub_encoder import StubEncoder  # noqa: E402
 
 
 def _run(task_cls: type, tmp_path: Path) -> tuple[Any, Any, Path]:

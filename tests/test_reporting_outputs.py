@@ -15,14 +15,14 @@ from mtebkit.reporting._compare import compare_runs
 from mtebkit.reporting._plots import best_thresholds, collect_distributions
 from mtebkit.reporting._report import build_report
 from mtebkit.reporting._table import Table
-from tests.data.reporting.factory import CARD
+from tests.helpers.reporting.factory import CARD
 
 pytest.importorskip("mteb")
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.data.reporting.synthetic import make_run
+    from tests.helpers.reporting.synthetic import make_run
 
     root = tmp_path_factory.mktemp("results")
     make_run(root, "org/good", noise=0.1)

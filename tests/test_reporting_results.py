@@ -10,7 +10,7 @@ import pytest
 from mtebkit._errors import ResultsError
 from mtebkit.cli import main
 from mtebkit.reporting import ResultsWarning, canonical_metric, load_results, metric_value
-from tests.data.reporting.factory import settings, sts, write_result
+from tests.helpers.reporting.factory import settings, sts, write_result
 
 
 def test_metric_aliases() -> None:

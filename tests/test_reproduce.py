@@ -11,7 +11,7 @@ import pytest
 from mtebkit.cli import main
 from mtebkit.reporting import load_model_card, load_results
 from mtebkit.reporting._reproduce import load_published, reproduce
-from tests.data.reporting.factory import CARD, write_result
+from tests.helpers.reporting.factory import CARD, write_result
 
 
 def test_card_against_its_own_numbers_passes(tmp_path: Path) -> None:

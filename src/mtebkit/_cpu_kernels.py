@@ -16,6 +16,7 @@ from ``F.linear`` only by float32 summation order (~1e-6 relative).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from typing import Any
@@ -34,18 +35,21 @@ ENV_SWITCH = "MTEBKIT_ONEDNN"
 # 500-8,000 token rows, and the layout chosen for 2,048 is fast across that range.
 _PACK_ROWS_HINT = 2048
 
-_CHECKED: dict[str, bool] = {}
-
 
 def onednn_available() -> bool:
-    """Whether oneDNN linear kernels exist here and agree with ``F.linear`` (checked once)."""
+    """Whether oneDNN linear kernels are switched on, exist here and agree with ``F.linear``."""
     if os.environ.get(ENV_SWITCH, "1").strip().lower() in {"0", "false", "no", "off"}:
         return False
-    if "ok" not in _CHECKED:
-        _CHECKED["ok"] = _self_test()
-    return _CHECKED["ok"]
+    return _self_test()
 
 
+def _pack(weight: torch.Tensor) -> torch.Tensor:
+    """``weight`` (out x in, float32) in oneDNN's blocked layout, packed once."""
+    packed: torch.Tensor = torch.ops.mkldnn._reorder_linear_weight(weight, _PACK_ROWS_HINT)
+    return packed
+
+
+@functools.cache  # once per process: the answer depends on the torch build only
 def _self_test() -> bool:
     try:
         if not torch.backends.mkldnn.is_available():
@@ -54,7 +58,7 @@ def _self_test() -> bool:
         x = torch.randn(37, 64, generator=g)
         w = torch.randn(96, 64, generator=g)
         b = torch.randn(96, generator=g)
-        packed = torch.ops.mkldnn._reorder_linear_weight(w, _PACK_ROWS_HINT)
+        packed = _pack(w)
         ref = torch.nn.functional.linear(x, w, b)
         got = torch.ops.mkldnn._linear_pointwise(x, packed, b, "none", [], "")
         got_gelu = torch.ops.mkldnn._linear_pointwise(x, packed, b, "gelu", [], "none")
@@ -75,7 +79,7 @@ class OneDnnLinear(torch.nn.Module):
         self.in_features = linear.in_features
         self.out_features = linear.out_features
         weight = linear.weight.detach().float().contiguous()
-        self.packed_weight = torch.ops.mkldnn._reorder_linear_weight(weight, _PACK_ROWS_HINT)
+        self.packed_weight = _pack(weight)
         self.bias = None if linear.bias is None else linear.bias.detach().float().contiguous()
         self.gelu = gelu
         self._attr, self._algorithm = ("gelu", "none") if gelu else ("none", "")
@@ -96,7 +100,7 @@ class OneDnnLinear(torch.nn.Module):
     def __setstate__(self, state: dict[str, Any]) -> None:
         dense = state.pop("packed_weight")
         super().__setstate__(state)
-        self.packed_weight = torch.ops.mkldnn._reorder_linear_weight(dense, _PACK_ROWS_HINT)
+        self.packed_weight = _pack(dense)
 
     def extra_repr(self) -> str:
         fused = ", fused GELU" if self.gelu else ""

@@ -708,6 +708,7 @@ _SAID: set[str] = set()
 
 
 def _say_once(message: str) -> None:
+    """Log a notice once per process (not once per model or per call)."""
     if message not in _SAID:
         _SAID.add(message)
         # info, not warning: fp16 is the default (as in FlagEmbedding, which falls back

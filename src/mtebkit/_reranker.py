@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mtebkit._embedder import _say_once
 from mtebkit._errors import InputTextError, ModelNotFoundError, MtebkitError
 from mtebkit._registry import Registry
 
@@ -68,18 +69,6 @@ def get_reranker_preset(name: str) -> RerankerPreset:
 
 def list_reranker_presets() -> list[RerankerPreset]:
     return [RERANKER_PRESETS.get(n) for n in RERANKER_PRESETS]
-
-
-_SAID: set[str] = set()
-
-
-def _say_once(message: str) -> None:
-    """Log a notice once per process (not once per model or per call)."""
-    if message not in _SAID:
-        _SAID.add(message)
-        # info, not warning: fp16 is the default (as in FlagEmbedding, which falls back
-        # silently), so every CPU run would otherwise start with a warning
-        logger.info(message)
 
 
 def _sigmoid(x: float) -> float:

@@ -7,8 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-CARD = HERE / "bge-base-en-v1.5_card_model-index.md"
+# the real model card (data) stays under tests/data; this module is code
+CARD = (
+    Path(__file__).resolve().parents[2]
+    / "data"
+    / "reporting"
+    / "bge-base-en-v1.5_card_model-index.md"
+)
 
 
 def result_json(

@@ -14,7 +14,8 @@ from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
 from mteb.mocks.mock_tasks.retrieval import MockRetrievalTask
 from mteb.mocks.mock_tasks.sts import MockSTSTask
 
-from tests.data.reporting.stub_encoder import StubEncoder
+from tests.helpers.reporting.factory import settings
+from tests.helpers.reporting.stub_encoder import StubEncoder
 
 VOCAB = [f"w{i}" for i in range(60)]
 
@@ -97,17 +98,9 @@ def make_run(
                 co2_tracker=False,
             )
             (result,) = res.task_results
-            settings = {
-                "model": model,
-                "revision": "0" * 40,
-                "query_instruction": None,
-                "pooling": "cls",
-                "normalize": True,
-                "max_length": 512,
-                "dtype": "float32",
-                "reranker": None,
-            }
-            path = write_task_result(root, enc.mteb_model_meta, result, settings)
+            path = write_task_result(
+                root, enc.mteb_model_meta, result, settings(model=model, revision="0" * 40)
+            )
             save_item_scores(
                 task,
                 pred / f"{task.metadata.name}_predictions.json",

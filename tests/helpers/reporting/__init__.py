@@ -1,0 +1,1 @@
+"""Builders of result folders and a stub encoder for the reporting tests."""
