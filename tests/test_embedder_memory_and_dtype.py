@@ -123,3 +123,28 @@ def test_an_interrupted_encode_keeps_the_chunks_it_finished(
     monkeypatch.setattr(fresh, "_forward_all", counting)
     np.testing.assert_allclose(fresh.encode(texts), expected, atol=1e-5)
     assert sum(encoded) == len(set(texts)) - 20  # two finished chunks came from the cache
+
+
+def test_settings_follow_attributes_changed_after_construction(tiny_dir: Path) -> None:
+    emb = Embedder(tiny_dir, device="cpu", max_length=64)
+    before = emb.settings.namespace()
+    emb.max_length = 16  # a vector cached at 64 tokens must not be served for 16
+    assert emb.settings.max_length == 16
+    assert emb.settings.namespace() != before
+    assert emb.settings_record()["max_length"] == 16
+
+
+def test_reranker_settings_that_change_scores_are_recorded(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from mtebkit import Reranker
+    from mtebkit._runner import _comparable, _settings_record
+
+    path = make_tiny_bert(tmp_path / "ce", classifier=True)
+    emb = Embedder(make_tiny_bert(tmp_path / "bi"), device="cpu")
+    task = SimpleNamespace(metadata=SimpleNamespace(name="T", type="Retrieval"))
+    short = _settings_record(emb, task, Reranker(path, max_length=32), top_k=10)  # type: ignore[arg-type]
+    long = _settings_record(emb, task, Reranker(path, max_length=64), top_k=10)  # type: ignore[arg-type]
+    assert short["reranker"]["max_length"] == 32 and short["reranker"]["top_k"] == 10
+    assert _comparable(short) != _comparable(long)
+    assert "model_source" not in _comparable(short)["reranker"]

@@ -238,16 +238,22 @@ class Embedder:
         self._oom_cap: dict[str, int] = {}
         self._devices = self._pick_devices(devices if devices is not None else device)
         self._load()
-        self.settings = EncodingSettings(
+        self._meta: ModelMeta | None = None
+        self.experiment_kwargs: dict[str, Any] = {}
+
+    @property
+    def settings(self) -> EncodingSettings:
+        """What changes a vector, read from the current attributes (so it never goes stale)."""
+        return self._settings_for(self.max_length)
+
+    def _settings_for(self, max_length: int) -> EncodingSettings:
+        return EncodingSettings(
             pooling=self.pooling,
             normalize=self.normalize,
-            max_length=self.max_length,
+            max_length=max_length,
             dtype=self.dtype,
             weights_sha256=self.resolved.weights_sha256,
         )
-        self._namespace = self.settings.namespace()
-        self._meta: ModelMeta | None = None
-        self.experiment_kwargs: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ loading
     @staticmethod
@@ -514,9 +520,7 @@ class Embedder:
         max_len = int(max_length or self.max_length)
         unique = list(dict.fromkeys(texts))  # identical texts are encoded once
         vectors: dict[str, np.ndarray] = {}
-        namespace = (
-            self._namespace if max_len == self.max_length else f"{self._namespace}-L{max_len}"
-        )
+        namespace = self._settings_for(max_len).namespace()
         keys = {t: _text_key(t) for t in unique}
         if self.cache is not None:
             hit = self.cache.get_many(namespace, list(keys.values()))

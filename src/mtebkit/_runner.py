@@ -125,16 +125,17 @@ def _settings_record(
     rec["query_instruction"] = embedder.instruction_for(task.metadata.name, task.metadata.type)
     rec["reranker"] = None
     if reranker is not None:
-        rec["reranker"] = {
-            "model": reranker.mteb_model_meta.name,
-            "revision": reranker.mteb_model_meta.revision,
-            "top_k": top_k,
-        }
+        # all of the reranker's score-changing settings (max length, dtype, weights), so a
+        # re-run with another reranker setting is not mistaken for the same result
+        rec["reranker"] = {**reranker.settings_record(), "top_k": top_k}
     return rec
 
 
 def _comparable(settings: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in settings.items() if k not in _IGNORED_SETTINGS}
+    out = {k: v for k, v in settings.items() if k not in _IGNORED_SETTINGS}
+    if isinstance(out.get("reranker"), Mapping):
+        out["reranker"] = _comparable(out["reranker"])
+    return out
 
 
 def _records_from(
