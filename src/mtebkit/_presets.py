@@ -15,7 +15,6 @@ Unknown models get no preset: they use their own sentence-transformers configura
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,9 +66,6 @@ class ModelPreset(BaseModel):
         if task_type in self.instruction_task_types:
             return self.query_instruction
         return None
-
-    def with_overrides(self, overrides: Mapping[str, object]) -> ModelPreset:
-        return self.model_copy(update=dict(overrides))
 
 
 def _bge_en(name: str, revision: str, dim: int) -> ModelPreset:

@@ -8,7 +8,6 @@ instructions apply, skips what is already done, and writes the results atomicall
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -260,7 +259,7 @@ def run_evaluation(
     done with identical settings is skipped unless ``config.overwrite``; one done with different
     settings under the same experiment name is refused rather than silently replaced.
     """
-    from mtebkit._embedder import Embedder
+    from mtebkit._embedder import QUERY_TASK_TYPES, Embedder
 
     _quiet_hf_progress()
     tasks = _resolve_tasks(config)
@@ -308,14 +307,11 @@ def run_evaluation(
             embedder.set_experiment(exp)
             meta = embedder.mteb_model_meta
             for task in tasks:
-                two_stage = reranker is not None and task.metadata.type in (
-                    "Retrieval",
-                    "Reranking",
-                )
+                two_stage = reranker is not None and task.metadata.type in QUERY_TASK_TYPES
                 if (
                     config.instruction_ablation
                     and not use_instr
-                    and task.metadata.type not in ("Retrieval", "Reranking")
+                    and task.metadata.type not in QUERY_TASK_TYPES
                 ):
                     continue  # instructions never reach other task types: nothing to ablate
                 if reranker is not None and not two_stage:
@@ -385,8 +381,3 @@ def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -
             "use --overwrite to replace it, or another --results folder to keep both"
         )
     return TaskResult.from_disk(path)
-
-
-def default_data_dir() -> Path | None:
-    env = os.environ.get("MTEBKIT_DATA_DIR")
-    return Path(env) if env else None

@@ -111,9 +111,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    data_dir = args.data_dir or (
-        Path(os.environ["MTEBKIT_DATA_DIR"]) if os.environ.get("MTEBKIT_DATA_DIR") else None
-    )
+    from mtebkit.tasks import resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
     if data_dir is not None:
         # a mirror means offline: make the HF libraries fail fast rather than retry (read at import)
         for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):

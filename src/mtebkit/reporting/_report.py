@@ -46,7 +46,7 @@ def leaderboard(
         rows.append([*lead, *agg.as_points().values()])
     columns = [*spec.first_columns, spec.header(None), *(spec.header(c) for c in spec.categories)]
     notes = [
-        f"{a.model}{' [' + a.experiment + ']' if a.experiment else ''}: {len(a.missing_tasks)} of "
+        f"{RunKey(a.model, a.experiment).label}: {len(a.missing_tasks)} of "
         f"{len(a.tasks)} tasks missing"
         for a in aggs
         if a.missing_tasks
@@ -158,8 +158,7 @@ def build_report(
         _bold_best_rows(table, 4)
         rep.add(table)
     missing = [
-        f"{a.model}{' [' + a.experiment + ']' if a.experiment else ''}: "
-        + ", ".join(a.missing_tasks)
+        f"{RunKey(a.model, a.experiment).label}: " + ", ".join(a.missing_tasks)
         for a in aggs
         if a.missing_tasks
     ]

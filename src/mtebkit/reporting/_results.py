@@ -18,7 +18,7 @@ import math
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,6 @@ __all__ = [
     "result_set_from",
     "rows_from_task_result",
     "task_info",
-    "with_experiment",
 ]
 
 logger = logging.getLogger(__name__)
@@ -379,16 +378,6 @@ class ResultSet:
             ]
         )
 
-    def merged(self, other: ResultSet) -> ResultSet:
-        meta = {**self.meta, **other.meta}
-        return ResultSet(
-            rows=[*self.rows, *other.rows],
-            meta=meta,
-            warnings=[*self.warnings, *other.warnings],
-            notes=[*self.notes, *other.notes],
-            source=", ".join(s for s in (self.source, other.source) if s),
-        )
-
 
 def _warn(rs: ResultSet, msg: str) -> None:
     rs.warnings.append(msg)
@@ -517,7 +506,3 @@ def result_set_from(
         else:
             rows.extend(rows_from_task_result(item, model=model))
     return ResultSet(rows=rows)
-
-
-def with_experiment(rows: Iterable[ScoreRow], experiment: str | None) -> list[ScoreRow]:
-    return [replace(r, experiment=experiment) for r in rows]

@@ -252,7 +252,8 @@ def get_tasks(
         logger.warning("duplicate task names given; each task runs once")
     root = resolve_data_dir(data_dir)
     catalog = _Catalog(spec_paths)
-    unknown = [n for n in unique if n not in set(catalog.names())]
+    known = set(catalog.names())
+    unknown = [n for n in unique if n not in known]
     if unknown:
         all_names = catalog.names()
         hints = "; ".join(f"{n!r}.{did_you_mean(n, all_names)}".rstrip(".") for n in unknown)

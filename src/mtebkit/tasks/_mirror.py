@@ -32,7 +32,6 @@ __all__ = [
     "apply_mirror",
     "download_hint",
     "mirror_dir",
-    "mirror_present",
     "read_repo_configs",
 ]
 
@@ -56,20 +55,6 @@ def download_hint(hf_path: str, revision: str, target: Path) -> str:
         f"huggingface-cli download --repo-type dataset {hf_path} --revision {revision} "
         f"--local-dir {target}"
     )
-
-
-def mirror_present(task: AbsTask, data_dir: Path) -> bool:
-    """True when every dataset the task loads has a folder in the mirror."""
-    return all(mirror_dir(data_dir, p).is_dir() for p, _ in _dataset_refs(task))
-
-
-def _dataset_refs(task: AbsTask) -> list[tuple[str, str]]:
-    """(hub path, revision) of a task, or of each sub-task of an aggregate task."""
-    subtasks = getattr(task, "tasks", None)
-    if _is_aggregate(task) and subtasks:
-        return [ref for t in subtasks for ref in _dataset_refs(t)]
-    ds = task.metadata.dataset
-    return [(str(ds["path"]), str(ds.get("revision", "main")))]
 
 
 def _is_aggregate(task: AbsTask) -> bool:
