@@ -14,16 +14,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from mtebkit._errors import MtebkitError, ResultsError
 from mtebkit._results_io import read_mtebkit_block, result_path, write_task_result
 
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
-    from mteb.models.models_protocols import EncoderProtocol
     from mteb.results import TaskResult
-    from mteb.types import EncodeKwargs
 
     from mtebkit._embedder import Embedder
 
@@ -188,7 +186,6 @@ def _evaluate_one(
     encode_kwargs: dict[str, Any],
     reranker: Any = None,
 ) -> tuple[TaskResult, float]:
-    import mteb
 
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-pred-"))
     start = time.perf_counter()
@@ -207,21 +204,14 @@ def _evaluate_one(
                 encode_kwargs=encode_kwargs,
             )
         else:
-            # Embedder satisfies EncoderProtocol at run time (tested); its encode also takes
-            # FlagModel's list-of-strings form, which the static Protocol cannot express.
-            model_result = mteb.evaluate(
-                cast("EncoderProtocol", embedder),
+            from mtebkit._two_stage import evaluate_one
+
+            result = evaluate_one(
+                embedder,
                 task,
-                cache=None,
-                encode_kwargs=cast("EncodeKwargs", dict(encode_kwargs)),
+                encode_kwargs=encode_kwargs,
                 prediction_folder=tmp if config.keep_item_scores else None,
-                overwrite_strategy="always",
-                show_progress_bar=False,
-                co2_tracker=False,
             )
-            if model_result.exceptions:
-                raise MtebkitError(f"{task.metadata.name}: {model_result.exceptions[0].exception}")
-            (result,) = model_result.task_results
         seconds = time.perf_counter() - start
         if config.keep_item_scores and reranker is None:
             path = result_path(config.results_dir, embedder.mteb_model_meta, task.metadata.name)

@@ -33,7 +33,10 @@ logger = logging.getLogger(__name__)
 _SENTINEL = object()
 
 
-def _run(model: Any, task: AbsTask, *, encode_kwargs: Mapping[str, Any], **kw: Any) -> TaskResult:
+def evaluate_one(
+    model: Any, task: AbsTask, *, encode_kwargs: Mapping[str, Any], **kw: Any
+) -> TaskResult:
+    """``mteb.evaluate`` of one model on one task, no cache; an mteb error becomes MtebkitError."""
     import mteb
 
     res = mteb.evaluate(
@@ -111,7 +114,7 @@ def _one(
     saved_prev = task.__dict__.get("_previous_results_model_meta", _SENTINEL)
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-two-stage-"))
     try:
-        first = _run(embedder, task, encode_kwargs=enc_kw, prediction_folder=tmp)
+        first = evaluate_one(embedder, task, encode_kwargs=enc_kw, prediction_folder=tmp)
         logger.info(
             "%s: stage 1 (%s) main score %.4f; reranking top %d",
             task.metadata.name,
@@ -120,7 +123,7 @@ def _one(
             top_k,
         )
         task.convert_to_reranking(tmp, top_k=top_k)
-        return _run(reranker, task, encode_kwargs=rr_kw)
+        return evaluate_one(reranker, task, encode_kwargs=rr_kw)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         for attr, value in (("_top_k", saved_top_k), ("_previous_results_model_meta", saved_prev)):
