@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mtebkit._errors import ResultsError
+from mtebkit._two_stage import evaluate_one
 from mtebkit.reporting._stats import average_precision, spearman
 from mtebkit.reporting.item_scores import (
     item_scores_digest,
@@ -31,16 +32,9 @@ def _run(task_cls: type, tmp_path: Path) -> tuple[Any, Any, Path]:
     task = task_cls()
     task.load_data()
     pred_dir = tmp_path / "pred"
-    res = mteb.evaluate(
-        StubEncoder(noise=0.3),
-        task,
-        cache=None,
-        prediction_folder=pred_dir,
-        overwrite_strategy="always",
-        show_progress_bar=False,
-        co2_tracker=False,
+    result = evaluate_one(
+        StubEncoder(noise=0.3), task, encode_kwargs={}, prediction_folder=pred_dir
     )
-    (result,) = res.task_results
     out = item_scores_path(tmp_path / "out", task.metadata.name)
     save_item_scores(task, pred_dir / f"{task.metadata.name}_predictions.json", out)
     return task, result, out

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mtebkit._two_stage import evaluate_one
 from mtebkit.cli import main
 from mtebkit.reporting import load_item_scores, load_results
 from mtebkit.reporting._stats import spearman
@@ -38,16 +39,7 @@ def minilm_results(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     emb = Embedder("sentence-transformers/all-MiniLM-L6-v2")
     pred = Path(tempfile.mkdtemp(prefix="mtebkit-test-pred-"))
     try:
-        res = mteb.evaluate(
-            emb,
-            task,
-            cache=None,
-            prediction_folder=pred,
-            overwrite_strategy="always",
-            show_progress_bar=False,
-            co2_tracker=False,
-        )
-        (result,) = res.task_results
+        result = evaluate_one(emb, task, encode_kwargs={}, prediction_folder=pred)
         path = write_task_result(root, emb.mteb_model_meta, result, emb.settings_record())
         save_item_scores(
             task,

@@ -77,9 +77,9 @@ def make_run(
     tasks: tuple[type, ...] = (SyntheticSTS, SyntheticRetrieval),
 ) -> Path:
     """Evaluate a stub encoder on ``tasks`` and file the results + item scores under ``root``."""
-    import mteb
 
     from mtebkit._results_io import write_task_result
+    from mtebkit._two_stage import evaluate_one
     from mtebkit.reporting.item_scores import item_scores_path, save_item_scores
 
     enc = StubEncoder(name=model, noise=noise)
@@ -88,16 +88,7 @@ def make_run(
         task.load_data()
         pred = Path(tempfile.mkdtemp(prefix="mtebkit-test-pred-"))
         try:
-            res = mteb.evaluate(
-                enc,
-                task,
-                cache=None,
-                prediction_folder=pred,
-                overwrite_strategy="always",
-                show_progress_bar=False,
-                co2_tracker=False,
-            )
-            (result,) = res.task_results
+            result = evaluate_one(enc, task, encode_kwargs={}, prediction_folder=pred)
             path = write_task_result(
                 root, enc.mteb_model_meta, result, settings(model=model, revision="0" * 40)
             )
