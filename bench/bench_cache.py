@@ -22,7 +22,7 @@ import _common as C
 
 
 def run(quick: bool = False, repeats: int = 3) -> dict[str, Any]:
-    from mtebkit.embedding_cache import EmbeddingCache
+    from mtebkit.models import EmbeddingCache
 
     rows = []
     for n in (5183, 40_000):

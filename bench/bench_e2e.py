@@ -4,7 +4,7 @@ For each task, interleaved so machine load hits all sides alike:
 
 1. ``mteb.evaluate(SentenceTransformer(path), task, cache=None)`` (mteb's own data loading from
    the mirror via the override in /work/shared/data/README.md);
-2. ``mtebkit._runner.run_evaluation(RunConfig(...))`` with an empty embedding cache (cold);
+2. ``mtebkit.run_evaluation(RunConfig(...))`` with an empty embedding cache (cold);
 3. the same again with a fresh results folder and the now filled cache (warm).
 
 Every task's time includes loading its data. mtebkit's also includes building the model
@@ -71,7 +71,7 @@ def _mteb_side(model: Any, name: str) -> tuple[float, dict[tuple[str, str], floa
 def _mtebkit_side(
     name: str, cache_dir: Path, device: str
 ) -> tuple[float, dict[tuple[str, str], float]]:
-    from mtebkit._runner import RunConfig, run_evaluation
+    from mtebkit.evaluation import RunConfig, run_evaluation
 
     results = Path(tempfile.mkdtemp(prefix="mtebkit-bench-res-"))
     try:

@@ -55,7 +55,7 @@ def _load(device: str) -> tuple[Any, Any, Any]:
     from sentence_transformers import SentenceTransformer
 
     from mtebkit import Embedder
-    from mtebkit._cpu_kernels import ENV_SWITCH
+    from mtebkit.models._cpu_kernels import ENV_SWITCH
 
     path = C.model_path()
     st = SentenceTransformer(path, device=device)
@@ -94,10 +94,8 @@ def profile_breakdown(fn: Callable[[], Any]) -> dict[str, float]:
 
 
 def run_profile(quick: bool, device: str, batch_size: int) -> dict[str, dict[str, float]]:
-    import mtebkit._embedder as E
-
     _, emb, _ = _load(device)
-    E.CPU_LANES = 1  # every op on the profiled thread
+    emb.engine.cpu_lanes = 1  # every op on the profiled thread
     docs = C.scifact_docs()
     corpora = {
         "STSBenchmark sentences": C.sts_sentences(unique=True)[: 1000 if quick else None],
@@ -128,10 +126,8 @@ def run(
 ) -> dict[str, Any]:
     import torch
 
-    import mtebkit._embedder as E
-
     st, emb, plain = _load(device)
-    cfg = emb._replicas[0][1].config
+    cfg = emb.engine._replicas[0][1].config
     dims = {
         "hidden": cfg.hidden_size,
         "intermediate": cfg.intermediate_size,
@@ -144,12 +140,12 @@ def run(
         "SciFact documents": docs[:: 40 if quick else 10],
     }
     batch_sizes = batch_sizes or ([32] if quick else [32, 128])
-    default_lanes = E.CPU_LANES
+    default_lanes = emb.engine.cpu_lanes  # None: one lane per core
     rows: list[dict[str, Any]] = []
     rates: list[float] = []
     profiles: dict[str, dict[str, float]] = {}
     for cname, texts in corpora.items():
-        lengths = C.token_lengths(emb.tokenizer, texts, emb.max_length)
+        lengths = C.token_lengths(emb.engine.tokenizer, texts, emb.max_length)
         flops = C.encoder_flops(lengths, **dims)
         for bs in batch_sizes:
             sides: dict[str, Callable[[], Any]] = {
@@ -172,11 +168,11 @@ def run(
                 my_rates.append(mm["gflops_ceiling"] * 1e9)
                 torch_rates.append(mm["gflops_torch_matmul"] * 1e9)
                 for side, fn in sides.items():
-                    E.CPU_LANES = 1 if side.endswith("1 lane") else default_lanes
+                    plain.engine.cpu_lanes = 1 if side.endswith("1 lane") else default_lanes
                     t, v = C.timed(fn)
                     times[side].append(t)
                     vecs[side] = np.asarray(v)
-            E.CPU_LANES = default_lanes
+            plain.engine.cpu_lanes = default_lanes
             rates += my_rates
             rate = statistics.median(my_rates)
             torch_rate = statistics.median(torch_rates)
@@ -203,11 +199,11 @@ def run(
                     }
                 )
         # one lane, so every op runs on the profiled thread (the ops are the same with lanes)
-        E.CPU_LANES = 1
+        emb.engine.cpu_lanes = 1
         profiles[cname] = profile_breakdown(
             lambda t=texts: emb.encode(t, batch_size=batch_sizes[0])
         )
-        E.CPU_LANES = default_lanes
+        emb.engine.cpu_lanes = default_lanes
     cols = ["texts", "n", "batch_size", "side", "seconds", "texts_per_s", "tokens_per_s", "useful_gflops",
             "ceiling_gflops", "fraction_of_ceiling", "torch_matmul_gflops", "fraction_of_torch_matmul",
             "max_abs_diff_vs_st"]  # fmt: skip

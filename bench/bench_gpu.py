@@ -42,7 +42,7 @@ SCORE_TASKS = ["STSBenchmark", "SciFact"]
 def _model_path(key: str) -> str:
     if key == "minilm":
         return C.model_path()
-    from mtebkit._resolve import resolve_model
+    from mtebkit.models._resolve import resolve_model
 
     return str(resolve_model(MODELS[key]).path)
 
@@ -169,7 +169,7 @@ def oom_backoff(device: str, quick: bool) -> dict[str, Any]:
                 retries.append(record.getMessage())
 
     handler = Catch()
-    logging.getLogger("mtebkit._embedder").addHandler(handler)
+    logging.getLogger("mtebkit.models._engine").addHandler(handler)
     capped = False
     try:
         if device.startswith("cuda"):
@@ -180,7 +180,7 @@ def oom_backoff(device: str, quick: bool) -> dict[str, Any]:
         got = emb.encode(docs)
         seconds = time.perf_counter() - t
     finally:
-        logging.getLogger("mtebkit._embedder").removeHandler(handler)
+        logging.getLogger("mtebkit.models._engine").removeHandler(handler)
         if capped:
             torch.cuda.set_per_process_memory_fraction(1.0, torch.device(device))
     return {
@@ -195,7 +195,7 @@ def oom_backoff(device: str, quick: bool) -> dict[str, Any]:
 
 
 def scores(device: str, dtypes: list[str], quick: bool) -> list[dict[str, Any]]:
-    from mtebkit._runner import RunConfig, run_evaluation
+    from mtebkit.evaluation import RunConfig, run_evaluation
 
     tasks = ["STSBenchmark"] if quick else SCORE_TASKS
     out: dict[str, dict[tuple[str, str], float]] = {}

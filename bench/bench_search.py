@@ -4,7 +4,7 @@ Synthetic corpora of 10k, 100k and 1M 384-d float32 vectors (a memmap on disk, a
 pre-encoded corpus would be), 1,000 queries, top 100, cosine. mteb's side is its own
 ``mteb.models.search_wrappers.chunked_full_corpus_search`` (what ``SearchEncoderWrapper`` runs,
 chunks of 50,000 documents, torch.topk + a Python heap per query) with encoding replaced by
-reading the stored vectors; mtebkit's is ``mtebkit._search.exact_search`` + ``topk_to_results``.
+reading the stored vectors; mtebkit's is ``mtebkit.models.exact_search`` + ``topk_to_results``.
 Peak memory is the growth of anonymous resident memory (sampled every 2 ms from /proc; file
 pages of the memmap are not counted) and tracemalloc's peak (numpy + Python objects).
 
@@ -106,14 +106,14 @@ def mteb_search(
 def mtebkit_search(
     queries: np.ndarray, corpus: np.ndarray, ids: list[str], chunk: int
 ) -> dict[str, dict[str, float]]:
-    from mtebkit._search import exact_search, topk_to_results
+    from mtebkit.models._search import exact_search, topk_to_results
 
     s, i = exact_search(queries, corpus, TOP_K, similarity="cosine", chunk_size=chunk)
     return topk_to_results(s, i, [f"q{j}" for j in range(len(queries))], ids)
 
 
 def run(quick: bool = False, chunk: int = 16_384) -> dict[str, Any]:
-    from mtebkit._search import peak_search_bytes
+    from mtebkit.models._search import peak_search_bytes
 
     sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     n_q = 200 if quick else N_QUERIES

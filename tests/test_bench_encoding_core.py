@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtebkit._embedder import _max_texts, _token_batches
+from mtebkit.models._engine import lanes_for, max_texts, token_batches
 
 
 @pytest.mark.parametrize("max_texts", [1, 3, 100])
@@ -18,7 +18,7 @@ def test_token_batches_respect_budget_and_keep_every_text_once(max_texts: int) -
     rng = np.random.default_rng(0)
     lengths = rng.integers(1, 60, size=200).tolist()
     order = sorted(range(200), key=lambda i: -lengths[i])
-    batches = _token_batches(order, lengths, max_tokens=240, max_texts=max_texts)
+    batches = token_batches(order, lengths, max_tokens=240, max_texts=max_texts)
     assert [i for b in batches for i in b] == order  # same order, nothing lost or repeated
     for b in batches:
         assert len(b) <= max_texts
@@ -30,12 +30,12 @@ def test_token_batches_respect_budget_and_keep_every_text_once(max_texts: int) -
 
 
 def test_a_text_longer_than_the_budget_gets_its_own_batch() -> None:
-    assert _token_batches([0, 1], [500, 3], max_tokens=100, max_texts=8) == [[0], [1]]
+    assert token_batches([0, 1], [500, 3], max_tokens=100, max_texts=8) == [[0], [1]]
 
 
 def test_cpu_batches_hold_batch_size_texts() -> None:
-    assert _max_texts(32, ["cpu"]) == 32
-    assert _max_texts(32, ["cuda:0", "cuda:1"]) >= 32
+    assert max_texts(32, ["cpu"]) == 32
+    assert max_texts(32, ["cuda:0", "cuda:1"]) >= 32
 
 
 @pytest.mark.slow
@@ -65,7 +65,7 @@ def test_vectors_match_sentence_transformers_on_real_texts(shared_dir: Path) -> 
         assert ours.shape == ref.shape
         assert float(np.abs(ours - ref).max()) < 1e-5
     assert (
-        max(len(x) for x in emb.tokenizer(documents)["input_ids"]) > emb.max_length
+        max(len(x) for x in emb.engine.tokenizer(documents)["input_ids"]) > emb.max_length
     )  # truncation ran
 
 
@@ -74,14 +74,14 @@ def test_lanes_give_the_same_vectors_and_restore_torch_threads(
 ) -> None:
     import torch
 
-    import mtebkit._embedder as E
     from mtebkit import Embedder
     from tests.helpers.tiny_models import make_tiny_bert
 
     model = make_tiny_bert(
         tmp_path / "tiny", st_config={"pooling": "mean", "normalize": True, "max_length": 48}
     )
-    emb = Embedder(model, batch_size=2)
+    emb = Embedder(model, batch_size=2, cpu_lanes=1)
+    emb3 = Embedder(model, batch_size=2, cpu_lanes=3)
     words = [
         "the",
         "cat",
@@ -100,16 +100,14 @@ def test_lanes_give_the_same_vectors_and_restore_torch_threads(
     ]
     texts = [" ".join(words[i % 7 : i % 7 + 1 + i % 9]) + f" {i}" for i in range(40)]
     threads = torch.get_num_threads()
-    monkeypatch.setattr(E, "CPU_LANES", 1)
     one = emb.encode(texts)
-    monkeypatch.setattr(E, "CPU_LANES", 3)
-    assert E._lanes(["cpu"], 20)[0] == [0, 0, 0]
-    three = emb.encode(texts)
+    assert lanes_for(["cpu"], 20, cpu_lanes=3, cores=threads)[0] == [0, 0, 0]
+    three = emb3.encode(texts)
     assert torch.get_num_threads() == threads
     np.testing.assert_allclose(three, one, atol=1e-6)
 
     calls = {"n": 0}
-    real = emb._forward_padded
+    real = emb3.engine._forward_padded
 
     def failing(*args: object, **kwargs: object) -> np.ndarray:
         calls["n"] += 1
@@ -117,14 +115,12 @@ def test_lanes_give_the_same_vectors_and_restore_torch_threads(
             raise RuntimeError("boom in a lane")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(emb, "_forward_padded", failing)
+    monkeypatch.setattr(emb3.engine, "_forward_padded", failing)
     with pytest.raises(RuntimeError, match="boom in a lane"):
-        emb.encode([t + " x" for t in texts])
+        emb3.encode([t + " x" for t in texts])
     assert torch.get_num_threads() == threads
 
 
 def test_lanes_for_devices() -> None:
-    from mtebkit._embedder import _lanes
-
-    assert _lanes(["cuda:0", "cuda:1"], 10) == ([0, 1], None)
-    assert _lanes(["cpu"], 1) == ([0], None)  # one batch: nothing to spread
+    assert lanes_for(["cuda:0", "cuda:1"], 10, cpu_lanes=None, cores=2) == ([0, 1], None)
+    assert lanes_for(["cpu"], 1, cpu_lanes=None, cores=2) == ([0], None)  # nothing to spread

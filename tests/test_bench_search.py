@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mtebkit import MtebkitError
-from mtebkit._search import exact_search, peak_search_bytes, topk_to_results
+from mtebkit.models._search import exact_search, peak_search_bytes, topk_to_results
 
 
 def _brute(q: np.ndarray, c: np.ndarray, k: int, cosine: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mtebkit import aggregate_benchmark
-from mtebkit._errors import ResultsError
-from mtebkit.benchmarks import get_benchmark_spec
-from mtebkit.reporting import ResultSet, load_model_card, load_results
+from mtebkit.errors import ResultsError
+from mtebkit.reporting._aggregate import get_benchmark_spec
+from mtebkit.results import ResultSet, load_model_card, load_results
 from tests.helpers.reporting.factory import CARD
 
 # The table in the bge-base-en-v1.5 card (card points, 0-100).
@@ -55,8 +55,13 @@ def test_spec_matches_mteb_task_counts() -> None:
 
 
 def test_unknown_benchmark_suggests() -> None:
-    with pytest.raises(ResultsError, match="Did you mean"):
+    from mtebkit import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="Did you mean"):
         get_benchmark_spec("MTEB(eng, v2x)")
+    # a benchmark mteb knows, but the card table layout does not
+    with pytest.raises(ResultsError, match="no model-card table layout"):
+        get_benchmark_spec("MTEB(eng, v2)")
 
 
 def test_card_table_reproduced_from_card_per_task_scores(card: ResultSet) -> None:

@@ -9,12 +9,12 @@ import pytest
 from mtebkit.cli import main
 from tests.helpers.tiny_models import make_tiny_bert
 
+MOCK_STS = "mteb.mocks.mock_tasks.sts:MockSTSTask"  # an mteb task class by import path
+
 
 @pytest.fixture
-def mock_sts(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mteb.mocks.mock_tasks.sts import MockSTSTask
-
-    monkeypatch.setattr("mtebkit._runner._resolve_tasks", lambda config: [MockSTSTask()])
+def mock_sts() -> None:
+    return None
 
 
 def test_run_prints_the_table_and_writes_results(
@@ -22,7 +22,17 @@ def test_run_prints_the_table_and_writes_results(
 ) -> None:
     model = make_tiny_bert(tmp_path / "ckpt")
     code = main(
-        ["run", "--model", str(model), "--results", str(tmp_path / "results"), "--no-cache", "-q"]
+        [
+            "run",
+            "--model",
+            str(model),
+            "--tasks",
+            MOCK_STS,
+            "--results",
+            str(tmp_path / "results"),
+            "--no-cache",
+            "-q",
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -35,6 +45,8 @@ def test_run_prints_the_table_and_writes_results(
                 "run",
                 "--model",
                 str(model),
+                "--tasks",
+                MOCK_STS,
                 "--results",
                 str(tmp_path / "results"),
                 "--no-cache",
@@ -49,7 +61,9 @@ def test_run_prints_the_table_and_writes_results(
 def test_run_with_missing_model_is_a_clean_error(
     tmp_path: Path, mock_sts: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["run", "--model", "nobody/no-such-model", "--results", str(tmp_path), "-q"])
+    code = main(
+        ["run", "--model", "nobody/no-such-model", "--tasks", MOCK_STS, "--results", str(tmp_path)]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "not found offline" in err and "Traceback" not in err

@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from mtebkit import _cpu_kernels as K  # noqa: E402
+from mtebkit.models import _cpu_kernels as K  # noqa: E402
 from tests.helpers.tiny_models import tiny_bert_config  # noqa: E402
 
 pytestmark = pytest.mark.skipif(

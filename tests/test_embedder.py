@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtebkit import Embedder, InputTextError, ModelPreset
-from mtebkit._embedder import QUERY_TASK_TYPES
+from mtebkit import Embedder, InputTextError
+from mtebkit.models import QUERY_TASK_TYPES, ModelPreset
 from tests.helpers.tiny_models import make_tiny_bert
 
 
@@ -68,13 +68,13 @@ def test_length_sorted_batches_restore_order_and_match_unbatched(tiny: Embedder)
 
 def test_identical_texts_are_encoded_once(tiny: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
-    original = tiny._forward_all
+    original = tiny.engine._forward_all
 
     def spy(texts: list[str], **kw: object) -> list[np.ndarray]:
         seen.append(len(texts))
         return original(texts, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tiny, "_forward_all", spy)
+    monkeypatch.setattr(tiny.engine, "_forward_all", spy)
     out = tiny.encode(["the cat", "a dog", "the cat", "the cat", "a dog"])
     assert seen == [2]
     np.testing.assert_array_equal(out[0], out[2])
@@ -135,7 +135,7 @@ def test_fp16_on_cpu_runs_float32(tiny_dir: Path) -> None:
 
 
 def _bge_like(tiny_dir: Path, lang: str) -> Embedder:
-    from mtebkit._presets import get_preset
+    from mtebkit.models import get_preset
 
     p = get_preset("BAAI/bge-base-en-v1.5" if lang == "en" else "BAAI/bge-base-zh-v1.5")
     return Embedder(tiny_dir, preset=p, max_length=64)  # the tiny model has 128 positions

@@ -29,16 +29,16 @@ def _limit_memory(emb: Embedder, monkeypatch: pytest.MonkeyPatch, limit: int) ->
     import torch
 
     failures: list[int] = []
-    real = emb._forward_padded
+    real = emb.engine._forward_padded
 
-    def limited(model: Any, device: str, batch_ids: list[list[int]]) -> np.ndarray:
+    def limited(model: Any, device: str, batch_ids: list[list[int]], settings: Any) -> np.ndarray:
         padded = len(batch_ids) * max(len(x) for x in batch_ids)
         if padded > limit:
             failures.append(padded)
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real(model, device, batch_ids)
+        return real(model, device, batch_ids, settings)
 
-    monkeypatch.setattr(emb, "_forward_padded", limited)
+    monkeypatch.setattr(emb.engine, "_forward_padded", limited)
     return failures
 
 
@@ -53,7 +53,7 @@ def test_out_of_memory_splits_batches_and_loses_nothing(
     np.testing.assert_allclose(got, expected, atol=1e-5)  # every vector, in the input order
     # the ceiling is learned: a few failures at first, not one per batch
     assert 1 <= len(failures) <= 4
-    assert emb._oom_cap["cpu"] <= 150
+    assert emb.engine._oom_cap["cpu"] <= 150
     failures.clear()
     again = emb.encode([t + " again" for t in texts])
     assert again.shape == got.shape
@@ -92,7 +92,7 @@ def test_dtype_wins_over_use_fp16_and_bad_values_are_refused(tiny_dir: Path) -> 
 def test_an_interrupted_encode_keeps_the_chunks_it_finished(
     tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mtebkit._embedder as E
+    import mtebkit.models._engine as E
     from mtebkit import EmbeddingCache
 
     monkeypatch.setattr(E, "CACHE_CHUNK_TEXTS", 10)
@@ -100,27 +100,27 @@ def test_an_interrupted_encode_keeps_the_chunks_it_finished(
     expected = Embedder(tiny_dir, device="cpu").encode(texts)
     cache = EmbeddingCache(tmp_path / "cache")
     emb = Embedder(tiny_dir, device="cpu", batch_size=4, cache=cache)
-    real = emb._forward_padded
+    real = emb.engine._forward_padded
     calls = {"n": 0}
 
-    def dies_late(model: Any, device: str, batch_ids: list[list[int]]) -> np.ndarray:
+    def dies_late(model: Any, device: str, batch_ids: list[list[int]], settings: Any) -> np.ndarray:
         calls["n"] += 1
         if calls["n"] > 7:  # chunks of 10 texts in batches of <= 4: 3 batches per chunk
             raise KeyboardInterrupt
-        return real(model, device, batch_ids)
+        return real(model, device, batch_ids, settings)
 
-    monkeypatch.setattr(emb, "_forward_padded", dies_late)
+    monkeypatch.setattr(emb.engine, "_forward_padded", dies_late)
     with pytest.raises(KeyboardInterrupt):
         emb.encode(texts)
     fresh = Embedder(tiny_dir, device="cpu", batch_size=4, cache=cache)
     encoded: list[int] = []
-    real_all = fresh._forward_all
+    real_all = fresh.engine._forward_all
 
     def counting(chunk: list[str], **kw: Any) -> list[np.ndarray]:
         encoded.append(len(chunk))
         return real_all(chunk, **kw)
 
-    monkeypatch.setattr(fresh, "_forward_all", counting)
+    monkeypatch.setattr(fresh.engine, "_forward_all", counting)
     np.testing.assert_allclose(fresh.encode(texts), expected, atol=1e-5)
     assert sum(encoded) == len(set(texts)) - 20  # two finished chunks came from the cache
 
@@ -135,16 +135,15 @@ def test_settings_follow_attributes_changed_after_construction(tiny_dir: Path) -
 
 
 def test_reranker_settings_that_change_scores_are_recorded(tmp_path: Path) -> None:
-    from types import SimpleNamespace
 
-    from mtebkit import Reranker
-    from mtebkit._runner import _comparable, _settings_record
+    from mtebkit.evaluation._plan import comparable_settings, job_settings
+    from mtebkit.models._configure import configure_embedder, configure_reranker
 
     path = make_tiny_bert(tmp_path / "ce", classifier=True)
-    emb = Embedder(make_tiny_bert(tmp_path / "bi"), device="cpu")
-    task = SimpleNamespace(metadata=SimpleNamespace(name="T", type="Retrieval"))
-    short = _settings_record(emb, task, Reranker(path, max_length=32), top_k=10)  # type: ignore[arg-type]
-    long = _settings_record(emb, task, Reranker(path, max_length=64), top_k=10)  # type: ignore[arg-type]
+    cfg = configure_embedder(make_tiny_bert(tmp_path / "bi"), devices="cpu")
+    policy = Embedder(cfg.resolved.path, device="cpu").policy
+    short = job_settings(cfg, policy, "T", "Retrieval", configure_reranker(path, max_length=32), 10)
+    long = job_settings(cfg, policy, "T", "Retrieval", configure_reranker(path, max_length=64), 10)
     assert short["reranker"]["max_length"] == 32 and short["reranker"]["top_k"] == 10
-    assert _comparable(short) != _comparable(long)
-    assert "model_source" not in _comparable(short)["reranker"]
+    assert comparable_settings(short) != comparable_settings(long)
+    assert "model_source" not in comparable_settings(short)["reranker"]

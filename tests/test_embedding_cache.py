@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from mtebkit import EmbeddingCache, MtebkitError
+from mtebkit._util.paths import cache_root, embeddings_cache_dir
 from mtebkit.cli import main as cli_main
-from mtebkit.embedding_cache import default_cache_dir
 
 NS = "ns-test"
 
@@ -70,10 +70,11 @@ def test_bad_values_are_refused(tmp_path: Path) -> None:
 def test_default_dir_respects_env_and_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("MTEBKIT_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert default_cache_dir() == tmp_path / "xdg" / "mtebkit" / "embeddings"
+    assert embeddings_cache_dir() == tmp_path / "xdg" / "mtebkit" / "embeddings"
+    # one cache root: $MTEBKIT_CACHE_DIR holds embeddings/ and models/ alike
     monkeypatch.setenv("MTEBKIT_CACHE_DIR", str(tmp_path / "mine"))
-    assert default_cache_dir() == tmp_path / "mine"
-    assert EmbeddingCache().root == tmp_path / "mine"
+    assert cache_root() == tmp_path / "mine"
+    assert EmbeddingCache().root == tmp_path / "mine" / "embeddings"
 
 
 def _only_shard(cache: EmbeddingCache) -> Path:
@@ -134,7 +135,7 @@ _WRITER = textwrap.dedent(
     """
     import hashlib, sys
     import numpy as np
-    from mtebkit.embedding_cache import EmbeddingCache
+    from mtebkit.models import EmbeddingCache
 
     def key(i):
         return hashlib.sha256(str(i).encode()).hexdigest()
@@ -265,7 +266,7 @@ def test_embedder_reads_back_what_it_wrote(tmp_path: Path, monkeypatch: pytest.M
     def no_forward(*a: object, **k: object) -> None:
         raise AssertionError("a warm cache must not run the model")
 
-    monkeypatch.setattr(warm_embedder, "_forward_all", no_forward)
+    monkeypatch.setattr(warm_embedder.engine, "_forward_all", no_forward)
     warm = warm_embedder.encode(texts)
     assert warm.tobytes() == cold.tobytes()
     assert EmbeddingCache(tmp_path / "c").info()["entries"] == 3

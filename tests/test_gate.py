@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from mtebkit.cli import main
-from mtebkit.reporting import load_results
-from mtebkit.reporting._baseline import check_against_baseline, load_baseline, make_baseline
+from mtebkit.reporting import check_against_baseline, load_baseline, make_baseline
 from mtebkit.reporting._stats import spearman
+from mtebkit.results import load_results
 from tests.helpers.reporting.factory import sts, write_pair_items, write_result
 
 

@@ -159,8 +159,7 @@ def test_missing_dataset_fails_at_once_with_download_hint(tmp_path: Path) -> Non
     msg = str(exc.value)
     assert str(expected) in msg
     assert (
-        f"huggingface-cli download --repo-type dataset {STS12[0]} --revision {STS12[1]} "
-        f"--local-dir {expected}"
+        f"hf download --repo-type dataset {STS12[0]} --revision {STS12[1]} --local-dir {expected}"
     ) in msg
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mtebkit._errors import ResultsError
-from mtebkit._two_stage import evaluate_one
+from mtebkit.errors import ResultsError
+from mtebkit.evaluation._two_stage import evaluate_one
 from mtebkit.reporting._stats import average_precision, spearman
-from mtebkit.reporting.item_scores import (
+from mtebkit.results._item_scores import (
     item_scores_digest,
     item_scores_path,
     load_item_scores,

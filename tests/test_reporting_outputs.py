@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from mtebkit.cli import main
-from mtebkit.reporting import load_model_card, load_results
-from mtebkit.reporting._compare import compare_runs
+from mtebkit.reporting import Table, build_report, compare_runs
 from mtebkit.reporting._plots import best_thresholds, collect_distributions
-from mtebkit.reporting._report import build_report
-from mtebkit.reporting._table import Table
+from mtebkit.results import load_model_card, load_results
 from tests.helpers.reporting.factory import CARD
 
 pytest.importorskip("mteb")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from mtebkit.reporting import Table
 from mtebkit.reporting._compare import Comparison, TaskComparison
 from mtebkit.reporting._stats import paired_bootstrap
-from mtebkit.reporting._table import Table
 
 
 def test_column_digits_override_only_the_named_column() -> None:

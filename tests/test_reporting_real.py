@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtebkit._two_stage import evaluate_one
 from mtebkit.cli import main
-from mtebkit.reporting import load_item_scores, load_results
+from mtebkit.evaluation._two_stage import evaluate_one
 from mtebkit.reporting._stats import spearman
-from mtebkit.reporting.item_scores import item_scores_path, save_item_scores
+from mtebkit.results import load_item_scores, load_results
+from mtebkit.results._item_scores import item_scores_path, save_item_scores
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.shared]
 def minilm_results(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     mteb = pytest.importorskip("mteb")
     from mtebkit import Embedder
-    from mtebkit._results_io import write_task_result
+    from mtebkit.results import write_task_result
 
     root = tmp_path_factory.mktemp("results")
     task = mteb.get_task("STSBenchmark")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mtebkit._errors import ResultsError
 from mtebkit.cli import main
-from mtebkit.reporting import ResultsWarning, canonical_metric, load_results, metric_value
+from mtebkit.errors import ResultsError
+from mtebkit.results import ResultsWarning, canonical_metric, load_results, metric_value
 from tests.helpers.reporting.factory import settings, sts, write_result
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mtebkit.cli import main
-from mtebkit.reporting import load_model_card, load_results
-from mtebkit.reporting._reproduce import load_published, reproduce
+from mtebkit.reporting import load_published, reproduce
+from mtebkit.results import load_model_card, load_results
 from tests.helpers.reporting.factory import CARD, write_result
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from mtebkit import InputTextError, ModelNotFoundError, MtebkitError, Reranker, UnknownNameError
-from mtebkit._reranker import get_reranker_preset, list_reranker_presets
+from mtebkit.models import get_reranker_preset, list_reranker_presets
 from tests.helpers.tiny_models import make_tiny_bert
 
 PAIRS = [

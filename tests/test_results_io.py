@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mtebkit._results_io import atomic_write_text, read_mtebkit_block
+from mtebkit._util.atomic import atomic_write_text
+from mtebkit.results import read_mtebkit_block
 
 
 def test_atomic_write_leaves_old_file_on_failure(
@@ -19,7 +20,7 @@ def test_atomic_write_leaves_old_file_on_failure(
     def boom(*a: object, **k: object) -> None:
         raise KeyboardInterrupt  # as if the run were interrupted mid-write
 
-    monkeypatch.setattr("mtebkit._results_io.os.replace", boom)
+    monkeypatch.setattr("mtebkit._util.atomic.os.replace", boom)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_text(target, '{"ok": 2, "half": ')
     assert json.loads(target.read_text()) == {"ok": 1}

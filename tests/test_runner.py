@@ -25,12 +25,18 @@ def mock_tasks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     from mteb.mocks.mock_tasks.retrieval import MockRetrievalTask
     from mteb.mocks.mock_tasks.sts import MockSTSTask
 
-    classes = [MockSTSTask, MockRetrievalTask, MockRerankingTask]
-    monkeypatch.setattr("mtebkit._runner._resolve_tasks", lambda config: [c() for c in classes])
-    return [c.metadata.name for c in classes]
+    return [c.metadata.name for c in (MockSTSTask, MockRetrievalTask, MockRerankingTask)]
+
+
+MOCK_TASKS = [
+    "mteb.mocks.mock_tasks.sts:MockSTSTask",
+    "mteb.mocks.mock_tasks.retrieval:MockRetrievalTask",
+    "mteb.mocks.mock_tasks.reranking:MockRerankingTask",
+]
 
 
 def _run(model: Path, results: Path, **kw: object) -> list:
+    kw.setdefault("tasks", MOCK_TASKS)
     return run_evaluation(
         RunConfig(
             models=[str(model)], results_dir=results, show_progress=False, use_cache=False, **kw
@@ -114,6 +120,7 @@ def test_instruction_ablation_records_both(
             results_dir=tmp_path,
             show_progress=False,
             use_cache=False,
+            tasks=MOCK_TASKS,
             instruction_ablation=True,
             task_instructions={"MockRetrievalTask": "find: ", "MockRerankingTask": "find: "},
         )

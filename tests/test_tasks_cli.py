@@ -36,7 +36,10 @@ def test_custom_only_lists_specs_and_builtins(
     write_sts(tmp_path)
     rows = _json_rows(capsys, ["--custom-only", "--tasks-path", str(tmp_path)])
     by_name = {r["name"]: r for r in rows}
-    assert set(by_name) == {"MySTS", "T2RerankingZh2En", "T2RerankingEn2Zh"}
+    from mtebkit.tasks import DEMO_TASKS
+
+    # the packaged demo specs are always there, beside the given path's and the built-ins
+    assert set(by_name) == {"MySTS", "T2RerankingZh2En", "T2RerankingEn2Zh", *DEMO_TASKS}
     assert by_name["MySTS"]["kind"] == "spec" and by_name["MySTS"]["type"] == "STS"
     assert str(by_name["MySTS"]["source"]).endswith("MySTS.yaml")
     assert by_name["T2RerankingZh2En"]["source"] == "C-MTEB/T2Reranking_zh2en@main"
@@ -52,7 +55,8 @@ def test_filters_and_mirror_presence(tmp_path: Path, capsys: pytest.CaptureFixtu
         ["--data-dir", str(mirror), "--present-only", "--tasks-path", str(specs), "--lang", "en"],
     )
     names = {r["name"] for r in rows}
-    assert names == {"STS12", "MySTS"}  # the mirrored native task and the local spec
+    # the mirrored native task and the local specs (the given one, and the English demo tasks)
+    assert names == {"STS12", "MySTS", "DemoSTSEn", "DemoRetrievalEn", "DemoRerankingEn"}
     sts12 = next(r for r in rows if r["name"] == "STS12")
     assert sts12["present_in_mirror"] is True and sts12["source"] == f"{STS12[0]}@{STS12[1]}"
     rows = _json_rows(capsys, ["--type", "reranking", "--lang", "zh", "--tasks-path", str(specs)])
@@ -98,5 +102,7 @@ def test_rehash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_errors_are_reported_not_raised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "Bad.yaml").write_text("name: Bad\ntype: sts\ncolour: red\n", encoding="utf-8")
-    assert main(["tasks", "--tasks-path", str(tmp_path)]) == 2
-    assert "colour: unknown key" in capsys.readouterr().err
+    assert main(["tasks", "--custom-only", "--tasks-path", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert "Bad.yaml:3: colour: unknown key" in err and "Traceback" not in err
+    assert "DemoSTSEn" in out  # the valid specs are still listed

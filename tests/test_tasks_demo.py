@@ -1,4 +1,5 @@
-"""The embedded demo tasks under tasks/demo: present, well-formed, sized, meaningful."""
+"""The embedded demo tasks (package data, mtebkit/tasks/demo): present, well-formed, sized,
+meaningful, and rebuilt byte-identically by tasks/scripts/build_demo.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 
 from mtebkit.tasks import DEMO_TASKS, get_tasks, list_tasks
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "tasks" / "demo"
+REPO = Path(__file__).resolve().parents[1]
+DEMO_DIR = REPO / "src" / "mtebkit" / "tasks" / "demo"
+BUILD_SCRIPT = REPO / "tasks" / "scripts" / "build_demo.py"
 
 
 def test_demo_tasks_resolve_with_default_paths() -> None:
@@ -53,13 +56,13 @@ def test_demo_data_is_built_from_the_sources(
     """build_demo.py regenerates byte-identical files (the recorded hashes stay valid)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("build_demo", DEMO_DIR / "build_demo.py")
+    spec = importlib.util.spec_from_file_location("build_demo", BUILD_SCRIPT)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    monkeypatch.setattr(mod, "HERE", tmp_path)
-    mod.build("en", mod._source_en)
-    mod.build("zh", mod._source_zh)
+    monkeypatch.setattr(mod, "OUT", tmp_path)
+    mod.build("en", mod.demo_source_en)
+    mod.build("zh", mod.demo_source_zh)
     built = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     assert len(built) == 10
     for rel in built:

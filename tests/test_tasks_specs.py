@@ -451,22 +451,48 @@ def test_fresh_objects_each_call(tmp_path: Path) -> None:
     assert a is not b and type(a) is not type(b)
 
 
-def test_default_spec_paths_env_and_dedup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_spec_paths_env_then_declared_specs_in_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
+
+    from mtebkit.tasks import SpecPath
+    from mtebkit.tasks._discovery import demo_dir
 
     extra = tmp_path / "extra"
     extra.mkdir()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tasks").mkdir()
-    monkeypatch.setenv("MTEBKIT_TASKS_PATH", os.pathsep.join([str(extra), str(tmp_path / "tasks")]))
+    monkeypatch.setenv("MTEBKIT_TASKS_PATH", os.pathsep.join([str(extra)]))
     paths = default_spec_paths()
-    assert paths[:2] == [extra.resolve(), (tmp_path / "tasks").resolve()]
-    assert len(paths) == len(set(paths))
-    checkout = Path(__file__).resolve().parents[1] / "tasks"
-    assert checkout.resolve() in paths
+    # the packaged demo, every $MTEBKIT_TASKS_PATH entry, then ./tasks for declared specs only
+    assert paths == [
+        SpecPath(demo_dir()),
+        SpecPath(extra),
+        SpecPath(tmp_path / "tasks", declared_only=True),
+    ]
+    assert (demo_dir() / "DemoSTSEn.yaml").is_file()
     monkeypatch.setenv("MTEBKIT_TASKS_PATH", str(tmp_path / "nope"))
     with pytest.raises(TaskSpecError, match="nope"):
         default_spec_paths()
+
+
+def test_cwd_tasks_folder_reads_only_declared_specs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MTEBKIT_TASKS_PATH", raising=False)
+    folder = tmp_path / "tasks"
+    spec = write_sts(folder)
+    # an unrelated YAML with a name: key, and one with a Latin-1 byte: neither is a spec here
+    (folder / "ci.yaml").write_text("name: build\non: push\n", encoding="utf-8")
+    (folder / "notes.yaml").write_bytes(b"name: caf\xe9\n")
+    assert get_tasks(["STS12"])[0].metadata.name == "STS12"
+    with pytest.raises(UnknownNameError, match="MySTS"):
+        get_tasks(["MySTS"])  # not declared: not discovered in ./tasks
+    spec.write_text("format: mtebkit-task\n" + spec.read_text(encoding="utf-8"), encoding="utf-8")
+    (task,) = get_tasks(["MySTS"])
+    assert task.metadata.name == "MySTS"
 
 
 # ---------------------------------------------------------------------------- hub-backed specs
@@ -535,12 +561,19 @@ def test_hf_reranking_spec_uses_rows_layout(tmp_path: Path) -> None:
         get_tasks(["HubRerank"], spec_paths=[specs], data_dir=mirror)
 
 
-def test_other_yaml_files_on_the_path_are_skipped(tmp_path: Path) -> None:
+def test_a_broken_spec_blocks_only_itself(tmp_path: Path) -> None:
     write_sts(tmp_path)
     (tmp_path / "ci.yml").write_text("jobs:\n  test: {runs-on: ubuntu}\n", encoding="utf-8")
     (tmp_path / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    (tmp_path / "typo.yaml").write_text("name: Typo\ntpye: sts\n", encoding="utf-8")
+    (tmp_path / "latin1.yaml").write_bytes(b"name: Latin\ndescription: caf\xe9\n")
     (task,) = get_tasks(["MySTS"], spec_paths=[tmp_path])
     assert task.metadata.name == "MySTS"
-    (tmp_path / "typo.yaml").write_text("name: Typo\ntpye: sts\n", encoding="utf-8")
+    # asked for by name, a broken spec gives its own file and line
     with pytest.raises(TaskSpecError, match=r"typo\.yaml:2: tpye: unknown key"):
-        get_tasks(["MySTS"], spec_paths=[tmp_path])
+        get_tasks(["Typo"], spec_paths=[tmp_path])
+    with pytest.raises(TaskSpecError, match=r"latin1\.yaml:2: not valid UTF-8 .*0xe9"):
+        get_tasks(["Latin"], spec_paths=[tmp_path])
+    # an unknown name says which spec files could not be read
+    with pytest.raises(UnknownNameError, match=r"spec file\(s\) could not be read"):
+        get_tasks(["NoSuchTask"], spec_paths=[tmp_path])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mtebkit import MtebkitError, Reranker
-from mtebkit._two_stage import evaluate_two_stage
+from mtebkit.evaluation import evaluate_two_stage
 from mtebkit.tasks import get_tasks, rehash_spec
 from tests.test_reranker import build_tiny_ce
 

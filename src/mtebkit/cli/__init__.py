@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from mtebkit._errors import MtebkitError
+from mtebkit.errors import MtebkitError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("mtebkit.cli._run", "evaluate models on MTEB / C-MTEB / custom tasks"),
     "tasks": ("mtebkit.cli._tasks", "list native and custom tasks and where their data comes from"),
     "models": ("mtebkit.cli._models", "list model presets (instruction, pooling, max length)"),
+    "benchmarks": ("mtebkit.cli._benchmarks", "list mteb's benchmarks, or one benchmark's tasks"),
     "report": ("mtebkit.cli._report", "write leaderboards (Markdown, CSV, HTML) from results"),
     "plot-similarity": (
         "mtebkit.cli._plot_similarity",
@@ -37,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """Build the parser. With ``only``, import just that subcommand's module (fast path)."""
-    from mtebkit import __version__
+    from mtebkit._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="mtebkit",

@@ -5,7 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mtebkit.reporting._cli import add_run_selection
+from mtebkit.cli._common import add_run_selection
+
+
+def _task_tolerance(text: str) -> tuple[str, float]:
+    """``TASK=POINTS`` for ``--task-tolerance``."""
+    name, sep, val = text.partition("=")
+    try:
+        if not sep or not name.strip():
+            raise ValueError
+        return name.strip(), float(val)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected TASK=POINTS, got {text!r}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--task-tolerance",
         action="append",
         metavar="TASK=POINTS",
+        type=_task_tolerance,
+        default=[],
         help="per-task tolerance in points (repeatable)",
     )
     save.add_argument(
@@ -33,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit.reporting._baseline import make_baseline, save_baseline, tolerances_from
-    from mtebkit.reporting._cli import load_quietly
+    from mtebkit.cli._common import load_quietly
+    from mtebkit.reporting import make_baseline, save_baseline
 
     rs = load_quietly(args.results, revision=args.revision)
     base = make_baseline(
@@ -42,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         experiment=args.experiment,
         benchmark=args.benchmark,
-        tolerances=tolerances_from(args.task_tolerance),
+        tolerances=dict(args.task_tolerance),
         embed_items=not args.no_items,
     )
     save_baseline(base, args.out)

@@ -15,8 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--cache-dir",
         type=Path,
         default=None,
-        help="cache folder (default: $MTEBKIT_CACHE_DIR, else $XDG_CACHE_HOME/mtebkit/embeddings, "
-        "else ~/.cache/mtebkit/embeddings)",
+        help="cache folder (default: <cache root>/embeddings; the cache root is $MTEBKIT_CACHE_DIR, "
+        "else $XDG_CACHE_HOME/mtebkit, else ~/.cache/mtebkit)",
     )
     p.add_argument(
         "--namespace", default=None, help="clear: only this namespace (see `cache info`)"
@@ -34,7 +34,7 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit.embedding_cache import EmbeddingCache
+    from mtebkit.models import EmbeddingCache
 
     cache = EmbeddingCache(args.cache_dir)
     if args.action == "clear":

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mtebkit.reporting._cli import add_run_selection
+from mtebkit.cli._common import add_run_selection
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,9 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit._results_io import atomic_write_text
-    from mtebkit.reporting._baseline import check_against_baseline, load_baseline
-    from mtebkit.reporting._cli import load_quietly
+    from mtebkit._util.atomic import atomic_write_text
+    from mtebkit.cli._common import load_quietly
+    from mtebkit.reporting import check_against_baseline, load_baseline
 
     baseline = load_baseline(args.baseline)
     rs = load_quietly(args.results, revision=args.revision)

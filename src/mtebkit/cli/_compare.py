@@ -43,9 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit._errors import ResultsError
-    from mtebkit.reporting._cli import load_quietly
-    from mtebkit.reporting._compare import compare_runs, comparison_report, resolve_run_arg
+    from mtebkit.cli._common import load_quietly, resolve_run_arg
+    from mtebkit.errors import ResultsError
+    from mtebkit.reporting import compare_runs, comparison_report
 
     if len(args.runs) < 2:
         raise ResultsError("compare needs at least two runs (A B [C ...])")

@@ -10,7 +10,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit._presets import get_preset, list_presets
+    from mtebkit.models import get_preset, list_presets
 
     if args.name:
         p = get_preset(args.name)

@@ -35,16 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit._errors import ResultsError
-    from mtebkit.reporting._cli import load_quietly
-    from mtebkit.reporting._plots import collect_distributions, similarity_figure, thresholds_table
-    from mtebkit.reporting._results import ResultSet
-    from mtebkit.reporting.item_scores import item_scores_for
+    from mtebkit._util.atomic import atomic_write_bytes
+    from mtebkit.cli._common import load_quietly
+    from mtebkit.errors import ResultsError
+    from mtebkit.reporting import collect_distributions, similarity_figure, thresholds_table
+    from mtebkit.results import item_scores_for
 
     rs = load_quietly(*args.results)
     if args.model:
-        parts = [rs.filter(model=m) for m in args.model]
-        rs = ResultSet(rows=[r for p in parts for r in p.rows], meta=rs.meta, source=rs.source)
+        rs = rs.models_only(args.model)
     tasks = args.task or sorted(
         {r.task for r in rs.rows if r.path is not None and item_scores_for(r.path)}
     )
@@ -64,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
         if not dists:
             raise ResultsError(f"{task}: no item scores with both positive and negative pairs")
         png = args.out / f"similarity_{task}.png"
-        png.write_bytes(similarity_figure(dists, title=f"{task}: positive vs negative scores"))
+        atomic_write_bytes(
+            png, similarity_figure(dists, title=f"{task}: positive vs negative scores")
+        )
         print(f"wrote {png}")
         all_dists += dists
     print(thresholds_table(all_dists).to_terminal())

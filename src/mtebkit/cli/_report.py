@@ -42,30 +42,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit.reporting._cli import load_quietly
-    from mtebkit.reporting._report import build_report
+    from mtebkit._util.atomic import atomic_write_text
+    from mtebkit.cli._common import load_quietly
+    from mtebkit.reporting import add_similarity_plots, build_report
 
     rs = load_quietly(*args.results, revision=args.revision)
     if args.model:
-        from mtebkit.reporting._results import ResultSet
-
-        parts = [rs.filter(model=m) for m in args.model]
-        rs = ResultSet(
-            rows=[r for p in parts for r in p.rows],
-            meta=rs.meta,
-            warnings=rs.warnings,
-            notes=rs.notes,
-            source=rs.source,
-        )
+        rs = rs.models_only(args.model)
     report = build_report(rs, benchmark=args.benchmark, metrics=args.metrics)
     if not args.no_plots:
-        from mtebkit.reporting._plots import add_similarity_plots
-
         add_similarity_plots(report, rs)
     stem = "leaderboard" if args.benchmark else "report"
     written = report.write(args.out, stem=stem)
     tex = args.out / f"{stem}.tex"
-    tex.write_text("\n".join(t.to_latex() for t in report.tables), encoding="utf-8")
+    atomic_write_text(tex, "\n".join(t.to_latex() for t in report.tables))
     print(report.tables[0].to_terminal())
     print(
         f"\nwrote {written['markdown']}, {written['html']}, {tex} and "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mtebkit.reporting._cli import add_run_selection
+from mtebkit.cli._common import add_run_selection
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit.reporting._cli import load_quietly
-    from mtebkit.reporting._reproduce import load_published, reproduce
+    from mtebkit.cli._common import load_quietly
+    from mtebkit.reporting import load_published, reproduce
 
     published = load_published(args.published)
     results = load_quietly(args.results, revision=args.revision)

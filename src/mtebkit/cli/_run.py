@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mtebkit.evaluation import TaskRecord
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -42,6 +47,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="offline dataset mirror laid out <org>/<name>/ as on the HF hub (env MTEBKIT_DATA_DIR)",
+    )
+    p.add_argument(
+        "--tasks-path",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="custom task spec file or folder (repeatable; replaces $MTEBKIT_TASKS_PATH and ./tasks)",
     )
     p.add_argument(
         "--results", type=Path, default=Path("results"), help="results folder (default: results/)"
@@ -100,7 +113,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--cache-dir",
         type=Path,
         default=None,
-        help="embedding cache folder (default $MTEBKIT_CACHE_DIR or ~/.cache/mtebkit/embeddings)",
+        help="embedding cache folder (default <cache root>/embeddings; the cache root is "
+        "$MTEBKIT_CACHE_DIR, else $XDG_CACHE_HOME/mtebkit, else ~/.cache/mtebkit)",
+    )
+    p.add_argument(
+        "--cpu-lanes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPU: batches encoded at once, one thread each (default: one per core)",
     )
     p.add_argument(
         "--no-item-scores",
@@ -118,13 +139,15 @@ def run(args: argparse.Namespace) -> int:
         # a mirror means offline: make the HF libraries fail fast rather than retry (read at import)
         for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
             os.environ.setdefault(var, "1")
-    from mtebkit._runner import RunConfig, TaskRecord, run_evaluation
+    from mtebkit.errors import EvaluationError
+    from mtebkit.evaluation import RunConfig, run_evaluation
 
     config = RunConfig(
         models=args.model,
         tasks=args.tasks,
         benchmark=args.benchmark,
         data_dir=data_dir,
+        spec_paths=args.tasks_path,
         results_dir=args.results,
         batch_size=args.batch_size,
         max_length=args.max_length,
@@ -134,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         task_instructions=dict(args.instruction),
         preset=args.preset,
         devices=args.devices,
+        cpu_lanes=args.cpu_lanes,
         overwrite=args.overwrite,
         use_cache=not args.no_cache,
         cache_dir=args.cache_dir,
@@ -151,15 +175,17 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
-    records = run_evaluation(config, on_record=show)
+    try:
+        records = run_evaluation(config, on_record=show)
+    except EvaluationError as exc:
+        _print_table(exc.records)  # what finished is written: show it before the error
+        raise
     _print_table(records)
     print(f"\nresults in {config.results_dir}/")
     return 0
 
 
-def _print_table(
-    records: list,
-) -> None:  # list[TaskRecord]; kept loose to avoid importing at module level
+def _print_table(records: Sequence[TaskRecord]) -> None:
     headers = ("model", "experiment", "task", "split", "main score x100", "seconds", "status")
     rows = [
         (

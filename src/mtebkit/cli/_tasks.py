@@ -34,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="PATH",
-        help="spec file or folder (repeatable); default $MTEBKIT_TASKS_PATH, ./tasks, the checkout's tasks/",
+        help="spec file or folder (repeatable); default $MTEBKIT_TASKS_PATH and the declared "
+        "specs (format: mtebkit-task) in ./tasks",
     )
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     p.add_argument(
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         print("mtebkit tasks: --dry-run only applies to --rehash", file=sys.stderr)
         return 2
 
-    from mtebkit.tasks import list_tasks, resolve_data_dir
+    from mtebkit.tasks import list_tasks, resolve_data_dir, spec_problems
 
     data_dir = resolve_data_dir(args.data_dir)
     if args.present_only and data_dir is None:
@@ -91,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     infos = list_tasks(
         data_dir=data_dir, spec_paths=args.tasks_path, include_native=not args.custom_only
     )
+    problems = spec_problems(args.tasks_path)
     if args.task_type:
         infos = [i for i in infos if i.type.lower() == args.task_type.lower()]
     if args.lang:
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 "present_in_mirror": i.present_in_mirror,
             }
             print(json.dumps(record, ensure_ascii=False))
-        return 0
+        return _report_problems(problems)
 
     show_present = data_dir is not None
     header = ["name", "type", "languages", "splits", "main score", "kind", "source"]
@@ -144,4 +146,11 @@ def run(args: argparse.Namespace) -> int:
             f"custom specs also from $MTEBKIT_TASKS_PATH={os.environ['MTEBKIT_TASKS_PATH']}",
             file=sys.stderr,
         )
-    return 0
+    return _report_problems(problems)
+
+
+def _report_problems(problems: dict[Path, str]) -> int:
+    """Print every spec that could not be loaded; exit 2 if there is one (the rest is listed)."""
+    for message in problems.values():
+        print(f"mtebkit: error: {message}", file=sys.stderr)
+    return 2 if problems else 0

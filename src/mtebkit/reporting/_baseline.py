@@ -17,9 +17,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mtebkit._errors import ResultsError
-from mtebkit.reporting._results import ResultSet, ScoreRow, preferred_split
+from mtebkit._util.atomic import atomic_write_text
+from mtebkit.errors import ResultsError
+from mtebkit.reporting._aggregate import get_benchmark_spec
+from mtebkit.reporting._stats import paired_bootstrap, statistic_for
 from mtebkit.reporting._table import Table
+from mtebkit.results._item_scores import item_scores_digest, load_item_scores
+from mtebkit.results._layout import item_scores_for
+from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
 
 __all__ = [
     "BASELINE_SCHEMA_VERSION",
@@ -31,7 +36,6 @@ __all__ = [
     "load_baseline",
     "make_baseline",
     "save_baseline",
-    "tolerances_from",
 ]
 
 BASELINE_SCHEMA_VERSION = 1
@@ -77,30 +81,12 @@ class Baseline(BaseModel):
         return [t.task for t in self.tasks]
 
 
-def _task_rows(rs: ResultSet) -> dict[str, list[ScoreRow]]:
-    out: dict[str, list[ScoreRow]] = {}
-    for r in rs.rows:
-        out.setdefault(r.task, []).append(r)
-    return out
-
-
-def _score(
-    rows: list[ScoreRow], split: str, subsets: list[str] | None = None
-) -> tuple[float | None, list[str]]:
-    chosen = [r for r in rows if r.split == split and (subsets is None or r.subset in subsets)]
-    subs = sorted({r.subset for r in chosen})
-    if not chosen or (subsets is not None and set(subs) != set(subsets)):
-        return None, subs
-    vals = [r.main_score for r in chosen]
-    if any(v is None for v in vals):
-        return None, subs
-    return sum(v for v in vals if v is not None) / len(vals), subs
+def _subsets(rows: list[ScoreRow], split: str) -> list[str]:
+    return sorted({r.subset for r in rows if r.split == split})
 
 
 def _items_for(rows: list[ScoreRow], split: str) -> BaselineItems | None:
     """Item values of the first subset of ``split`` when a ``.items.json.gz`` file is present."""
-    from mtebkit.reporting.item_scores import item_scores_digest, item_scores_for, load_item_scores
-
     row = next((r for r in rows if r.split == split and r.path is not None), None)
     if row is None or row.path is None:
         return None
@@ -108,10 +94,8 @@ def _items_for(rows: list[ScoreRow], split: str) -> BaselineItems | None:
     if p is None:
         return None
     items = load_item_scores(p)
-    subsets = sorted({r.subset for r in rows if r.split == split})
-    if (
-        len(subsets) != 1
-    ):  # a paired test over one subset only would misdescribe a multi-subset task
+    subsets = _subsets(rows, split)
+    if len(subsets) != 1:  # a paired test over one subset only would misdescribe the task
         return None
     e = items.entry(split, subsets[0])
     digest = item_scores_digest(p)
@@ -141,11 +125,9 @@ def make_baseline(
 ) -> Baseline:
     """Build a baseline from one run; with ``benchmark``, every benchmark task must be present."""
     run = rs.run(model, experiment=experiment)
-    by_task = _task_rows(run)
+    by_task = run.by_task()
     names = sorted(by_task)
     if benchmark is not None:
-        from mtebkit.benchmarks import get_benchmark_spec
-
         spec = get_benchmark_spec(benchmark)
         benchmark = spec.name
         missing = [t.name for t in spec.tasks if t.name not in by_task]
@@ -158,7 +140,8 @@ def make_baseline(
     for name in names:
         rows = by_task[name]
         split = preferred_split({r.split for r in rows}, name)
-        score, subsets = _score(rows, split)
+        subsets = _subsets(rows, split)
+        score = mean_score(rows, split)
         if score is None:
             raise ResultsError(f"{name}: no valid main score on split {split} ({rows[0].path})")
         tol = (tolerances or {}).get(name)
@@ -183,8 +166,6 @@ def make_baseline(
 
 
 def save_baseline(baseline: Baseline, path: Path) -> None:
-    from mtebkit._results_io import atomic_write_text
-
     atomic_write_text(Path(path), baseline.model_dump_json(indent=1, exclude_none=True) + "\n")
 
 
@@ -329,8 +310,6 @@ def _significance(
         return None, None, None, ""
     import numpy as np
 
-    from mtebkit.reporting._stats import paired_bootstrap, statistic_for
-
     cur = _items_for(rows, base.split)
     if cur is None:
         return None, None, None, "no current item scores"
@@ -371,15 +350,13 @@ def check_against_baseline(
     if tolerance < 0:
         raise ResultsError(f"tolerance must be >= 0, got {tolerance}")
     if benchmark is not None:
-        from mtebkit.benchmarks import get_benchmark_spec
-
         want = get_benchmark_spec(benchmark).name
         if baseline.benchmark != want:
             raise ResultsError(
                 f"the baseline pins {baseline.benchmark or 'a task list'}, not benchmark {want}"
             )
     run = rs.run(model or _model_in(rs, baseline.model), experiment=experiment)
-    by_task = _task_rows(run)
+    by_task = run.by_task()
     common = set(by_task) & set(baseline.task_names())
     if not common:
         raise ResultsError(
@@ -393,7 +370,7 @@ def check_against_baseline(
         if rows is None:
             checks.append(TaskCheck(b.task, b.split, b.score, None, tol, note="missing"))
             continue
-        cur, _ = _score(rows, b.split, b.subsets)
+        cur = mean_score(rows, b.split, subsets=b.subsets)
         p = lo = hi = None
         note = ""
         if cur is not None:
@@ -411,17 +388,3 @@ def _model_in(rs: ResultSet, name: str) -> str | None:
         if len(rs.models()) == 1:
             return None
         raise
-
-
-def tolerances_from(spec: list[str] | None) -> dict[str, float]:
-    """``["STS12=0.3", ...]`` -> ``{"STS12": 0.3}`` (CLI helper)."""
-    out: dict[str, float] = {}
-    for s in spec or []:
-        name, sep, val = s.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            out[name.strip()] = float(val)
-        except ValueError:
-            raise ResultsError(f"--task-tolerance expects TASK=POINTS, got {s!r}") from None
-    return out

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from mtebkit._errors import ResultsError
-from mtebkit.reporting._results import DEFAULT_EXPERIMENT, ResultSet, ScoreRow, preferred_split
+from mtebkit.errors import ResultsError
+from mtebkit.reporting._aggregate import aggregate_benchmark, get_benchmark_spec
 from mtebkit.reporting._stats import (
     PairedTest,
     pair_items,
@@ -25,6 +25,9 @@ from mtebkit.reporting._stats import (
     statistic_for,
 )
 from mtebkit.reporting._table import Paragraph, Report, Table
+from mtebkit.results._item_scores import load_item_scores, paired_arrays
+from mtebkit.results._layout import item_scores_for
+from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
 
 __all__ = [
     "Comparison",
@@ -32,7 +35,6 @@ __all__ = [
     "compare_runs",
     "comparison_report",
     "paired_test_for",
-    "resolve_run_arg",
 ]
 
 Method = Literal["bootstrap", "randomisation", "both"]
@@ -144,20 +146,6 @@ class Comparison:
         )
 
 
-def _task_rows(view: ResultSet) -> dict[str, list[ScoreRow]]:
-    out: dict[str, list[ScoreRow]] = {}
-    for r in view.rows:
-        out.setdefault(r.task, []).append(r)
-    return out
-
-
-def _mean_score(rows: list[ScoreRow], split: str) -> float | None:
-    vals = [r.main_score for r in rows if r.split == split]
-    if not vals or any(v is None for v in vals):
-        return None
-    return sum(v for v in vals if v is not None) / len(vals)
-
-
 def paired_test_for(
     a_rows: list[ScoreRow],
     b_rows: list[ScoreRow],
@@ -169,8 +157,6 @@ def paired_test_for(
 ) -> tuple[PairedTest, ...]:
     """Paired tests of B vs A on ``split`` from their item-score files; () when either lacks them
     or the task has several subsets (a one-subset test would misdescribe the task score)."""
-    from mtebkit.reporting.item_scores import item_scores_for, load_item_scores, paired_arrays
-
     subsets = sorted({r.subset for r in a_rows if r.split == split})
     if len(subsets) != 1:
         return ()
@@ -215,7 +201,7 @@ def compare_runs(
     labels = [label for label, _ in runs]
     if len(set(labels)) != len(labels):
         raise ResultsError(f"two compared runs have the same label: {labels}")
-    by_run = [_task_rows(view) for _, view in runs]
+    by_run = [view.by_task() for _, view in runs]
     names = list(tasks) if tasks else sorted(set(by_run[0]) & set().union(*by_run[1:]))
     if not names:
         raise ResultsError(f"the runs share no task ({', '.join(labels)})")
@@ -236,7 +222,7 @@ def compare_runs(
                 else ()
             )
             cells[(label, task)] = TaskComparison(
-                task, split, _mean_score(a_rows, split), _mean_score(b_rows, split), tests
+                task, split, mean_score(a_rows, split), mean_score(b_rows, split), tests
             )
     return Comparison(labels[0], tuple(labels[1:]), tuple(names), cells, tie, alpha)
 
@@ -249,8 +235,6 @@ def comparison_report(
     metrics: str = "card",
 ) -> Report:
     """Category averages (with a benchmark), the per-task table and the win/tie/loss record."""
-    from mtebkit.benchmarks import aggregate_benchmark, get_benchmark_spec
-
     rep = Report(f"Comparison against {cmp.reference}")
     if benchmark is not None:
         spec = get_benchmark_spec(benchmark)
@@ -279,40 +263,3 @@ def comparison_report(
         )
     )
     return rep
-
-
-def resolve_run_arg(
-    arg: str, results: ResultSet | None, *, experiment: str | None = None
-) -> tuple[str, ResultSet]:
-    """A compare argument: an existing results folder (one run inside) or a model name in ``results``."""
-    from pathlib import Path
-
-    from mtebkit.reporting._cli import load_quietly
-
-    p = Path(arg)
-    if p.exists():
-        rs = load_quietly(p)
-        if len(rs.models()) > 1:
-            raise ResultsError(
-                f"{p} holds {len(rs.models())} models ({', '.join(rs.models())}); "
-                f"compare them by name: mtebkit compare --results {p} MODEL_A MODEL_B"
-            )
-        view = rs.run(rs.models()[0], experiment=experiment)
-        return (f"{view.models()[0]} ({p.name})", view)
-    if results is None:
-        raise ResultsError(
-            f"{arg!r} is neither a results folder nor (without --results) a model name"
-        )
-    model, _, exp = arg.partition("@")
-    view = results.run(
-        model,
-        experiment=exp
-        or experiment
-        or (
-            DEFAULT_EXPERIMENT
-            if len(results.experiments(results.resolve_model(model))) > 1
-            else None
-        ),
-    )
-    label = view.models()[0] + (f" [{exp}]" if exp else "")
-    return label, view

@@ -11,9 +11,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mtebkit._errors import ResultsError
-from mtebkit.reporting._results import ResultSet, RunKey, preferred_split
+from mtebkit.errors import ResultsError
 from mtebkit.reporting._table import Image, Report, Table
+from mtebkit.results._item_scores import load_item_scores
+from mtebkit.results._layout import item_scores_for
+from mtebkit.results._loading import ResultSet, RunKey, preferred_split
 
 __all__ = [
     "Distribution",
@@ -93,8 +95,6 @@ def collect_distributions(
     runs: Sequence[RunKey] | None = None,
 ) -> list[Distribution]:
     """One distribution per run that kept item scores for ``task``."""
-    from mtebkit.reporting.item_scores import item_scores_for, load_item_scores
-
     out = []
     for key in runs or rs.runs():
         rows = [
@@ -247,8 +247,6 @@ def add_similarity_plots(
     max_tasks: int = 12,
 ) -> int:
     """Add a plot + thresholds table for each task with item scores; return how many were added."""
-    from mtebkit.reporting.item_scores import item_scores_for
-
     names = (
         list(tasks)
         if tasks

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mtebkit.benchmarks import BenchmarkAggregate, aggregate_benchmark, get_benchmark_spec
-from mtebkit.reporting._results import DEFAULT_EXPERIMENT, ResultSet, RunKey, preferred_split
+from mtebkit.reporting._aggregate import BenchmarkAggregate, aggregate_benchmark, get_benchmark_spec
 from mtebkit.reporting._table import Paragraph, Report, Table
+from mtebkit.results._layout import DEFAULT_EXPERIMENT
+from mtebkit.results._loading import ResultSet, RunKey, mean_score, preferred_split
 
 __all__ = ["build_report", "coverage_table", "leaderboard", "per_task_table", "run_views"]
 
@@ -76,9 +77,8 @@ def per_task_table(
         metric = next((r.main_metric for r in task_rows if r.main_metric), None)
         line: list[object] = [t, ttype or "-", split, metric or "main_score"]
         for _, view in views:
-            vals = [r.main_score for r in view.rows if r.task == t and r.split == split]
-            good = [v for v in vals if v is not None]
-            line.append(100 * sum(good) / len(good) if good and len(good) == len(vals) else None)
+            score = mean_score([r for r in view.rows if r.task == t], split)
+            line.append(None if score is None else 100 * score)
         rows.append(line)
     table = Table(
         ["Task", "Type", "Split", "Metric", *(k.label for k, _ in views)],

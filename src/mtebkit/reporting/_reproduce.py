@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mtebkit._errors import ResultsError
-from mtebkit.reporting._results import ResultSet, ScoreRow, load_results
+from mtebkit.errors import ResultsError
 from mtebkit.reporting._table import Table
+from mtebkit.results._loading import ResultSet, ScoreRow, load_results
+from mtebkit.results._modelcard import load_model_card
 
 __all__ = ["ReproduceReport", "ReproduceRow", "load_published", "reproduce"]
 
@@ -103,8 +104,6 @@ class ReproduceReport:
 
 def load_published(source: str | Path, *, model: str | None = None) -> ResultSet:
     """A model card (README.md with ``model-index``, or its folder) or a folder of mteb result JSON."""
-    from mtebkit.reporting._modelcard import load_model_card
-
     p = Path(source)
     if not p.exists():
         raise ResultsError(f"published source {p} does not exist")

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mtebkit._util.atomic import atomic_write_bytes, atomic_write_text
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -265,15 +267,13 @@ class Report:
 
     def write(self, out_dir: str | Path, stem: str = "report") -> dict[str, Path]:
         """Write ``<stem>.md``, ``<stem>.html``, one CSV per table and the PNGs; return the paths."""
-        from mtebkit._results_io import atomic_write_text
-
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         for i in self.items:
             if isinstance(i, Image):
                 p = out_dir / i.filename
-                p.write_bytes(i.png)
+                atomic_write_bytes(p, i.png)
                 written[i.filename] = p
         md = out_dir / f"{stem}.md"
         atomic_write_text(md, self.to_markdown(image_dir="."))

@@ -24,7 +24,7 @@ from mteb.abstasks.task_metadata import TaskMetadata
 from mteb.languages.check_language_code import check_language_code
 from pydantic import ValidationError
 
-from mtebkit._errors import DataError, TaskSpecError
+from mtebkit.errors import DataError, TaskSpecError
 from mtebkit.tasks._readers import (
     BeirData as BeirRecords,
 )

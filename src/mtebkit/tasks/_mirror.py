@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mtebkit._errors import DataError, MirrorMissingError
+from mtebkit._util.hub import hub_download_command
+from mtebkit.errors import DataError, MirrorMissingError
 from mtebkit.tasks._offline import hf_offline, mirror_cache_dir
 
 if TYPE_CHECKING:
@@ -51,10 +52,7 @@ def mirror_dir(data_dir: Path, hf_path: str) -> Path:
 
 def download_hint(hf_path: str, revision: str, target: Path) -> str:
     """The command that fetches a dataset repo into its mirror folder."""
-    return (
-        f"huggingface-cli download --repo-type dataset {hf_path} --revision {revision} "
-        f"--local-dir {target}"
-    )
+    return hub_download_command(hf_path, revision=revision, repo_type="dataset", local_dir=target)
 
 
 def _is_aggregate(task: AbsTask) -> bool:

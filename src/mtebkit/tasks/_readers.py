@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtebkit._errors import DataError
+from mtebkit.errors import DataError
 
 __all__ = [
     "BeirData",

@@ -1,6 +1,6 @@
 """Custom task specs: YAML files parsed into pydantic models (``extra="forbid"``).
 
-A spec names a task, its type (``retrieval`` | ``reranking`` | ``sts``), languages, splits, main
+A spec names a task (and declares itself with ``format: mtebkit-task``), its type (``retrieval`` | ``reranking`` | ``sts``), languages, splits, main
 score, an optional bge-style query instruction, and where its data is:
 
 * ``format: beir``  - ``<dir>/corpus.jsonl``, ``<dir>/queries.jsonl``, ``<dir>/qrels/<split>.tsv``
@@ -21,22 +21,25 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mtebkit._errors import DataError, HashMismatchError, TaskSpecError
-from mtebkit._hashing import sha256_file
+from mtebkit._util.hashing import sha256_file
+from mtebkit.errors import DataError, HashMismatchError, TaskSpecError
 
 __all__ = [
     "RETRIEVAL_K_VALUES",
+    "SPEC_FORMAT",
     "BeirData",
     "HubData",
     "RowsData",
     "TaskSpec",
     "allowed_main_scores",
     "compute_hashes",
+    "declares_spec_format",
     "load_spec",
     "rehash_spec",
     "verify_hashes",
 ]
 
+SPEC_FORMAT = "mtebkit-task"  # the top-level ``format:`` that marks a YAML file as a spec
 RETRIEVAL_K_VALUES = (1, 3, 5, 10, 20, 100, 1000)  # mteb AbsTaskRetrieval.k_values
 _STS_SCORES = tuple(
     f"{prefix}{kind}"
@@ -96,6 +99,7 @@ DataSpec = Annotated[BeirData | RowsData | HubData, Field(discriminator="format"
 class TaskSpec(_Strict):
     """A custom task, as written in a YAML file."""
 
+    format: Literal["mtebkit-task"] | None = None
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     type: Literal["retrieval", "reranking", "sts"]
     description: str = Field(min_length=1)
@@ -180,13 +184,37 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+_FORMAT_LINE = re.compile(rb"^format:\s*['\"]?" + SPEC_FORMAT.encode() + rb"['\"]?\s*(#.*)?$", re.M)
+
+
+def declares_spec_format(path: Path) -> bool:
+    """Whether the file has the top-level line ``format: mtebkit-task`` (read as bytes)."""
+    try:
+        return _FORMAT_LINE.search(Path(path).read_bytes()) is not None
+    except OSError:
+        return False
+
+
+def read_utf8(path: Path, error: type[Exception] = TaskSpecError) -> str:
+    """A file's text; invalid UTF-8 is ``error`` naming the file, line and byte offset."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot be read: {exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(
+            f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"
+        ) from None
+
+
 def load_spec(path: Path) -> TaskSpec:
     """Parse and validate one spec file; errors name the file and line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TaskSpecError(f"{path}: cannot be read: {exc}") from None
+    text = read_utf8(path)
     try:
         root = yaml.compose(text)
         raw = yaml.safe_load(text)

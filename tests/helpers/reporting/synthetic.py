@@ -78,9 +78,9 @@ def make_run(
 ) -> Path:
     """Evaluate a stub encoder on ``tasks`` and file the results + item scores under ``root``."""
 
-    from mtebkit._results_io import write_task_result
-    from mtebkit._two_stage import evaluate_one
-    from mtebkit.reporting.item_scores import item_scores_path, save_item_scores
+    from mtebkit.evaluation._two_stage import evaluate_one
+    from mtebkit.results import write_task_result
+    from mtebkit.results._item_scores import item_scores_path, save_item_scores
 
     enc = StubEncoder(name=model, noise=noise)
     for cls in tasks:

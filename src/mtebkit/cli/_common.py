@@ -1,0 +1,81 @@
+"""Helpers shared by the reporting subcommands: argument groups, loading results, warnings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mtebkit.errors import ResultsError
+
+if TYPE_CHECKING:
+    from mtebkit.results import ResultSet
+
+__all__ = ["add_run_selection", "load_quietly", "print_warnings", "resolve_run_arg"]
+
+
+def add_run_selection(parser: argparse.ArgumentParser, *, model_required: bool = False) -> None:
+    """--model / --experiment / --revision: which run of a results folder to use."""
+    parser.add_argument(
+        "--model",
+        "-m",
+        required=model_required,
+        default=None,
+        help="model name (as in the results; the part after the org is enough)",
+    )
+    parser.add_argument(
+        "--experiment",
+        default=None,
+        help="experiment folder to use ('default' = the plain revision folder)",
+    )
+    parser.add_argument("--revision", default=None, help="only results of this model revision")
+
+
+def load_quietly(*paths: str | Path, revision: str | None = None) -> ResultSet:
+    """load_results (optionally one revision), with skipped-file warnings printed once to stderr."""
+    from mtebkit.results import load_results
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rs = load_results(*paths)
+    print_warnings(rs)
+    return rs.filter(revision=revision) if revision else rs
+
+
+def print_warnings(rs: ResultSet) -> None:
+    for w in rs.warnings:
+        print(f"mtebkit: warning: {w}", file=sys.stderr)
+    for n in rs.notes:
+        print(f"mtebkit: note: {n}", file=sys.stderr)
+
+
+def resolve_run_arg(
+    arg: str, results: ResultSet | None, *, experiment: str | None = None
+) -> tuple[str, ResultSet]:
+    """A compare argument: an existing results folder (one run inside) or a model name in
+    ``results`` (``MODEL@EXPERIMENT`` picks an experiment)."""
+    from mtebkit.results import DEFAULT_EXPERIMENT
+
+    p = Path(arg)
+    if p.exists():
+        rs = load_quietly(p)
+        if len(rs.models()) > 1:
+            raise ResultsError(
+                f"{p} holds {len(rs.models())} models ({', '.join(rs.models())}); "
+                f"compare them by name: mtebkit compare --results {p} MODEL_A MODEL_B"
+            )
+        view = rs.run(rs.models()[0], experiment=experiment)
+        return (f"{view.models()[0]} ({p.name})", view)
+    if results is None:
+        raise ResultsError(
+            f"{arg!r} is neither a results folder nor (without --results) a model name"
+        )
+    model, _, exp = arg.partition("@")
+    several = len(results.experiments(results.resolve_model(model))) > 1
+    view = results.run(
+        model, experiment=exp or experiment or (DEFAULT_EXPERIMENT if several else None)
+    )
+    label = view.models()[0] + (f" [{exp}]" if exp else "")
+    return label, view

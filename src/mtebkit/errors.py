@@ -1,0 +1,99 @@
+"""The one exception hierarchy of mtebkit.
+
+MtebkitError
+├── RegistryError          unknown or duplicate name in a registry ("did you mean ...")
+│   ├── UnknownNameError
+│   └── DuplicateNameError
+├── ModelNotFoundError     a model could not be resolved offline (says where it looked)
+├── ModelIntegrityError    shipped weights do not match their official checksum
+├── InputTextError         a text passed to encode is empty / None / not a string (names its position)
+├── DataError              a dataset or task file is missing or malformed (names the file and row)
+│   ├── MirrorMissingError a dataset is absent from the --data-dir mirror
+│   └── HashMismatchError  a data file no longer matches its recorded content hash
+├── TaskSpecError          a custom task spec is invalid (names the file)
+├── ResultsError           a results folder or file cannot be used (names it)
+└── EvaluationError        some tasks of a run failed (each named); the others were written
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "DataError",
+    "DuplicateNameError",
+    "EvaluationError",
+    "HashMismatchError",
+    "InputTextError",
+    "MirrorMissingError",
+    "ModelIntegrityError",
+    "ModelNotFoundError",
+    "MtebkitError",
+    "RegistryError",
+    "ResultsError",
+    "TaskSpecError",
+    "UnknownNameError",
+]
+
+
+class MtebkitError(Exception):
+    """Base class of every error mtebkit raises on purpose."""
+
+
+class RegistryError(MtebkitError):
+    """A registry lookup or registration failed."""
+
+
+class UnknownNameError(RegistryError, KeyError):
+    """A name is not in a registry. The message suggests the closest names."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateNameError(RegistryError):
+    """A name was registered twice."""
+
+
+class ModelNotFoundError(MtebkitError):
+    """A model could not be found locally; the message says where we looked."""
+
+
+class ModelIntegrityError(MtebkitError):
+    """Model weights on disk do not match the expected checksum."""
+
+
+class InputTextError(MtebkitError, ValueError):
+    """A text given to the model is not a non-empty string."""
+
+
+class DataError(MtebkitError):
+    """A dataset file is missing or malformed."""
+
+
+class MirrorMissingError(DataError):
+    """A dataset is not present in the offline mirror."""
+
+
+class HashMismatchError(DataError):
+    """A data file's content hash differs from the recorded one."""
+
+
+class TaskSpecError(MtebkitError):
+    """A custom task spec (YAML) is invalid."""
+
+
+class ResultsError(MtebkitError):
+    """A results folder or result file cannot be used."""
+
+
+class EvaluationError(MtebkitError):
+    """One or more tasks of a run failed; the others' results were written.
+
+    ``failures`` lists ``(task label, message)``; ``records`` holds what did finish.
+    """
+
+    def __init__(self, message: str, failures: list[tuple[str, str]], records: list[Any]) -> None:
+        super().__init__(message)
+        self.failures = failures
+        self.records = records

@@ -1,0 +1,62 @@
+"""The evaluation layer: plan a run into jobs, execute them, file the results.
+
+``plan(config) -> list[Job]`` decides everything before a model loads (experiment folders,
+result paths, recorded settings, what is already done); ``execute(jobs, executor)`` runs the
+rest on an :class:`Executor` and writes every file; ``run_evaluation`` does both. Two-stage
+retrieval (embed, then rerank) is :func:`evaluate_two_stage`. Names are imported lazily.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mtebkit._util.lazy import lazy_exports
+
+_LAZY: dict[str, str] = {
+    "RunConfig": "mtebkit.evaluation._config",
+    "Job": "mtebkit.evaluation._jobs",
+    "JobOutcome": "mtebkit.evaluation._jobs",
+    "ModelSpec": "mtebkit.evaluation._jobs",
+    "RerankerSpec": "mtebkit.evaluation._jobs",
+    "TaskRecord": "mtebkit.evaluation._jobs",
+    "TaskRef": "mtebkit.evaluation._jobs",
+    "plan": "mtebkit.evaluation._plan",
+    "Executor": "mtebkit.evaluation._execute",
+    "InProcessExecutor": "mtebkit.evaluation._execute",
+    "execute": "mtebkit.evaluation._execute",
+    "run_evaluation": "mtebkit.evaluation._runner",
+    "evaluate_two_stage": "mtebkit.evaluation._two_stage",
+}
+
+__all__ = [
+    "Executor",
+    "InProcessExecutor",
+    "Job",
+    "JobOutcome",
+    "ModelSpec",
+    "RerankerSpec",
+    "RunConfig",
+    "TaskRecord",
+    "TaskRef",
+    "evaluate_two_stage",
+    "execute",
+    "plan",
+    "run_evaluation",
+]
+
+__getattr__, __dir__ = lazy_exports("mtebkit.evaluation", _LAZY, globals(), __all__)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mtebkit.evaluation._config import RunConfig
+    from mtebkit.evaluation._execute import Executor, InProcessExecutor, execute
+    from mtebkit.evaluation._jobs import (
+        Job,
+        JobOutcome,
+        ModelSpec,
+        RerankerSpec,
+        TaskRecord,
+        TaskRef,
+    )
+    from mtebkit.evaluation._plan import plan
+    from mtebkit.evaluation._runner import run_evaluation
+    from mtebkit.evaluation._two_stage import evaluate_two_stage

@@ -1,0 +1,52 @@
+"""``RunConfig``: what to evaluate and how; the options of ``mtebkit run``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mteb.abstasks.abstask import AbsTask
+
+__all__ = ["DEFAULT_RESULTS_DIR", "RunConfig"]
+
+DEFAULT_RESULTS_DIR = Path("results")
+
+
+@dataclass
+class RunConfig:
+    """What to evaluate and how. Mirrors the options of ``mtebkit run``.
+
+    ``tasks`` are names (native, built-in or custom) or mteb task classes (also as
+    ``"package.module:ClassName"``); ``tasks`` and
+    ``benchmark`` are exclusive; with neither, the embedded demo tasks run.
+    ``instruction_ablation`` runs retrieval and reranking tasks with and without the query
+    instruction. ``reranker`` turns retrieval and reranking tasks into two-stage runs
+    (retrieve ``rerank_top_k`` with the embedder, rerank with the cross-encoder).
+    """
+
+    models: Sequence[str]
+    tasks: Sequence[str | type[AbsTask]] | None = None
+    benchmark: str | None = None
+    data_dir: Path | None = None
+    spec_paths: Sequence[Path] | None = None  # None: $MTEBKIT_TASKS_PATH and ./tasks
+    results_dir: Path = DEFAULT_RESULTS_DIR
+    batch_size: int | None = None
+    max_length: int | None = None
+    use_fp16: bool = True
+    dtype: str | None = None  # float32 / float16 / bfloat16; wins over use_fp16
+    use_instructions: bool = True
+    task_instructions: Mapping[str, str | None] = field(default_factory=dict)
+    preset: str | None = None
+    devices: Sequence[str] | None = None
+    cpu_lanes: int | None = None
+    overwrite: bool = False
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    reranker: str | None = None
+    rerank_top_k: int = 100
+    instruction_ablation: bool = False
+    keep_item_scores: bool = True
+    show_progress: bool = True

@@ -1,0 +1,275 @@
+"""Executing a plan: an :class:`Executor` runs jobs, the driver files what comes back.
+
+An executor only evaluates: it builds each job's model and task, runs mteb, and hands back a
+:class:`~mtebkit.evaluation._jobs.JobOutcome` (the result, the settings actually used, the
+model's meta, the per-item scores). :func:`execute` writes every file itself, so an executor
+needs no access to the results folder (a Ray worker on another machine has none).
+
+:class:`InProcessExecutor` runs jobs one after the other in this process, loading each model
+once for all of its jobs. A job that fails with an :class:`~mtebkit.errors.MtebkitError` does
+not stop the others; :func:`execute` raises :class:`~mtebkit.errors.EvaluationError` naming
+every failed job once the others are filed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mtebkit._util.atomic import atomic_write_text
+from mtebkit.errors import EvaluationError, MtebkitError
+from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec, RerankerSpec, TaskRecord
+from mtebkit.evaluation._plan import comparable_settings
+from mtebkit.evaluation._two_stage import evaluate_one, evaluate_two_stage
+from mtebkit.results._item_scores import item_scores_from_predictions, write_item_scores
+from mtebkit.results._layout import item_scores_path
+from mtebkit.results._writer import task_result_json, write_model_meta
+
+if TYPE_CHECKING:
+    from mteb.results import TaskResult
+
+    from mtebkit.models import Embedder, Reranker, VectorCache
+
+__all__ = ["Executor", "InProcessExecutor", "evaluate_job", "execute", "records_of"]
+
+logger = logging.getLogger(__name__)
+
+
+class Executor(Protocol):
+    """Runs jobs and yields one outcome per job (in any order)."""
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[JobOutcome]:
+        """Evaluate ``jobs``; a job that fails yields an outcome with ``error`` set."""
+        ...
+
+
+def _quiet_hf_progress() -> None:
+    """datasets' per-map progress bars ("Standardizing text corpus format") are noise here."""
+    import datasets
+
+    datasets.disable_progress_bars()
+
+
+def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None) -> JobOutcome:
+    """Run one job with a loaded embedder (and reranker for a two-stage job)."""
+    model = embedder.variant(
+        use_instructions=job.use_instructions, experiment_kwargs=dict(job.experiment_kwargs)
+    )
+    task = job.task.build()
+    settings = model.settings_record()
+    settings["query_instruction"] = model.instruction_for(task.metadata.name, job.task_type)
+    settings["reranker"] = None
+    if reranker is not None:
+        settings["reranker"] = {**reranker.settings_record(), "top_k": job.rerank_top_k}
+    encode_kwargs: dict[str, Any] = {"batch_size": model.batch_size, "show_progress_bar": False}
+    keep_items = job.keep_item_scores and reranker is None
+    tmp = Path(tempfile.mkdtemp(prefix="mtebkit-pred-"))
+    start = time.perf_counter()
+    try:
+        # load here (mirror-aware, via the task) so the data outlives mteb.evaluate for item scores
+        task.load_data()
+        if reranker is not None:
+            (result,) = evaluate_two_stage(
+                model,
+                reranker,
+                [task],
+                top_k=job.rerank_top_k or 100,
+                encode_kwargs=encode_kwargs,
+            )
+        else:
+            result = evaluate_one(
+                model,
+                task,
+                encode_kwargs=encode_kwargs,
+                prediction_folder=tmp if keep_items else None,
+            )
+        seconds = time.perf_counter() - start
+        items = _item_scores(task, tmp) if keep_items else None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if task.data_loaded:
+            task.unload_data()
+    return JobOutcome(
+        job=job,
+        result=result,
+        settings=settings,
+        model_meta=model.mteb_model_meta.to_dict(),
+        item_scores=items,
+        seconds=seconds,
+        where={"executor": "in-process", "hostname": socket.gethostname(), "pid": os.getpid()},
+    )
+
+
+def _item_scores(task: Any, predictions_dir: Path) -> dict[str, Any] | None:
+    """Per-pair / per-query scores from mteb's predictions file; None if there is none."""
+    pred = predictions_dir / f"{task.metadata.name}_predictions.json"
+    if not pred.exists():
+        return None
+    try:
+        predictions = json.loads(pred.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # the task's score is done: never lose it over extras
+        logger.warning("%s: per-item scores not kept (%s)", task.metadata.name, exc)
+        return None
+    return item_scores_from_predictions(task, predictions)
+
+
+class InProcessExecutor:
+    """Runs jobs here, one at a time, keeping one model loaded while its jobs run.
+
+    Args:
+        cache: the embedding cache every model reads and writes (None: no cache).
+        show_progress: a per-text progress bar while encoding.
+    """
+
+    def __init__(self, *, cache: VectorCache | None = None, show_progress: bool = False) -> None:
+        self.cache = cache
+        self.show_progress = show_progress
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[JobOutcome]:
+        _quiet_hf_progress()
+        loaded: tuple[ModelSpec, Embedder] | None = None
+        rerankers: dict[RerankerSpec, Reranker] = {}
+        for job in jobs:
+            try:
+                if loaded is None or loaded[0] != job.model:
+                    loaded = None  # free the previous model before loading the next
+                    emb = job.model.build(cache=self.cache)
+                    emb.show_progress_bar = self.show_progress
+                    loaded = (job.model, emb)
+                reranker = None
+                if job.reranker is not None:
+                    if job.reranker not in rerankers:
+                        rerankers[job.reranker] = job.reranker.build()
+                    reranker = rerankers[job.reranker]
+                yield evaluate_job(job, loaded[1], reranker)
+            except MtebkitError as exc:
+                yield JobOutcome(job=job, error=str(exc))
+
+
+def records_of(
+    result: TaskResult, job: Job, *, seconds: float, status: str, path: Path
+) -> list[TaskRecord]:
+    """One record per (split, subset) of a result."""
+    out = []
+    for split, rows in result.scores.items():
+        for row in rows:
+            out.append(
+                TaskRecord(
+                    model=job.model_name,
+                    experiment=job.experiment,
+                    task=result.task_name,
+                    split=split,
+                    subset=str(row.get("hf_subset", "default")),
+                    main_score=float(row["main_score"]),
+                    seconds=seconds,
+                    status=status,
+                    path=path,
+                )
+            )
+    return out
+
+
+def _check_outcome(outcome: JobOutcome) -> None:
+    """The model that ran must be the one planned: same name, revision, experiment, settings."""
+    job = outcome.job
+    meta = outcome.model_meta
+    ran = (meta.get("name"), meta.get("revision"))
+    if ran != (job.model_name, job.revision):
+        raise MtebkitError(
+            f"{job.label}: the model that ran is {ran[0]}@{ran[1]}, not the planned "
+            f"{job.model_name}@{job.revision}; nothing was written"
+        )
+    planned = comparable_settings(job.settings)
+    actual = comparable_settings(outcome.settings)
+    if planned != actual:
+        diff = sorted(k for k in set(planned) | set(actual) if planned.get(k) != actual.get(k))
+        raise MtebkitError(
+            f"{job.label}: the settings that ran differ from the planned ones ({', '.join(diff)}); "
+            "nothing was written"
+        )
+
+
+def file_outcome(outcome: JobOutcome) -> Path:
+    """Write an outcome's files: item scores, then ``model_meta.json``, then the result.
+
+    The result file is written last: its presence means "done", so a run killed in between
+    recomputes the task rather than keeping item scores that belong to no result.
+    """
+    job = outcome.job
+    assert outcome.result is not None
+    _check_outcome(outcome)
+    path = job.result_path
+    if outcome.item_scores is not None:
+        write_item_scores(outcome.item_scores, item_scores_path(path.parent, job.task.name))
+    write_model_meta(path.parent, outcome.model_meta)
+    atomic_write_text(path, task_result_json(outcome.result, outcome.settings))
+    return path
+
+
+def execute(
+    jobs: Sequence[Job],
+    executor: Executor,
+    *,
+    on_record: Callable[[TaskRecord], None] | None = None,
+) -> list[TaskRecord]:
+    """Run the jobs that are not done on ``executor`` and file their results.
+
+    Returns one record per (task, split, subset), in plan order: ``"skipped"`` for jobs already
+    done, ``"ran"`` for the others. Raises :class:`EvaluationError` after filing everything
+    else when any job failed.
+    """
+    from mteb.results import TaskResult
+
+    by_index: dict[int, list[TaskRecord]] = {}
+    failures: list[tuple[str, str]] = []
+    todo = [j for j in jobs if j.status == "todo"]
+    # outcomes may come back as copies (another process): find their job by its result path
+    position = {j.result_path: i for i, j in enumerate(jobs)}
+    emitted = 0
+
+    def flush(upto: int) -> None:
+        nonlocal emitted
+        while emitted < upto:
+            for r in by_index.get(emitted, []):
+                if on_record is not None:
+                    on_record(r)
+            emitted += 1
+
+    for i, job in enumerate(jobs):
+        if job.status == "done":
+            done = TaskResult.from_disk(job.result_path)
+            by_index[i] = records_of(done, job, seconds=0.0, status="skipped", path=job.result_path)
+    finished: set[int] = {i for i, j in enumerate(jobs) if j.status == "done"}
+    for outcome in executor.run(todo):
+        i = position[outcome.job.result_path]
+        finished.add(i)
+        if outcome.error is not None or outcome.result is None:
+            failures.append((outcome.job.label, outcome.error or "no result"))
+            by_index[i] = []
+        else:
+            path = file_outcome(outcome)
+            by_index[i] = records_of(
+                outcome.result, outcome.job, seconds=outcome.seconds, status="ran", path=path
+            )
+        upto = emitted
+        while upto in finished:
+            upto += 1
+        flush(upto)
+    flush(len(jobs))
+    records = [r for i in range(len(jobs)) for r in by_index.get(i, [])]
+    if failures:
+        lines = "\n  ".join(f"{label}: {msg}" for label, msg in failures)
+        raise EvaluationError(
+            f"{len(failures)} of {len(todo)} task(s) failed (the others were written):\n  {lines}",
+            failures,
+            list(records),
+        )
+    return records

@@ -1,0 +1,241 @@
+"""Planning a run: ``plan(config) -> list[Job]``, before any model is loaded.
+
+For every model, settings variant and task, the plan decides the experiment folder (settings
+that differ from the model's published defaults name an mteb experiment), the result path (from
+mteb's ``ResultCache``), the settings to record, and whether an identical result already exists
+(then the job is ``"done"``). A result computed with *different* settings under the same path is
+refused here, before anything runs, rather than replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mtebkit.errors import MtebkitError, ResultsError
+from mtebkit.evaluation._config import RunConfig
+from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef
+from mtebkit.models import QUERY_TASK_TYPES, InstructionPolicy
+from mtebkit.models._embedder import embedder_settings_record
+from mtebkit.results import read_mtebkit_block, result_path
+from mtebkit.tasks import DEMO_TASKS, canonical_benchmark, get_benchmark_tasks, get_tasks
+
+if TYPE_CHECKING:
+    from mteb.abstasks.abstask import AbsTask
+
+    from mtebkit.models._configure import EmbedderConfig, RerankerConfig
+
+__all__ = ["PROVENANCE_SETTINGS", "comparable_settings", "experiment_kwargs", "plan"]
+
+# Settings that may differ between two runs of the same experiment: provenance only, they do
+# not change a score beyond float32 rounding.
+PROVENANCE_SETTINGS = frozenset({"model_source", "cpu_kernels"})
+
+
+def comparable_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` without the provenance fields (also inside the nested reranker record)."""
+    out = {k: v for k, v in settings.items() if k not in PROVENANCE_SETTINGS}
+    if isinstance(out.get("reranker"), Mapping):
+        out["reranker"] = comparable_settings(out["reranker"])
+    return out
+
+
+def experiment_kwargs(
+    cfg: EmbedderConfig, *, use_instructions: bool, task_instructions: Mapping[str, str | None]
+) -> dict[str, Any]:
+    """Settings that differ from the model's published defaults; they name the experiment."""
+    exp: dict[str, Any] = {}
+    if cfg.dtype != "float32":
+        exp["dtype"] = cfg.dtype
+    defaults = cfg.defaults.as_dict()
+    for key in ("pooling", "normalize", "max_length"):
+        if getattr(cfg, key) != defaults[key]:
+            exp[key] = getattr(cfg, key)
+    if not use_instructions:
+        exp["instructions"] = "off"
+    elif task_instructions:
+        exp["task_instructions"] = dict(sorted(task_instructions.items()))
+    return exp
+
+
+def _tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
+    if config.benchmark and config.tasks:
+        raise MtebkitError("give --tasks or --benchmark, not both")
+    if config.benchmark:
+        name = canonical_benchmark(config.benchmark)
+        objs = get_benchmark_tasks(name, data_dir=config.data_dir)
+        return [(TaskRef(t.metadata.name, config.data_dir, benchmark=name), t) for t in objs]
+    items = list(dict.fromkeys(config.tasks)) if config.tasks else list(DEMO_TASKS)
+    paths = tuple(Path(p) for p in config.spec_paths) if config.spec_paths is not None else None
+    # "package.module:Class" names an mteb task class; other strings are catalogue names
+    names = [n for n in items if isinstance(n, str) and ":" not in n]
+    found = get_tasks(names, data_dir=config.data_dir, spec_paths=paths)
+    by_name = dict(zip(names, found, strict=True))
+    out: list[tuple[TaskRef, AbsTask]] = []
+    for item in items:
+        if isinstance(item, str) and item in by_name:
+            out.append((TaskRef(item, config.data_dir, spec_paths=paths), by_name[item]))
+        else:
+            ref = TaskRef.of_class(item, config.data_dir)
+            out.append((ref, ref.build()))
+    return out
+
+
+def _path_of(
+    results_dir: Path, name: str, revision: str, exp: Mapping[str, Any], task: str
+) -> Path:
+    from mteb.models.model_meta import ModelMeta
+
+    meta = ModelMeta.create_empty(
+        overwrites={"name": name, "revision": revision, "experiment_kwargs": dict(exp) or None}
+    )
+    return result_path(results_dir, meta, task)
+
+
+def _experiment_name(name: str, revision: str, exp: Mapping[str, Any]) -> str | None:
+    from mteb.models.model_meta import ModelMeta
+
+    meta = ModelMeta.create_empty(
+        overwrites={"name": name, "revision": revision, "experiment_kwargs": dict(exp) or None}
+    )
+    return meta.experiment_name
+
+
+def job_settings(
+    cfg: EmbedderConfig,
+    policy: InstructionPolicy,
+    task_name: str,
+    task_type: str,
+    reranker: RerankerConfig | None,
+    top_k: int | None,
+) -> dict[str, Any]:
+    """The settings recorded beside a job's result (``cpu_kernels`` unknown until it runs)."""
+    rec = embedder_settings_record(
+        cfg.resolved, cfg.settings(), use_instructions=policy.enabled, cpu_kernels=None
+    )
+    rec["query_instruction"] = policy.for_task(task_name, task_type)
+    # all of the reranker's score-changing settings (max length, dtype, weights), so a re-run
+    # with another reranker setting is not mistaken for the same result
+    rec["reranker"] = None if reranker is None else {**reranker.settings_record(), "top_k": top_k}
+    return rec
+
+
+def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -> bool:
+    """True when ``path`` holds a result computed with identical settings."""
+    if overwrite or not path.exists():
+        return False
+    block = read_mtebkit_block(path)
+    if block is None:
+        raise ResultsError(
+            f"{path} exists but was not written by mtebkit (no settings recorded); "
+            "use --overwrite to replace it or choose another --results folder"
+        )
+    old = comparable_settings(block.get("settings", {}))
+    new = comparable_settings(settings)
+    if old != new:
+        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        raise ResultsError(
+            f"{path} holds a result computed with different settings ({', '.join(diff)}); "
+            "use --overwrite to replace it, or another --results folder to keep both"
+        )
+    return True
+
+
+def _variants(config: RunConfig) -> list[bool]:
+    """Instruction settings to run: both for an ablation, else the configured one."""
+    return [True, False] if config.instruction_ablation else [config.use_instructions]
+
+
+def plan(config: RunConfig) -> list[Job]:
+    """Every job of ``config``, in order (model, instruction variant, task); see the module doc."""
+    if config.rerank_top_k < 1:
+        raise MtebkitError(f"--rerank-top-k must be >= 1, not {config.rerank_top_k}")
+    tasks = _tasks(config)
+    spec_instructions = {
+        t.metadata.name: getattr(t, "query_instruction", None)
+        for _, t in tasks
+        if hasattr(t, "query_instruction")
+    }
+    reranker_spec = reranker_cfg = None
+    if config.reranker:
+        devices = tuple(config.devices) if config.devices else None
+        reranker_spec = RerankerSpec(config.reranker, use_fp16=config.use_fp16, devices=devices)
+        reranker_cfg = reranker_spec.configure()
+    jobs: list[Job] = []
+    seen: set[Path] = set()
+    for model in dict.fromkeys(config.models):
+        spec = ModelSpec.of(
+            model,
+            preset=config.preset,
+            use_fp16=config.use_fp16,
+            dtype=config.dtype,
+            max_length=config.max_length,
+            batch_size=config.batch_size,
+            devices=tuple(config.devices) if config.devices else None,
+            cpu_lanes=config.cpu_lanes,
+            task_instructions=config.task_instructions,
+            spec_instructions=spec_instructions,
+        )
+        cfg = spec.configure()
+        name, revision = cfg.resolved.name, cfg.resolved.revision
+        for use_instr in _variants(config):
+            policy = InstructionPolicy(
+                query_instruction=cfg.query_instruction,
+                preset=cfg.preset,
+                enabled=use_instr,
+                task_overrides=dict(config.task_instructions),
+                spec_instructions=spec_instructions,
+            )
+            base = experiment_kwargs(
+                cfg, use_instructions=use_instr, task_instructions=config.task_instructions
+            )
+            for ref, task in tasks:
+                ttype = str(task.metadata.type)
+                if config.instruction_ablation and not use_instr and ttype not in QUERY_TASK_TYPES:
+                    continue  # instructions never reach other task types: nothing to ablate
+                two_stage = reranker_cfg is not None and ttype in QUERY_TASK_TYPES
+                exp = dict(base)
+                if two_stage and reranker_cfg is not None:
+                    exp["reranker"] = reranker_cfg.resolved.name.replace("/", "__")
+                    exp["rerank_top_k"] = config.rerank_top_k
+                path = _path_of(config.results_dir, name, revision, exp, ref.name)
+                if path in seen:
+                    continue
+                seen.add(path)
+                settings = job_settings(
+                    cfg,
+                    policy,
+                    ref.name,
+                    ttype,
+                    reranker_cfg if two_stage else None,
+                    config.rerank_top_k if two_stage else None,
+                )
+                done = _already_done(path, settings, overwrite=config.overwrite)
+                jobs.append(
+                    Job(
+                        model=spec,
+                        task=ref,
+                        task_type=ttype,
+                        use_instructions=use_instr,
+                        experiment_kwargs=tuple(exp.items()),
+                        model_name=name,
+                        revision=revision,
+                        experiment=_experiment_name(name, revision, exp),
+                        result_path=path,
+                        settings=settings,
+                        status="done" if done else "todo",
+                        reranker=reranker_spec if two_stage else None,
+                        rerank_top_k=config.rerank_top_k if two_stage else None,
+                        keep_item_scores=config.keep_item_scores,
+                    )
+                )
+    return jobs
+
+
+def jobs_for_models(jobs: Sequence[Job]) -> dict[ModelSpec, list[Job]]:
+    """Jobs grouped by the model they load, in plan order."""
+    out: dict[ModelSpec, list[Job]] = {}
+    for j in jobs:
+        out.setdefault(j.model, []).append(j)
+    return out

@@ -1,0 +1,44 @@
+"""``run_evaluation``: plan a run, execute it, return one record per task split.
+
+Every task runs through ``mteb.evaluate``; mtebkit decides which model settings and
+instructions apply, skips what is already done, and writes the results atomically.
+``mtebkit run`` is a thin layer over this function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mtebkit.evaluation._config import RunConfig
+from mtebkit.evaluation._execute import Executor, InProcessExecutor, execute
+from mtebkit.evaluation._jobs import TaskRecord
+from mtebkit.evaluation._plan import plan
+
+__all__ = ["run_evaluation"]
+
+
+def _default_executor(config: RunConfig) -> Executor:
+    cache = None
+    if config.use_cache:
+        from mtebkit.models import EmbeddingCache
+
+        cache = EmbeddingCache(config.cache_dir) if config.cache_dir else EmbeddingCache()
+    return InProcessExecutor(cache=cache, show_progress=config.show_progress)
+
+
+def run_evaluation(
+    config: RunConfig,
+    *,
+    executor: Executor | None = None,
+    on_record: Callable[[TaskRecord], None] | None = None,
+) -> list[TaskRecord]:
+    """Evaluate every model of ``config`` on its tasks; return one record per task split.
+
+    Results are written to ``config.results_dir`` as soon as each task finishes. A task already
+    done with identical settings is skipped unless ``config.overwrite``; one done with different
+    settings under the same experiment name is refused, before anything runs, rather than
+    silently replaced. ``executor`` defaults to an :class:`InProcessExecutor` with the
+    configured embedding cache.
+    """
+    jobs = plan(config)
+    return execute(jobs, executor or _default_executor(config), on_record=on_record)

@@ -1,0 +1,222 @@
+"""A model's effective settings, decided from its files and the options, without loading weights.
+
+The :class:`~mtebkit.models.Embedder` and :class:`~mtebkit.models.Reranker` build themselves
+from these, and a run plans with them: the result folder, the settings recorded beside each
+result and the "already done?" check are all known before torch loads anything. So the plan
+and the loaded model can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mtebkit._util.log_once import log_once
+from mtebkit.errors import MtebkitError
+from mtebkit.models._presets import RERANKER_PRESETS, ModelPreset, Pooling, RerankerPreset
+from mtebkit.models._resolve import ResolvedModel, resolve_model
+from mtebkit.models._settings import DTYPES, EncodingSettings, ModelDefaults, model_defaults
+
+__all__ = [
+    "UNSET",
+    "EmbedderConfig",
+    "RerankerConfig",
+    "configure_embedder",
+    "configure_reranker",
+    "pick_devices",
+]
+
+UNSET: Any = object()  # "not given": the preset's query instruction applies
+
+logger = logging.getLogger(__name__)
+
+
+def pick_devices(devices: Sequence[str] | str | None) -> tuple[str, ...]:
+    """The given devices, else every visible GPU, else the CPU."""
+    if devices is None:
+        import torch
+
+        n = torch.cuda.device_count()
+        return tuple(f"cuda:{i}" for i in range(n)) if n else ("cpu",)
+    if isinstance(devices, str):
+        return (devices,)
+    return tuple(devices) or ("cpu",)
+
+
+def _decide_dtype(dtype: str | None, use_fp16: bool, devices: Sequence[str]) -> str:
+    """``dtype`` when given (any device); else float16 when ``use_fp16`` and every device is CUDA."""
+    if dtype is not None:
+        if dtype not in DTYPES:
+            raise MtebkitError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+        return dtype
+    on_cuda = all(d.startswith("cuda") for d in devices)
+    if use_fp16 and not on_cuda:
+        # info, not warning: fp16 is the default (as in FlagEmbedding, which falls back
+        # silently), so every CPU run would otherwise start with a warning
+        log_once(logger, f"use_fp16 applies on CUDA only; running float32 on {','.join(devices)}")
+    return "float16" if (use_fp16 and on_cuda) else "float32"
+
+
+@dataclass(frozen=True)
+class EmbedderConfig:
+    """An embedder's identity and effective settings (see the module docstring)."""
+
+    resolved: ResolvedModel
+    defaults: ModelDefaults
+    pooling: Pooling
+    normalize: bool
+    max_length: int
+    dtype: str
+    devices: tuple[str, ...]
+    query_instruction: str | None
+
+    @property
+    def preset(self) -> ModelPreset | None:
+        return self.resolved.preset
+
+    def settings(self, max_length: int | None = None) -> EncodingSettings:
+        """What changes a vector (at ``max_length``, default the configured one)."""
+        return EncodingSettings(
+            pooling=self.pooling,
+            normalize=self.normalize,
+            max_length=self.max_length if max_length is None else max_length,
+            dtype=self.dtype,
+            weights_sha256=self.resolved.weights_sha256,
+        )
+
+
+def configure_embedder(
+    model: str | os.PathLike[str],
+    revision: str | None = None,
+    *,
+    preset: str | ModelPreset | None = None,
+    query_instruction: str | None = UNSET,
+    pooling: Pooling | None = None,
+    normalize: bool | None = None,
+    max_length: int | None = None,
+    use_fp16: bool = True,
+    dtype: str | None = None,
+    devices: Sequence[str] | str | None = None,
+) -> EmbedderConfig:
+    """Resolve ``model`` and decide its settings: explicit options, else the preset's, else the
+    model folder's own configuration (:func:`~mtebkit.models._settings.model_defaults`)."""
+    resolved = resolve_model(model, revision=revision, preset=preset)
+    found = model_defaults(resolved.path, resolved.preset)
+    chosen_pooling: Pooling = pooling or found.pooling
+    if chosen_pooling not in ("cls", "mean"):
+        raise MtebkitError(f"pooling must be 'cls' or 'mean', not {chosen_pooling!r}")
+    if max_length is not None and (isinstance(max_length, bool) or max_length < 1):
+        raise MtebkitError(f"max_length must be a positive number of tokens, not {max_length}")
+    length = int(max_length if max_length is not None else found.max_length)
+    if found.max_positions and length > found.max_positions:
+        # position embeddings beyond this do not exist: fail here, not deep in the forward pass
+        raise MtebkitError(
+            f"max_length {length} exceeds the model's max_position_embeddings {found.max_positions}"
+        )
+    chosen_devices = pick_devices(devices)
+    if query_instruction is UNSET:
+        query_instruction = resolved.preset.query_instruction if resolved.preset else None
+    return EmbedderConfig(
+        resolved=resolved,
+        defaults=found,
+        pooling=chosen_pooling,
+        normalize=normalize if normalize is not None else found.normalize,
+        max_length=length,
+        dtype=_decide_dtype(dtype, use_fp16, chosen_devices),
+        devices=chosen_devices,
+        query_instruction=query_instruction,
+    )
+
+
+# --------------------------------------------------------------------------- rerankers
+
+
+def _position_limit(path: Path) -> int:
+    """Longest input the position embeddings allow (RoBERTa-style models reserve 2)."""
+    cfg_file = path / "config.json"
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8")) if cfg_file.is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise MtebkitError(f"{cfg_file}: cannot be read as JSON: {exc}") from None
+    n = int(cfg.get("max_position_embeddings", 512))
+    if cfg.get("model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+        n -= 2
+    return n
+
+
+@dataclass(frozen=True)
+class RerankerConfig:
+    """A cross-encoder's identity and effective settings."""
+
+    preset: RerankerPreset | None
+    resolved: ResolvedModel
+    max_length: int
+    batch_size: int
+    device: str
+    dtype: str
+    model_max_length: int
+
+    def settings_record(self) -> dict[str, Any]:
+        """The settings that change scores, for result files."""
+        return {
+            "model": self.resolved.name,
+            "revision": self.resolved.revision,
+            "model_source": self.resolved.source,
+            "weights_sha256": self.resolved.weights_sha256,
+            "max_length": self.max_length,
+            "dtype": self.dtype,
+        }
+
+
+def configure_reranker(
+    model: str | os.PathLike[str],
+    *,
+    use_fp16: bool = True,
+    max_length: int | None = None,
+    batch_size: int | None = None,
+    device: str | None = None,
+    devices: Sequence[str] | str | None = None,
+    revision: str | None = None,
+) -> RerankerConfig:
+    """Resolve a cross-encoder and decide its settings: explicit options, else its preset's
+    (FlagReranker's defaults), else 512 tokens and 128 pairs. One device: the first given."""
+    text = os.fspath(model)
+    preset = RERANKER_PRESETS.find(text)
+    resolved = resolve_model(text, revision=revision or (preset.revision if preset else None))
+    length = int(max_length or (preset.max_length if preset else 512))
+    size = int(batch_size or (preset.batch_size if preset else 128))
+    if length < 8 or size < 1:
+        raise MtebkitError("max_length must be >= 8 and batch_size >= 1")
+    chosen = device
+    if chosen is None and devices:
+        chosen = devices if isinstance(devices, str) else devices[0]
+        if not isinstance(devices, str) and len(devices) > 1:
+            logger.info("Reranker: scoring on %s only (one device)", chosen)
+    if chosen is None:
+        import torch
+
+        chosen = "cuda:0" if torch.cuda.is_available() else "cpu"
+    limit = _position_limit(resolved.path)
+    if length > limit:
+        if max_length is not None:
+            raise MtebkitError(
+                f"max_length {length} exceeds what {resolved.path} supports ({limit} tokens)"
+            )
+        length = limit  # a default, not a request: fit the model
+    use_half = use_fp16 and str(chosen).startswith("cuda")
+    if use_fp16 and not use_half:
+        log_once(logger, f"Reranker: use_fp16 applies on CUDA only; running float32 on {chosen}")
+    return RerankerConfig(
+        preset=preset,
+        resolved=resolved,
+        max_length=length,
+        batch_size=size,
+        device=str(chosen),
+        dtype="float16" if use_half else "float32",
+        model_max_length=limit,
+    )

@@ -1,0 +1,426 @@
+"""The encoding engine: a loaded transformer that turns texts into pooled float32 vectors.
+
+It deduplicates texts, reads and writes the embedding cache, sorts by token length (longest
+first, so padding is minimal and an out-of-memory error shows up on the first batch), forms
+batches by a token budget, runs them on one lane per device (on CPU: one single-threaded lane
+per core), splits a batch in halves on a CUDA out-of-memory error, and restores the input
+order. It knows nothing of tasks, instructions or mteb: the facades in ``_embedder`` and
+``_mteb_adapter`` do.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mtebkit.errors import MtebkitError
+from mtebkit.models._cache import VectorCache
+from mtebkit.models._settings import DTYPES, EncodingSettings
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "CACHE_CHUNK_TEXTS",
+    "MAX_TEXTS_FACTOR",
+    "EncodingEngine",
+    "lanes_for",
+    "max_texts",
+    "text_key",
+    "token_batches",
+]
+
+logger = logging.getLogger(__name__)
+
+# Texts encoded between two cache writes: large enough that every lane stays busy, small
+# enough that an interruption loses minutes, not hours.
+CACHE_CHUNK_TEXTS = 8192
+
+# How many times ``batch_size`` texts one batch may hold when its texts are short (the token
+# budget, ``batch_size * max_length``, still bounds memory). On CPU larger batches are slower:
+# measured on 2 cores, 256 short sentences per batch ran ~1.4x slower than 32, because the
+# activations no longer fit in cache (bench/README.md). GPUs want big batches.
+MAX_TEXTS_FACTOR = {"cpu": 1, "cuda": 4}
+
+
+def text_key(text: str) -> str:
+    """The cache key of a text: sha256 of its UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _is_cpu(device: str) -> bool:
+    return device == "cpu" or device.startswith("cpu:")
+
+
+def max_texts(batch_size: int, devices: Sequence[str]) -> int:
+    """Most texts one batch may hold on these devices (see :data:`MAX_TEXTS_FACTOR`)."""
+    kind = "cuda" if devices and all(d.startswith("cuda") for d in devices) else "cpu"
+    return max(1, batch_size * MAX_TEXTS_FACTOR.get(kind, 1))
+
+
+def token_batches(
+    order: list[int], lengths: list[int], *, max_tokens: int, max_texts: int
+) -> list[list[int]]:
+    """Split ``order`` (longest first) into batches of at most ``max_tokens`` padded token slots.
+
+    A batch's cost is ``len(batch) * longest``; with ``max_tokens = batch_size * max_length`` no
+    batch needs more memory than ``batch_size`` texts of maximal length would, while batches of
+    short texts grow (up to ``max_texts``) so every matrix product stays large and efficient.
+    """
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for i in order:
+        width = max(longest, lengths[i], 1)
+        if current and ((len(current) + 1) * width > max_tokens or len(current) >= max_texts):
+            batches.append(current)
+            current, width = [], max(lengths[i], 1)
+        current.append(i)
+        longest = width
+    if current:
+        batches.append(current)
+    return batches
+
+
+def lanes_for(
+    devices: Sequence[str], n_batches: int, *, cpu_lanes: int | None, cores: int
+) -> tuple[list[int], int | None]:
+    """(replica index of each worker lane, torch threads per lane or None to leave as is).
+
+    A lane is a device, or on CPU a single-threaded share of the cores: measured on 2 cores,
+    2 lanes x 1 thread encode short sentences up to 4x faster than 1 lane x 2 threads when
+    other processes load the machine, since no thread ever waits at a barrier for a
+    descheduled sibling (bench/README.md). ``cpu_lanes`` caps the CPU lanes (None: one per core).
+    """
+    if not devices:
+        return [0], None
+    if not all(_is_cpu(d) for d in devices):
+        return list(range(len(devices))), None
+    n = min(cpu_lanes if cpu_lanes is not None else cores, max(1, n_batches))
+    n = max(n, 1)
+    if n <= 1 and len(devices) == 1:
+        return [0], None
+    lanes = [r % len(devices) for r in range(max(n, len(devices)))]
+    return lanes, max(1, cores // len(lanes))
+
+
+@contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Set torch's intra-op threads for the block (process-wide), then restore them."""
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class EncodingEngine:
+    """A tokenizer and model loaded on one or more devices, encoding texts into vectors.
+
+    Args:
+        path: the model folder (transformers layout).
+        weights_sha256: the weights' fingerprint (part of every cache namespace).
+        devices: where to run, one model replica each (see ``_configure.pick_devices``).
+        dtype: ``float32`` / ``float16`` / ``bfloat16``.
+        cpu_lanes: concurrent single-threaded batches on CPU (None: one per core).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        weights_sha256: str,
+        devices: Sequence[str],
+        dtype: str,
+        cpu_lanes: int | None = None,
+    ) -> None:
+        if dtype not in DTYPES:
+            raise MtebkitError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+        if cpu_lanes is not None and (isinstance(cpu_lanes, bool) or cpu_lanes < 1):
+            raise MtebkitError(f"cpu_lanes must be >= 1, not {cpu_lanes}")
+        self.path = Path(path)
+        self.weights_sha256 = weights_sha256
+        self.cpu_lanes = cpu_lanes
+        self.devices = list(devices) or ["cpu"]
+        self.dtype = dtype
+        # padded-token ceiling per device, learned from CUDA out-of-memory errors (see
+        # _forward_batch): later batches are split before they run, not after they fail
+        self._oom_cap: dict[str, int] = {}
+        self._load()
+
+    # ------------------------------------------------------------------ loading
+    def _load(self) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # loading bar: noise
+        path = str(self.path)
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        base = AutoModel.from_pretrained(
+            path, local_files_only=True, dtype=getattr(torch, self.dtype)
+        )
+        base.eval()
+        self.n_parameters = sum(p.numel() for p in base.parameters())  # before any kernel swap
+        self._replicas: list[tuple[str, torch.nn.Module]] = []
+        for i, dev in enumerate(self.devices):
+            m = base if i == 0 else copy.deepcopy(base)
+            self._replicas.append((dev, m.to(dev)))
+        # float32 on CPU: oneDNN kernels with packed weights (see _cpu_kernels; MTEBKIT_ONEDNN=0
+        # keeps torch's defaults); the same numbers to float32 rounding, ~1.2x faster here
+        self.cpu_kernels: str | None = None
+        if any(_is_cpu(d) for d in self.devices):
+            from mtebkit.models._cpu_kernels import use_onednn_linears
+
+            self.cpu_kernels = "default"
+            if self.dtype == "float32" and all(
+                use_onednn_linears(m) > 0 for d, m in self._replicas if _is_cpu(d)
+            ):
+                self.cpu_kernels = "onednn"
+        cfg = base.config
+        self.embed_dim: int | None = int(getattr(cfg, "hidden_size", 0)) or None
+        positions = getattr(cfg, "max_position_embeddings", None)
+        self.max_positions: int | None = int(positions) if positions else None
+
+    def settings(self, *, pooling: Any, normalize: bool, max_length: int) -> EncodingSettings:
+        """The :class:`EncodingSettings` of encoding with this engine at these settings."""
+        return EncodingSettings(
+            pooling=pooling,
+            normalize=normalize,
+            max_length=max_length,
+            dtype=self.dtype,
+            weights_sha256=self.weights_sha256,
+        )
+
+    def check_max_length(self, max_length: int) -> None:
+        """Position embeddings beyond the model's limit do not exist: fail here, not deep inside."""
+        if self.max_positions and max_length > self.max_positions:
+            raise MtebkitError(
+                f"max_length {max_length} exceeds the model's max_position_embeddings "
+                f"{self.max_positions}"
+            )
+
+    # ------------------------------------------------------------------ encoding
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        settings: EncodingSettings,
+        batch_size: int,
+        cache: VectorCache | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        """Vectors of ``texts`` (float32, ``(n, d)``, input order); identical texts encoded once."""
+        if not texts:
+            return np.zeros((0, self.embed_dim or 0), dtype=np.float32)
+        self.check_max_length(settings.max_length)
+        unique = list(dict.fromkeys(texts))
+        vectors: dict[str, np.ndarray] = {}
+        namespace = settings.namespace()
+        keys = {t: text_key(t) for t in unique}
+        if cache is not None:
+            hit = cache.get_many(namespace, list(keys.values()))
+            by_key = {k: t for t, k in keys.items()}
+            for k, v in hit.items():
+                vectors[by_key[k]] = v
+        todo = [t for t in unique if t not in vectors]
+        bar = None
+        if todo and show_progress_bar:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(todo), desc="Encoding", unit="text", leave=False)
+        # Chunks of similar length (characters: a cheap proxy for tokens), each cached as soon
+        # as it is done, so a long corpus interrupted late keeps what it has encoded.
+        todo.sort(key=len, reverse=True)
+        try:
+            for start in range(0, len(todo), CACHE_CHUNK_TEXTS):
+                chunk = todo[start : start + CACHE_CHUNK_TEXTS]
+                fresh = self._forward_all(chunk, settings=settings, batch_size=batch_size, bar=bar)
+                new = dict(zip(chunk, fresh, strict=True))
+                vectors.update(new)
+                if cache is not None:
+                    cache.put_many(namespace, {keys[t]: v for t, v in new.items()})
+        finally:
+            if bar is not None:
+                bar.close()
+        return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)
+
+    def _forward_all(
+        self, texts: list[str], *, settings: EncodingSettings, batch_size: int, bar: Any = None
+    ) -> list[np.ndarray]:
+        """Encode unique texts, longest first; return vectors in the input order."""
+        import torch
+
+        enc = self.tokenizer(
+            texts,
+            truncation=True,
+            max_length=settings.max_length,
+            padding=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        ids: list[list[int]] = enc["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
+        batches = token_batches(
+            order,
+            [len(x) for x in ids],
+            max_tokens=batch_size * settings.max_length,
+            max_texts=max_texts(batch_size, self.devices),
+        )
+        result: list[np.ndarray | None] = [None] * len(texts)
+
+        # batches are handed out in order (longest first) to one worker per lane
+        lanes, threads_per_lane = lanes_for(
+            [d for d, _ in self._replicas],
+            len(batches),
+            cpu_lanes=self.cpu_lanes,
+            cores=torch.get_num_threads(),
+        )
+        pending = iter(batches)
+        lock = threading.Lock()
+
+        def work(replica: int) -> None:
+            dev, model = self._replicas[replica]
+            while True:
+                with lock:
+                    b = next(pending, None)
+                if b is None:
+                    return
+                vecs = self._forward_batch(model, dev, [ids[i] for i in b], settings)
+                for idx, vec in zip(b, vecs, strict=True):
+                    result[idx] = vec
+                if bar is not None:
+                    bar.update(len(b))
+
+        if len(lanes) == 1:
+            work(lanes[0])
+        else:
+            # one thread per lane: torch releases the GIL inside kernels
+            errors: list[BaseException] = []
+
+            def guarded(r: int) -> None:
+                try:
+                    work(r)
+                except BaseException as exc:  # re-raised in the caller
+                    errors.append(exc)
+                    with lock:  # the other lanes stop after their current batch
+                        for _ in pending:
+                            pass
+
+            with _torch_threads(threads_per_lane):
+                threads = [threading.Thread(target=guarded, args=(r,)) for r in lanes]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+            if errors:
+                raise errors[0]
+        missing = [i for i, r in enumerate(result) if r is None]
+        if missing:  # pragma: no cover - defensive: every index is in exactly one batch
+            raise MtebkitError(f"internal error: {len(missing)} texts were not encoded")
+        return result  # type: ignore[return-value]
+
+    def _forward_batch(
+        self,
+        model: torch.nn.Module,
+        device: str,
+        batch_ids: list[list[int]],
+        settings: EncodingSettings,
+    ) -> np.ndarray:
+        """One padded forward pass, split in halves on CUDA out-of-memory instead of failing.
+
+        Vectors already computed are kept; the failing batch alone is retried in halves, and
+        its padded size halved becomes this device's ceiling, so later batches are split
+        before they run rather than failing one by one.
+        """
+        import torch
+
+        padded = len(batch_ids) * max(len(x) for x in batch_ids)
+        cap = self._oom_cap.get(device)
+        if cap is not None and padded > cap and len(batch_ids) > 1:
+            return self._forward_halves(model, device, batch_ids, settings)
+        try:
+            return self._forward_padded(model, device, batch_ids, settings)
+        except torch.cuda.OutOfMemoryError:
+            if device.startswith("cuda"):
+                torch.cuda.empty_cache()
+            if len(batch_ids) == 1:
+                raise MtebkitError(
+                    f"one text of {padded} tokens does not fit in memory on {device}; "
+                    "lower max_length or use another device"
+                ) from None
+            self._oom_cap[device] = min(self._oom_cap.get(device, padded), padded // 2)
+            logger.warning(
+                "out of memory on %s at %d texts x %d tokens; splitting batches above %d tokens",
+                device,
+                len(batch_ids),
+                padded // len(batch_ids),
+                self._oom_cap[device],
+            )
+            return self._forward_halves(model, device, batch_ids, settings)
+
+    def _forward_halves(
+        self,
+        model: torch.nn.Module,
+        device: str,
+        batch_ids: list[list[int]],
+        settings: EncodingSettings,
+    ) -> np.ndarray:
+        half = len(batch_ids) // 2
+        return np.concatenate(
+            [
+                self._forward_batch(model, device, batch_ids[:half], settings),
+                self._forward_batch(model, device, batch_ids[half:], settings),
+            ]
+        )
+
+    @staticmethod
+    def _pad(batch_ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+        longest = max(len(x) for x in batch_ids)
+        input_ids = np.full((len(batch_ids), longest), pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch_ids), longest), dtype=np.int64)
+        for r, x in enumerate(batch_ids):
+            input_ids[r, : len(x)] = x
+            mask[r, : len(x)] = 1
+        return input_ids, mask
+
+    def _forward_padded(
+        self,
+        model: torch.nn.Module,
+        device: str,
+        batch_ids: list[list[int]],
+        settings: EncodingSettings,
+    ) -> np.ndarray:
+        import torch
+
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        input_ids, mask = self._pad(batch_ids, pad_id)
+        with torch.inference_mode():
+            ids_t = torch.from_numpy(input_ids).to(device)
+            mask_t = torch.from_numpy(mask).to(device)
+            out = model(input_ids=ids_t, attention_mask=mask_t, return_dict=True).last_hidden_state
+            if settings.pooling == "cls":
+                emb = out[:, 0]
+            else:
+                # summed in float32: a bfloat16 sum over hundreds of tokens loses digits
+                m = mask_t.unsqueeze(-1).float()
+                emb = (out.float() * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
+            emb = emb.float()
+            if settings.normalize:
+                emb = torch.nn.functional.normalize(emb, p=2, dim=-1)
+            result: np.ndarray = emb.cpu().numpy()
+            return result

@@ -1,0 +1,50 @@
+"""Which instruction, if any, goes in front of a task's queries.
+
+The bge convention: instructions go only to the queries of retrieval and reranking tasks
+(:data:`QUERY_TASK_TYPES`), never to documents, pairs or sentences. Within those, in order of
+precedence: a per-task override (``--instruction TASK=TEXT``); for a model with a preset, the
+preset's rule decides *whether* the task gets one (English bge skips ArguAna and
+QuoraRetrieval), and a custom spec's ``query_instruction`` or the configured instruction says
+*which*; for a model without a preset, the configured instruction, if any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mtebkit.models._presets import ModelPreset
+
+__all__ = ["QUERY_TASK_TYPES", "InstructionPolicy"]
+
+QUERY_TASK_TYPES = frozenset({"Retrieval", "Reranking"})
+
+
+@dataclass(frozen=True)
+class InstructionPolicy:
+    """Where the query instruction applies (see the module docstring for the precedence)."""
+
+    query_instruction: str | None = None
+    preset: ModelPreset | None = None
+    enabled: bool = True
+    task_overrides: Mapping[str, str | None] = field(default_factory=dict)
+    spec_instructions: Mapping[str, str | None] = field(default_factory=dict)
+
+    def for_task(self, task_name: str, task_type: str) -> str | None:
+        """The instruction prepended to this task's *queries* (never to documents or pairs)."""
+        if not self.enabled or task_type not in QUERY_TASK_TYPES:
+            return None
+        if task_name in self.task_overrides:
+            return self.task_overrides[task_name]
+        if self.preset is None:
+            return self.query_instruction
+        rule = self.preset.instruction_for(task_name, task_type)
+        if rule is None:
+            return None
+        if task_name in self.spec_instructions:
+            return self.spec_instructions[task_name]
+        return self.query_instruction if self.query_instruction is not None else rule
+
+    def for_queries(self) -> str | None:
+        """FlagModel's ``encode_queries``: the configured instruction, when instructions are on."""
+        return self.query_instruction if self.enabled else None

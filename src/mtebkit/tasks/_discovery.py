@@ -1,0 +1,156 @@
+"""Where task specs and dataset mirrors are found.
+
+Spec files come from, in order: the demo specs shipped inside the package; each entry of
+``$MTEBKIT_TASKS_PATH`` and each ``--tasks-path`` (every ``*.yaml`` / ``*.yml`` there is a spec);
+and ``./tasks/`` of the current folder, where only files that declare themselves
+(``format: mtebkit-task``) are specs, so an unrelated ``tasks/ci.yaml`` is left alone.
+
+A spec that cannot be read never blocks another: :func:`discover_specs` keeps the error,
+with its file and line, and it is raised only when that spec is asked for by name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from mtebkit.errors import DataError, DuplicateNameError, MtebkitError, TaskSpecError
+from mtebkit.tasks._spec import SPEC_FORMAT, TaskSpec, declares_spec_format, load_spec
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "TASKS_PATH_ENV",
+    "SpecCatalog",
+    "SpecPath",
+    "default_spec_paths",
+    "demo_dir",
+    "discover_specs",
+    "resolve_data_dir",
+]
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR_ENV = "MTEBKIT_DATA_DIR"
+TASKS_PATH_ENV = "MTEBKIT_TASKS_PATH"
+
+
+def demo_dir() -> Path:
+    """The folder of the demo specs and data shipped inside the package."""
+    return Path(str(resources.files("mtebkit.tasks") / "demo"))
+
+
+@dataclass(frozen=True)
+class SpecPath:
+    """A file or folder to search for specs; ``declared_only``: only ``format: mtebkit-task`` files."""
+
+    path: Path
+    declared_only: bool = False
+
+
+def default_spec_paths() -> list[SpecPath]:
+    """The packaged demo, ``$MTEBKIT_TASKS_PATH`` entries, then ``./tasks`` (declared specs only)."""
+    out = [SpecPath(demo_dir())]
+    env = os.environ.get(TASKS_PATH_ENV, "")
+    for entry in env.split(os.pathsep):
+        if entry.strip():
+            p = Path(entry).expanduser()
+            if not p.exists():
+                raise TaskSpecError(f"${TASKS_PATH_ENV} names {p}, which does not exist")
+            out.append(SpecPath(p))
+    cwd_tasks = Path.cwd() / "tasks"
+    if cwd_tasks.is_dir():
+        out.append(SpecPath(cwd_tasks, declared_only=True))
+    return out
+
+
+def resolve_data_dir(data_dir: Path | str | None) -> Path | None:
+    """The data dir to use: the argument, else ``$MTEBKIT_DATA_DIR``, else None (hub as usual)."""
+    if data_dir is None:
+        env = os.environ.get(DATA_DIR_ENV, "").strip()
+        if not env:
+            return None
+        data_dir = env
+    path = Path(data_dir).expanduser()
+    if not path.is_dir():
+        raise DataError(f"data dir {path} does not exist or is not a directory")
+    return path.resolve()
+
+
+@dataclass
+class SpecCatalog:
+    """Specs found on the spec paths: name -> (file, spec); and the files that failed to load."""
+
+    specs: dict[str, tuple[Path, TaskSpec]] = field(default_factory=dict)
+    broken: dict[Path, MtebkitError] = field(default_factory=dict)
+
+    def broken_for(self, name: str) -> MtebkitError | None:
+        """The load error of a broken spec whose ``name:`` line says ``name``, if any."""
+        for path, err in self.broken.items():
+            if _declared_name(path) == name:
+                return err
+        return None
+
+
+_NAME_LINE = re.compile(rb"^name:\s*['\"]?([A-Za-z][A-Za-z0-9_.-]*)", re.MULTILINE)
+
+
+def _declared_name(path: Path) -> str | None:
+    """The ``name:`` of a spec file read as bytes (works where YAML or UTF-8 decoding fails)."""
+    try:
+        m = _NAME_LINE.search(path.read_bytes())
+    except OSError:
+        return None
+    return m.group(1).decode("ascii") if m else None
+
+
+def _spec_files(entry: SpecPath) -> list[Path]:
+    p = entry.path
+    if p.is_file():
+        return [p.resolve()]
+    if p.is_dir():
+        return sorted(f.resolve() for f in p.rglob("*") if f.suffix in (".yaml", ".yml"))
+    raise TaskSpecError(f"task spec path {p} does not exist")
+
+
+def discover_specs(spec_paths: Sequence[Path | SpecPath] | None = None) -> SpecCatalog:
+    """Every spec on the spec paths (default :func:`default_spec_paths`).
+
+    Paths given explicitly are searched in full; the packaged demo is always included. A file
+    that fails to load is kept in :attr:`SpecCatalog.broken`; two specs of one name raise.
+    """
+    if spec_paths is None:
+        entries = default_spec_paths()
+    else:
+        entries = [SpecPath(demo_dir())] + [
+            p if isinstance(p, SpecPath) else SpecPath(Path(p)) for p in spec_paths
+        ]
+    catalog = SpecCatalog()
+    seen: set[Path] = set()
+    for entry in entries:
+        for f in _spec_files(entry):
+            if f in seen:
+                continue
+            seen.add(f)
+            if entry.declared_only and not declares_spec_format(f):
+                logger.debug(
+                    "skipping %s: not an mtebkit task spec (no 'format: %s')", f, SPEC_FORMAT
+                )
+                continue
+            try:
+                spec = load_spec(f)
+            except MtebkitError as exc:
+                catalog.broken[f] = exc
+                logger.debug("task spec %s cannot be loaded: %s", f, exc)
+                continue
+            if spec.name in catalog.specs:
+                raise DuplicateNameError(
+                    f"custom task name {spec.name!r} is defined twice: "
+                    f"{catalog.specs[spec.name][0]} and {f}"
+                )
+            catalog.specs[spec.name] = (f, spec)
+    return catalog
