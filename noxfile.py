@@ -1,4 +1,5 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``.
+"""Developer sessions: ``nox -s fast`` (the fast loop), ``nox -s tests``, ``nox -s lint``,
+``nox -s typecheck``.
 
 Sessions reuse the current interpreter's environment when run with ``--no-venv`` (CI does the
 install once); by default each gets its own venv with the CPU build of torch.
@@ -12,6 +13,7 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 TORCH_CPU = "torch==2.13.0"  # a CPU wheel; a bare "torch" pulls a multi-GB CUDA build
+LINTED = ("src", "tests", "bench", "noxfile.py")
 
 
 def _install(session: nox.Session) -> None:
@@ -21,18 +23,27 @@ def _install(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
+    """The whole suite (what CI runs)."""
     _install(session)
     session.run("pytest", *session.posargs)
 
 
 @nox.session
+def fast(session: nox.Session) -> None:
+    """The fast loop: everything but the tests marked slow (real models on real data)."""
+    _install(session)
+    session.run("pytest", "-m", "not slow", "-q", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
+    """mypy in strict mode (configured in pyproject.toml)."""
     _install(session)
-    session.run("mypy", "src/mtebkit")
+    session.run("mypy")

@@ -199,3 +199,35 @@ def test_satisfies_mteb_encoder_protocol(tiny: Embedder) -> None:
 def test_preset_refuses_unknown_fields() -> None:
     with pytest.raises(ValueError, match="extra"):
         ModelPreset(name="x/y", revision=None, colour="blue")  # type: ignore[call-arg]
+
+
+def test_unknown_keywords_are_a_type_error_with_a_suggestion(tiny_dir: Path) -> None:
+    with pytest.raises(TypeError, match=r"'max_lenght'.*Did you mean: max_length"):
+        Embedder(tiny_dir, max_lenght=8)
+    with pytest.raises(TypeError, match="'normalise'"):
+        Embedder(tiny_dir, normalise=False)
+
+
+def test_flagmodel_keywords_are_mapped_or_accepted(tiny_dir: Path) -> None:
+    from mtebkit.models._embedder import FLAGMODEL_IGNORED
+
+    e = Embedder(
+        tiny_dir,
+        pooling_method="cls",
+        normalize_embeddings=False,
+        query_instruction_for_retrieval="q: ",
+        **dict.fromkeys(FLAGMODEL_IGNORED, True),
+    )
+    assert (e.pooling, e.normalize, e.query_instruction) == ("cls", False, "q: ")
+    # ignored options change nothing that is recorded
+    plain = Embedder(tiny_dir, pooling="cls", normalize=False, query_instruction="q: ")
+    assert e.settings_record() == plain.settings_record()
+
+
+def test_a_variant_shares_the_weights_and_leaves_the_original_alone(tiny_dir: Path) -> None:
+    e = Embedder(tiny_dir, query_instruction="q: ")
+    v = e.variant(use_instructions=False, experiment_kwargs={"instructions": "off"})
+    assert v.engine is e.engine
+    assert (e.use_instructions, e.experiment_kwargs) == (True, {})
+    assert v.mteb_model_meta.experiment_name == "instructions_off"
+    assert e.mteb_model_meta.experiment_name is None

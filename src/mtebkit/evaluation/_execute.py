@@ -256,8 +256,13 @@ def execute(
             by_index[i] = []
         else:
             path = file_outcome(outcome)
+            # the records show what was filed (scores rounded as in the file), read back
             by_index[i] = records_of(
-                outcome.result, outcome.job, seconds=outcome.seconds, status="ran", path=path
+                TaskResult.from_disk(path),
+                outcome.job,
+                seconds=outcome.seconds,
+                status="ran",
+                path=path,
             )
         upto = emitted
         while upto in finished:
