@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from mtebkit.reporting._stats import (
-    average_precision,
     pair_items,
     paired_bootstrap,
     randomisation_test,
-    spearman,
+    statistic_for,
 )
+
+spearman = statistic_for("sts", "cosine_spearman")
+average_precision = statistic_for("pair_classification", "cosine_ap")
 
 
 def test_exact_randomisation_hand_computed() -> None:
@@ -70,10 +72,24 @@ def test_spearman_and_ap_hand_computed() -> None:
     s = np.array([0.3, 0.9, 0.1, 0.5])
     g = np.array([1.0, 4.0, 0.0, 2.0])
     assert spearman(pair_items(s), g) == pytest.approx(spearman(s, g))
+    # z-scores keep Pearson; ranks would not
+    pearson = statistic_for("sts", "cosine_pearson")
+    assert pearson(pair_items(s, "pearson"), g) == pytest.approx(pearson(s, g))
+
+
+def test_two_dimensional_items_swap_whole_rows() -> None:
+    # max over two columns: B is better in column 0 only, on every item
+    a = np.array([[0.1, 0.5], [0.2, 0.6], [0.3, 0.7]])
+    b = a + np.array([1.0, 0.0])
+    stat = lambda x, g: float(x.mean(axis=0).max())  # noqa: E731
+    t = randomisation_test(a, b, statistic=stat)
+    assert t.delta == pytest.approx(1.2 - 0.6)
+    # only the identity and full swap reach |delta|: p = 2/8
+    assert t.p_value == pytest.approx(0.25)
 
 
 def test_bad_input() -> None:
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match="same shape"):
         paired_bootstrap(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="at least 2"):
         randomisation_test(np.zeros(1), np.zeros(1))
