@@ -138,31 +138,35 @@ class MainMetric:
     reduce: str | None = None
 
 
+def _retrieval_main(main_metric: str) -> MainMetric | None:
+    name = "recall_at_1" if main_metric == "accuracy" else main_metric  # mteb's alias
+    return MainMetric(main_metric, name) if _RETRIEVAL_METRIC.match(name) else None
+
+
+def _pair_main(
+    columns: Mapping[str, bool], metrics: frozenset[str], *, with_max: bool
+) -> Callable[[str], MainMetric | None]:
+    """Parser of mteb's pair metric names ``<prefix>_<metric>``: the prefix names a score column
+    (``cosine`` -> ``cosine_scores``); ``max_`` (``with_max``) maximises over all columns; no
+    prefix (STS ``spearman``) is the model's own similarity."""
+
+    def parse(main_metric: str) -> MainMetric | None:
+        head, _, metric = main_metric.rpartition("_")
+        if metric not in metrics:
+            return None
+        if head == "max":
+            return MainMetric(main_metric, metric, tuple(columns), "max") if with_max else None
+        col = "similarity_scores" if head == "" else _PREFIX_COLUMN.get(head, "")
+        return MainMetric(main_metric, metric, (col,)) if col in columns else None
+
+    return parse
+
+
 def parse_main_metric(kind: str, main_metric: str) -> MainMetric | None:
     """How ``main_metric`` of a task of item kind ``kind`` is recomputed; None when it cannot be
-    (e.g. nAUC or a task-specific retrieval score)."""
-    if kind == "retrieval":
-        name = "recall_at_1" if main_metric == "accuracy" else main_metric
-        return MainMetric(main_metric, name) if _RETRIEVAL_METRIC.match(name) else None
-    if kind not in ("sts", "pair_classification"):
-        return None
-    columns = _STS_COLUMNS if kind == "sts" else _PAIR_COLUMNS
-    head, _, metric = main_metric.rpartition("_")
-    allowed = (
-        {"spearman", "pearson"}
-        if kind == "sts"
-        else {"ap", "accuracy", "f1", "precision", "recall"}
-    )
-    if metric not in allowed:
-        return None
-    if head == "max" and kind == "pair_classification":
-        return MainMetric(main_metric, metric, tuple(columns), "max")
-    if head == "" and kind == "sts":  # mteb's "spearman" / "pearson": the model's own similarity
-        return MainMetric(main_metric, metric, ("similarity_scores",))
-    col = _PREFIX_COLUMN.get(head)
-    if col is None or col not in columns:
-        return None
-    return MainMetric(main_metric, metric, (col,))
+    (an unknown kind, nAUC or a task-specific retrieval score, ...)."""
+    k = ITEM_KINDS.get(kind)
+    return None if k is None else k.parse_main(main_metric)
 
 
 def reciprocal_rank(scores: Mapping[str, float], relevant: Mapping[str, int], k: int) -> float:
@@ -378,7 +382,7 @@ def _retrieval_entry(
 ) -> dict[str, Any]:
     data = _split_data(task, subset, split)
     qrels = data["relevant_docs"]
-    main = parse_main_metric("retrieval", str(task.metadata.main_score))
+    main = _retrieval_main(str(task.metadata.main_score))
     wanted = tuple(dict.fromkeys(["ndcg_at_10", *([main.metric] if main else [])]))
     qids, metrics = per_query_metrics(
         run,
@@ -410,11 +414,14 @@ def _retrieval_entry(
 class ItemKind:
     """How one kind of task keeps its items: the task types it serves, how an entry is built
     from mteb's predictions of one subset/split (``build_entry(task, subset, split,
-    predictions, sample_per_query)``), and the direction of its score columns."""
+    predictions, sample_per_query)``), which main metrics the items recompute
+    (``parse_main``), and the direction of its score columns. The reporting layer's
+    ``STATISTICS`` registry says how, per kind."""
 
     name: str
     task_types: frozenset[str]
     build_entry: Callable[[AbsTask, str, str, Any, int], dict[str, Any]]
+    parse_main: Callable[[str], MainMetric | None]
     higher_is_similar: Mapping[str, bool] = field(default_factory=dict)
 
 
@@ -422,17 +429,29 @@ class ItemKind:
 ITEM_KINDS: dict[str, ItemKind] = {
     k.name: k
     for k in (
-        ItemKind("sts", frozenset({"STS"}), _sts_entry, _STS_COLUMNS),
+        ItemKind(
+            "sts",
+            frozenset({"STS"}),
+            _sts_entry,
+            _pair_main(_STS_COLUMNS, frozenset({"spearman", "pearson"}), with_max=False),
+            _STS_COLUMNS,
+        ),
         ItemKind(
             "pair_classification",
             frozenset({"PairClassification"}),
             _pair_classification_entry,
+            _pair_main(
+                _PAIR_COLUMNS,
+                frozenset({"ap", "accuracy", "f1", "precision", "recall"}),
+                with_max=True,
+            ),
             _PAIR_COLUMNS,
         ),
         ItemKind(
             "retrieval",
             frozenset({"Retrieval", "Reranking", "InstructionRetrieval", "InstructionReranking"}),
             _retrieval_entry,
+            _retrieval_main,
         ),
     )
 }
@@ -579,13 +598,18 @@ def item_matrix(items: ItemScores, e: ItemEntry) -> npt.NDArray[np.float64]:
         if main.metric not in e.metrics:
             raise ResultsError(f"{items.path or items.task}: per-query {main.metric} missing")
         return np.asarray(e.metrics[main.metric], dtype=np.float64)
-    missing = [c for c in main.columns if c not in e.scores]
+    # mteb's STS scores "spearman" on cosine when the model has no similarity function
+    columns = [
+        "cosine_scores" if c == "similarity_scores" and c not in e.scores else c
+        for c in main.columns
+    ]
+    missing = [c for c in columns if c not in e.scores]
     if missing:
         raise ResultsError(f"{items.path or items.task}: score columns {missing} missing")
     cols = [
         np.asarray(e.scores[c], dtype=np.float64)
         * (1.0 if items.higher_is_similar.get(c, True) else -1.0)
-        for c in main.columns
+        for c in columns
     ]
     return np.stack(cols, axis=1)
 
