@@ -457,6 +457,11 @@ ITEM_KINDS: dict[str, ItemKind] = {
 }
 
 
+def _kind_directions(kind: str) -> Mapping[str, bool]:
+    k = ITEM_KINDS.get(kind)
+    return {} if k is None else k.higher_is_similar
+
+
 def item_kind_for(task_type: str | None) -> ItemKind | None:
     """The registered item kind serving ``task_type`` (None: the type keeps no items)."""
     return next((k for k in ITEM_KINDS.values() if task_type in k.task_types), None)
@@ -567,7 +572,7 @@ def load_item_scores(path: str | Path) -> ItemScores:
             obj["kind"],
             obj.get("main_metric"),
             entries,
-            obj.get("higher_is_similar", {}),
+            obj.get("higher_is_similar") or _kind_directions(obj["kind"]),
             p,
         )
     except (KeyError, TypeError, AttributeError) as exc:
