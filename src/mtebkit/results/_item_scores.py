@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from mtebkit._util.atomic import atomic_write_bytes
 from mtebkit.errors import ResultsError
-from mtebkit.results._layout import ITEM_SCORES_SUFFIX, item_scores_for, item_scores_path
+from mtebkit.results._layout import item_scores_for, item_scores_path
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,6 @@ __all__ = [
 ]
 
 ITEM_SCORES_SCHEMA_VERSION = 2
-SUFFIX = ITEM_SCORES_SUFFIX
 FORMAT = "mtebkit-item-scores"
 
 # mteb's score columns and whether a higher value means "more similar" (mteb's STS evaluator
