@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from mtebkit.reporting._stats import (
-    average_precision,
     pair_items,
     paired_bootstrap,
     randomisation_test,
-    spearman,
+    statistic_for,
 )
+
+spearman = statistic_for("sts", "cosine_spearman")
+average_precision = statistic_for("pair_classification", "cosine_ap")
 
 
 def test_exact_randomisation_hand_computed() -> None:
@@ -70,10 +74,54 @@ def test_spearman_and_ap_hand_computed() -> None:
     s = np.array([0.3, 0.9, 0.1, 0.5])
     g = np.array([1.0, 4.0, 0.0, 2.0])
     assert spearman(pair_items(s), g) == pytest.approx(spearman(s, g))
+    # z-scores keep Pearson; ranks would not
+    pearson = statistic_for("sts", "cosine_pearson")
+    assert pearson(pair_items(s, "pearson"), g) == pytest.approx(pearson(s, g))
+
+
+def test_two_dimensional_items_swap_whole_rows() -> None:
+    # max over two columns: B is better in column 0 only, on every item
+    a = np.array([[0.1, 0.5], [0.2, 0.6], [0.3, 0.7]])
+    b = a + np.array([1.0, 0.0])
+    stat = lambda x, g: float(x.mean(axis=0).max())  # noqa: E731
+    t = randomisation_test(a, b, statistic=stat)
+    assert t.delta == pytest.approx(1.2 - 0.6)
+    # only the identity and full swap reach |delta|: p = 2/8
+    assert t.p_value == pytest.approx(0.25)
 
 
 def test_bad_input() -> None:
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match="same shape"):
         paired_bootstrap(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="at least 2"):
         randomisation_test(np.zeros(1), np.zeros(1))
+
+
+def test_compare_skips_item_files_of_an_older_schema(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import gzip
+    import json
+
+    from mtebkit.reporting import compare_runs
+    from mtebkit.results import load_results
+    from tests.helpers.reporting.factory import sts, write_pair_items, write_result
+
+    gold = [0.1, 0.5, 0.9, 0.3]
+    runs = []
+    for name, scores in [("a", [0.2, 0.4, 0.8, 0.1]), ("b", [0.1, 0.6, 0.7, 0.2])]:
+        p = write_result(
+            tmp_path / name, f"org/{name}", "STS12", sts(0.8), main_metric="cosine_spearman"
+        )
+        write_pair_items(p, scores, gold)
+        runs.append((name, load_results(tmp_path / name)))
+    cell = compare_runs(runs).cells[("b", "STS12")]
+    assert len(cell.tests) == 1  # schema 2 on both sides: tested
+    items = next((tmp_path / "b").rglob("STS12.items.json.gz"))
+    with gzip.open(items, "rt", encoding="utf-8") as f:
+        obj = json.load(f)
+    with gzip.open(items, "wt", encoding="utf-8") as f:
+        json.dump({**obj, "schema_version": 1}, f)
+    cell = compare_runs(runs).cells[("b", "STS12")]
+    assert cell.tests == () and cell.delta is not None  # the scores stay, untested
+    assert "schema_version 1" in caplog.text

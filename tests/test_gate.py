@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 
 from mtebkit.cli import main
 from mtebkit.reporting import check_against_baseline, load_baseline, make_baseline
-from mtebkit.reporting._stats import spearman
 from mtebkit.results import load_results
 from tests.helpers.reporting.factory import sts, write_pair_items, write_result
 
@@ -148,7 +148,7 @@ def test_significance_from_item_scores(tmp_path: Path) -> None:
 
     def folder(name: str, scores: np.ndarray) -> Path:
         root = tmp_path / name
-        rho = spearman(scores, gold)
+        rho = float(spearmanr(scores, gold)[0])
         p = write_result(root, "org/m", "STS12", sts(rho), main_metric="cosine_spearman")
         write_pair_items(p, [float(x) for x in scores], [float(g) for g in gold])
         return root
@@ -166,6 +166,23 @@ def test_significance_from_item_scores(tmp_path: Path) -> None:
     p = tmp_path / "b.json"
     p.write_text(base.model_dump_json())
     assert load_baseline(p).tasks[0].items == base.tasks[0].items
+
+
+def test_baseline_items_of_an_older_mtebkit_are_not_used(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    gold = rng.uniform(0, 1, 50)
+    p = write_result(tmp_path / "r", "org/m", "STS12", sts(0.8), main_metric="cosine_spearman")
+    write_pair_items(p, [float(x) for x in gold + rng.normal(0, 0.2, 50)], [float(g) for g in gold])
+    base = make_baseline(load_results(tmp_path / "r"))
+    data = json.loads(base.model_dump_json(exclude_none=True))
+    items = data["tasks"][0]["items"]
+    # the shape baselines had before items_schema: one column, kind "pairs"
+    items.pop("items_schema")
+    items.update(kind="pairs", values=[row[0] for row in items["values"]])
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data), encoding="utf-8")
+    (c,) = check_against_baseline(load_results(tmp_path / "r"), load_baseline(old)).checks
+    assert c.p_value is None and "re-pin" in c.note
 
 
 @pytest.mark.slow

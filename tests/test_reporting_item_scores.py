@@ -10,8 +10,10 @@ import pytest
 
 from mtebkit.errors import ResultsError
 from mtebkit.evaluation._two_stage import evaluate_one
-from mtebkit.reporting._stats import average_precision, spearman
+from mtebkit.reporting._stats import statistic_for
 from mtebkit.results._item_scores import (
+    OutdatedItemScoresError,
+    item_matrix,
     item_scores_digest,
     item_scores_path,
     load_item_scores,
@@ -44,36 +46,45 @@ def _run(task_cls: type, tmp_path: Path) -> tuple[Any, Any, Path]:
 def test_sts_items_reproduce_spearman(task_cls: type, tmp_path: Path) -> None:
     task, result, out = _run(task_cls, tmp_path)
     items = load_item_scores(out)
-    assert items.kind == "pairs" and {e.subset for e in items.entries} == set(task.hf_subsets)
+    assert items.kind == "sts" and {e.subset for e in items.entries} == set(task.hf_subsets)
+    stat = statistic_for(items.kind, items.main_metric)
     for row in result.scores["test"]:
         e = items.entry("test", row["hf_subset"])
-        assert not e.gold_binary and all(0.0 <= g <= 1.0 for g in e.gold)
-        assert spearman(np.array(e.scores), np.array(e.gold)) == pytest.approx(
-            row["cosine_spearman"], abs=1e-6
+        assert all(0.0 <= g <= 1.0 for g in e.gold)
+        assert stat(item_matrix(items, e), np.array(e.gold)) == pytest.approx(
+            row[items.main_metric], abs=1e-12
         )
 
 
 def test_pair_classification_items(tmp_path: Path) -> None:
     _, result, out = _run(MockPairClassificationTask, tmp_path)
-    e = load_item_scores(out).entry("test")
-    assert e.gold_binary and set(e.gold) <= {0.0, 1.0}
-    ap = average_precision(np.array(e.scores), np.array(e.gold))
-    assert ap == pytest.approx(result.scores["test"][0]["cosine_ap"], abs=1e-6)
-    pos, neg = e.positives_negatives()
-    assert len(pos) + len(neg) == len(e.scores)
+    items = load_item_scores(out)
+    e = items.entry("test")
+    assert items.kind == "pair_classification" and set(e.gold) <= {0.0, 1.0}
+    assert set(e.scores) == {
+        "similarity_scores",
+        "cosine_scores",
+        "manhattan_distances",
+        "euclidean_distances",
+        "dot_scores",
+    }
+    stat = statistic_for(items.kind, items.main_metric)
+    main = result.scores["test"][0][items.main_metric]
+    assert stat(item_matrix(items, e), np.array(e.gold)) == pytest.approx(main, abs=1e-12)
+    pos, neg = e.positives_negatives(binary=True)
+    assert len(pos) + len(neg) == len(e.gold)
 
 
 @pytest.mark.parametrize("task_cls", [MockRetrievalTask, MockRerankingTask])
 def test_retrieval_items_mean_equals_mteb(task_cls: type, tmp_path: Path) -> None:
-    _, result, out = _run(task_cls, tmp_path)
+    task, result, out = _run(task_cls, tmp_path)
     items = load_item_scores(out)
-    assert items.kind == "retrieval"
+    assert items.kind == "retrieval" and items.main_metric == task.metadata.main_score
     for split, rows in result.scores.items():
         e = items.entry(split, rows[0]["hf_subset"])
-        for metric in ("ndcg_at_10", "map_at_1000", "recall_at_100"):
-            assert float(np.mean(e.metrics[metric])) == pytest.approx(rows[0][metric], abs=1e-4), (
-                metric
-            )
+        for metric in {"ndcg_at_10", items.main_metric}:
+            # mteb rounds its pytrec_eval means to 5 decimals
+            assert float(np.mean(e.metrics[metric])) == pytest.approx(rows[0][metric], abs=5e-6)
         assert len(e.sample_scores) == len(e.sample_relevant) > 0
     # reproducible bytes: saving again gives the same digest
     d1 = item_scores_digest(out)
@@ -82,12 +93,13 @@ def test_retrieval_items_mean_equals_mteb(task_cls: type, tmp_path: Path) -> Non
 
 def test_per_query_metrics_hand_computed() -> None:
     run = {"q1": {"a": 0.9, "b": 0.8, "c": 0.1}, "q2": {"x": 0.5, "y": 0.4}, "q3": {"z": 1.0}}
-    qrels = {"q1": {"b": 1}, "q2": {"y": 1, "x": 0}, "q3": {"w": 0}}  # q3 has no positive: dropped
-    qids, m = per_query_metrics(run, qrels)
-    assert qids == ["q1", "q2"]
-    assert m["mrr_at_10"] == [0.5, 0.5]
-    assert m["ndcg_at_10"] == pytest.approx([1 / np.log2(3)] * 2)
-    assert m["recall_at_100"] == [1.0, 1.0]
+    # q3 has only a zero judgement: kept, as mteb keeps it (it drops empty qrels only)
+    qrels = {"q1": {"b": 1}, "q2": {"y": 1, "x": 0}, "q3": {"w": 0}, "q4": {}}
+    qids, m = per_query_metrics(run, qrels, ("mrr_at_10", "ndcg_at_10", "recall_at_100"))
+    assert qids == ["q1", "q2", "q3"]
+    assert m["mrr_at_10"] == [0.5, 0.5, 0.0]
+    assert m["ndcg_at_10"] == pytest.approx([1 / np.log2(3)] * 2 + [0.0])
+    assert m["recall_at_100"] == [1.0, 1.0, 0.0]
 
 
 def test_corrupt_items_file_named(tmp_path: Path) -> None:
@@ -114,4 +126,16 @@ def test_unexpected_shape_skips_items_but_never_raises(
     out = tmp_path / "MockSTSTask.items.json.gz"
     save_item_scores(task, pred, out)
     assert not out.exists()
-    assert "3 predicted scores but 2 gold labels" in caplog.text
+    assert "3 predicted cosine_scores but 2 gold labels" in caplog.text
+
+
+def test_schema_1_file_is_refused_with_a_reason(tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    p = tmp_path / "Old.items.json.gz"
+    old = {"format": "mtebkit-item-scores", "schema_version": 1, "task": "Old", "kind": "pairs"}
+    with gzip.open(p, "wt", encoding="utf-8") as f:
+        json.dump({**old, "entries": []}, f)
+    with pytest.raises(OutdatedItemScoresError, match=r"Old\.items\.json\.gz.*re-run the task"):
+        load_item_scores(p)

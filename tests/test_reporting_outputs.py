@@ -29,14 +29,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_best_thresholds_hand_computed() -> None:
-    # scores: pos 0.9, 0.7, 0.4; neg 0.8, 0.3. Threshold 0.4 -> TP 3, FP 1: F1 = 6/7, acc = 4/5.
-    # Threshold 0.7 -> TP 2, FP 1: F1 = 4/6; threshold 0.9 -> TP 1: acc = 3/5.
+    # scores: pos 0.9, 0.7, 0.4; neg 0.8, 0.3. Cut below 0.4 -> TP 3, FP 1: F1 = 6/7, acc = 4/5;
+    # below 0.7 -> TP 2, FP 1: F1 = 4/6; below 0.9 -> TP 1: acc = 3/5. The threshold is mteb's
+    # midpoint of the two scores around the cut: (0.4 + 0.3) / 2.
     th = best_thresholds([0.9, 0.7, 0.4], [0.8, 0.3])
-    assert (th.f1_threshold, th.max_f1) == (0.4, pytest.approx(6 / 7))
-    assert (th.accuracy_threshold, th.max_accuracy) == (0.4, pytest.approx(0.8))
+    assert (th.f1_threshold, th.max_f1) == (pytest.approx(0.35), pytest.approx(6 / 7))
+    assert (th.accuracy_threshold, th.max_accuracy) == (pytest.approx(0.35), pytest.approx(0.8))
     # perfectly separable
     th = best_thresholds([0.8, 0.9], [0.1, 0.2])
-    assert th.max_f1 == 1.0 and th.max_accuracy == 1.0 and th.f1_threshold == 0.8
+    assert th.max_f1 == 1.0 and th.max_accuracy == 1.0 and th.f1_threshold == pytest.approx(0.5)
 
 
 def test_table_renderings() -> None:

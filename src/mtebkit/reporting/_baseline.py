@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,9 +23,17 @@ from mtebkit.errors import ResultsError
 from mtebkit.reporting._aggregate import get_benchmark_spec
 from mtebkit.reporting._stats import paired_bootstrap, statistic_for
 from mtebkit.reporting._table import Table
-from mtebkit.results._item_scores import item_scores_digest, load_item_scores
+from mtebkit.results._item_scores import (
+    ITEM_SCORES_SCHEMA_VERSION,
+    OutdatedItemScoresError,
+    item_matrix,
+    item_scores_digest,
+    load_item_scores,
+)
 from mtebkit.results._layout import item_scores_for
 from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "BASELINE_SCHEMA_VERSION",
@@ -42,15 +51,19 @@ BASELINE_SCHEMA_VERSION = 1
 
 
 class BaselineItems(BaseModel):
-    """Per-item values for a paired test: per-query metric values, or per-pair scores + gold."""
+    """The items of a paired test of the main metric ``metric``: per-query values (retrieval,
+    with ``ids``), or per pair a row of oriented score columns plus ``gold`` (pair kinds).
+    ``items_schema`` is the item-scores schema they come from; without it (older baselines)
+    they are not used, as their per-item metrics could differ from mteb's."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["pairs", "retrieval"]
+    kind: str
     task_type: str | None = None
-    values: list[float]
+    values: list[float] | list[list[float]]
     gold: list[float] | None = None
     ids: list[str] | None = None
     metric: str | None = None
+    items_schema: int | None = None
     digest: str
 
 
@@ -86,31 +99,32 @@ def _subsets(rows: list[ScoreRow], split: str) -> list[str]:
 
 
 def _items_for(rows: list[ScoreRow], split: str) -> BaselineItems | None:
-    """Item values of the first subset of ``split`` when a ``.items.json.gz`` file is present."""
+    """Items of the only subset of ``split`` when a usable ``.items.json.gz`` file is present
+    and the main metric has a per-item form."""
     row = next((r for r in rows if r.split == split and r.path is not None), None)
     if row is None or row.path is None:
         return None
     p = item_scores_for(row.path)
     if p is None:
         return None
-    items = load_item_scores(p)
+    try:
+        items = load_item_scores(p)
+    except OutdatedItemScoresError as exc:
+        logger.warning("%s", exc)
+        return None
     subsets = _subsets(rows, split)
-    if len(subsets) != 1:  # a paired test over one subset only would misdescribe the task
+    if len(subsets) != 1 or items.main is None:  # one subset only would misdescribe the task
         return None
     e = items.entry(split, subsets[0])
-    digest = item_scores_digest(p)
-    if items.kind == "retrieval":
-        metric = row.main_metric if row.main_metric in e.metrics else "ndcg_at_10"
-        return BaselineItems(
-            kind="retrieval",
-            task_type=items.task_type,
-            values=e.metrics[metric],
-            ids=e.query_ids,
-            metric=metric,
-            digest=digest,
-        )
     return BaselineItems(
-        kind="pairs", task_type=items.task_type, values=e.scores, gold=e.gold, digest=digest
+        kind=items.kind,
+        task_type=items.task_type,
+        values=item_matrix(items, e).tolist(),
+        gold=None if items.kind == "retrieval" else e.gold,
+        ids=e.query_ids if items.kind == "retrieval" else None,
+        metric=items.main_metric,
+        items_schema=ITEM_SCORES_SCHEMA_VERSION,
+        digest=item_scores_digest(p),
     )
 
 
@@ -310,24 +324,29 @@ def _significance(
         return None, None, None, ""
     import numpy as np
 
+    bi = base.items
+    if bi.items_schema != ITEM_SCORES_SCHEMA_VERSION:
+        return None, None, None, "baseline items from an older mtebkit: re-pin the baseline"
     cur = _items_for(rows, base.split)
     if cur is None:
         return None, None, None, "no current item scores"
-    bi = base.items
-    if bi.kind != cur.kind:
+    if (bi.kind, bi.metric) != (cur.kind, cur.metric):
         return None, None, None, "item kinds differ"
     if bi.kind == "retrieval":
         if bi.ids is None or cur.ids is None or set(bi.ids) != set(cur.ids):
             return None, None, None, "different queries"
         cmap = dict(zip(cur.ids, cur.values, strict=True))
-        a = np.array(bi.values)
-        b = np.array([cmap[q] for q in bi.ids])
+        a = np.array(bi.values, dtype=np.float64)
+        b = np.array([cmap[q] for q in bi.ids], dtype=np.float64)
         gold = None
     else:
         if bi.gold != cur.gold:
             return None, None, None, "different pairs"
-        a, b, gold = np.array(bi.values), np.array(cur.values), np.array(bi.gold or [])
-    stat = statistic_for(bi.task_type, bi.kind)
+        a, b = np.array(bi.values, dtype=np.float64), np.array(cur.values, dtype=np.float64)
+        gold = np.array(bi.gold or [])
+        if a.shape != b.shape:
+            return None, None, None, "different score columns"
+    stat = statistic_for(bi.kind, bi.metric)
     t = paired_bootstrap(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
     lo = None if t.ci_low is None else 100 * t.ci_low
     hi = None if t.ci_high is None else 100 * t.ci_high

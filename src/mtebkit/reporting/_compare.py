@@ -11,6 +11,7 @@ false-positive rate.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -25,7 +26,11 @@ from mtebkit.reporting._stats import (
     statistic_for,
 )
 from mtebkit.reporting._table import Paragraph, Report, Table
-from mtebkit.results._item_scores import load_item_scores, paired_arrays
+from mtebkit.results._item_scores import (
+    OutdatedItemScoresError,
+    load_item_scores,
+    paired_arrays,
+)
 from mtebkit.results._layout import item_scores_for
 from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
 
@@ -36,6 +41,8 @@ __all__ = [
     "comparison_report",
     "paired_test_for",
 ]
+
+logger = logging.getLogger(__name__)
 
 Method = Literal["bootstrap", "randomisation", "both"]
 
@@ -167,21 +174,31 @@ def paired_test_for(
     pa, pb = item_scores_for(ra.path), item_scores_for(rb.path)
     if pa is None or pb is None:
         return ()
-    ia, ib = load_item_scores(pa), load_item_scores(pb)
+    try:
+        ia, ib = load_item_scores(pa), load_item_scores(pb)
+    except OutdatedItemScoresError as exc:  # no test rather than a test of another quantity
+        logger.warning("%s", exc)
+        return ()
+    if ia.main is None:  # the main metric has no per-item form (e.g. nAUC): no test
+        return ()
     ea, eb = ia.entry(split, subsets[0]), ib.entry(split, subsets[0])
-    a, b, gold = paired_arrays(ea, eb, ra.main_metric)
-    stat = statistic_for(ia.task_type, ia.kind)
+    a, b, gold = paired_arrays(ia, ea, ib, eb)
+    stat = statistic_for(ia.kind, ia.main_metric)
     tests = []
-    if method in ("bootstrap", "both"):
-        tests.append(
-            paired_bootstrap(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
-        )
-    if method in ("randomisation", "both"):
-        if ia.kind == "pairs":  # swap ranks, not raw similarities (scales differ between models)
-            a, b = pair_items(a), pair_items(b)
-        tests.append(
-            randomisation_test(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
-        )
+    try:
+        if method in ("bootstrap", "both"):
+            tests.append(
+                paired_bootstrap(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
+            )
+        if method in ("randomisation", "both"):
+            if ia.kind != "retrieval":  # swap on a shared scale (similarity scales differ)
+                a, b = pair_items(a, ia.main.metric), pair_items(b, ia.main.metric)
+            tests.append(
+                randomisation_test(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
+            )
+    except ResultsError as exc:  # e.g. constant scores: the task's row stays, untested
+        logger.warning("%s: no paired test: %s", ia.task, exc)
+        return ()
     return tuple(tests)
 
 

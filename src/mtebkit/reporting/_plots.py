@@ -8,14 +8,20 @@ documents (from the bounded sample kept in the item-scores file). Negatives: the
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from mtebkit.errors import ResultsError
+from mtebkit.reporting._stats import best_accuracy_threshold, best_f1_threshold
 from mtebkit.reporting._table import Image, Report, Table
-from mtebkit.results._item_scores import load_item_scores
+from mtebkit.results._item_scores import OutdatedItemScoresError, load_item_scores
 from mtebkit.results._layout import item_scores_for
 from mtebkit.results._loading import ResultSet, RunKey, preferred_split
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "Distribution",
@@ -30,7 +36,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Rule ``predict positive iff score >= threshold``; the best threshold for F1 and for accuracy."""
+    """Rule ``predict positive iff score > threshold``; the best threshold for F1 and for
+    accuracy, found as mteb finds them (so they equal mteb's ``*_threshold`` on the same scores)."""
 
     f1_threshold: float
     max_f1: float
@@ -39,36 +46,20 @@ class Thresholds:
 
 
 def best_thresholds(pos: Sequence[float], neg: Sequence[float]) -> Thresholds:
-    """Sweep every observed score t as threshold (positive iff score >= t).
+    """Best F1 and accuracy thresholds over the pooled scores (label 1 = ``pos``).
 
-    With TP(t), FP(t) the positives / negatives scoring >= t, P = #pos, N = #neg:
-    ``F1(t) = 2 TP / (2 TP + FP + (P - TP))`` and ``accuracy(t) = (TP + N - FP) / (P + N)``.
-    Returns the t maximising each (the highest such t on ties); raises on an empty side.
+    mteb's rule (:func:`mtebkit.reporting._stats.best_accuracy_threshold` and
+    :func:`~mtebkit.reporting._stats.best_f1_threshold`): candidate thresholds are the midpoints
+    between adjacent distinct scores, tied scores are never split, the first best cut from the
+    top wins. Raises on an empty side.
     """
     if not pos or not neg:
         raise ResultsError(f"need both positive and negative pairs (got {len(pos)} and {len(neg)})")
-    items = sorted([(float(s), 1) for s in pos] + [(float(s), 0) for s in neg], key=lambda x: -x[0])
-    p, n = len(pos), len(neg)
-    tp = fp = 0
-    best_f1 = (-1.0, 0.0)
-    best_acc = (-1.0, 0.0)
-    i = 0
-    while i < len(items):
-        t = items[i][0]
-        while i < len(items) and items[i][0] == t:  # all scores equal to t switch together
-            tp += items[i][1]
-            fp += 1 - items[i][1]
-            i += 1
-        f1 = 2 * tp / (2 * tp + fp + (p - tp))
-        acc = (tp + n - fp) / (p + n)
-        if f1 > best_f1[0]:
-            best_f1 = (f1, t)
-        if acc > best_acc[0]:
-            best_acc = (acc, t)
-    # the empty prediction set (threshold above every score) is a valid rule for accuracy
-    if n / (p + n) > best_acc[0]:
-        best_acc = (n / (p + n), items[0][0] + 1e-6)
-    return Thresholds(best_f1[1], best_f1[0], best_acc[1], best_acc[0])
+    scores = np.asarray([*pos, *neg], dtype=np.float64)
+    labels = np.asarray([1.0] * len(pos) + [0.0] * len(neg))
+    acc, acc_t = best_accuracy_threshold(scores, labels)
+    f1, _, _, f1_t = best_f1_threshold(scores, labels)
+    return Thresholds(f1_t, f1, acc_t, acc)
 
 
 @dataclass(frozen=True)
@@ -111,10 +102,18 @@ def collect_distributions(
         p = item_scores_for(row.path)
         if p is None:
             continue
-        items = load_item_scores(p)
+        try:
+            items = load_item_scores(p)
+        except OutdatedItemScoresError as exc:  # a plot can do without; say so once per file
+            logger.warning("%s", exc)
+            continue
         sub = subset or next((e.subset for e in items.entries if e.split == sp), "default")
         e = items.entry(sp, sub)
-        pos, neg = e.positives_negatives(sts_threshold)
+        pos, neg = e.positives_negatives(
+            sts_threshold,
+            binary=items.kind == "pair_classification",
+            column=e.plot_column(items.main),
+        )
         if pos and neg:
             out.append(Distribution(key.label, task, sp, sub, pos, neg))
     return out

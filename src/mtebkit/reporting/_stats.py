@@ -1,46 +1,58 @@
-"""Paired significance tests over per-item scores (pure functions, seeded).
+"""Paired significance tests over per-item scores (pure functions, seeded), and the per-item
+statistics that recompute a task's main score exactly as mteb does.
 
-Two systems A and B are scored on the same n items. ``statistic(items) -> float`` turns a set of
-items into the task metric (the mean of per-query nDCG@10, the Spearman correlation of per-pair
-scores with gold, ...). ``delta = stat(B) - stat(A)``.
+Two systems A and B are scored on the same n items. ``statistic(items, gold) -> float`` turns a
+set of items into the task's main score: the mean of per-query values for retrieval; for pair
+tasks Spearman / Pearson (scipy, as mteb's STS) or average precision (sklearn, as mteb),
+accuracy and F1 at the best threshold (:func:`best_accuracy_threshold`,
+:func:`best_f1_threshold`, mteb's rule), maximised over score columns for mteb's ``max_*``.
+Items are a 1-d array (one value per item) or an ``(n, columns)`` matrix; ``delta = stat(B) -
+stat(A)``. :func:`statistic_for` picks the statistic by item kind (the :data:`STATISTICS`
+registry) and main metric.
 
 * :func:`paired_bootstrap`: draw ``n`` item indices with replacement, ``B_k`` times; on each draw
   ``d_k = stat(B[idx]) - stat(A[idx])`` (the SAME indices for both systems: paired).
   95% CI = the 2.5th and 97.5th percentiles of ``d_k``. Two-sided p-value (the shifted
   bootstrap null of Berg-Kirkpatrick et al. 2012): ``p = (1 + #{|d_k - delta| >= |delta|}) / (B + 1)``.
+  Draws whose statistic is undefined (a constant resample for a correlation) are left out.
 * :func:`randomisation_test` (approximate randomisation, Noreen 1989): under H0 the two systems
   are exchangeable per item, so each item's A and B values are swapped with probability 1/2;
   ``p = (1 + #{|d_r| >= |delta|}) / (R + 1)``; with ``n <= exact_max_items`` all ``2^n`` swaps
   are enumerated and ``p = #{|d_s| >= |delta|} / 2^n`` exactly.
 
-For pair tasks (STS, pair classification) an item is (model score, gold). Swapping raw model
-scores between two models is meaningless when their similarity scales differ, so
-:func:`pair_items` replaces each model's scores with their normalised ranks first; Spearman and
-average precision are invariant under that monotone transform, so ``delta`` is unchanged.
+For pair tasks an item is (model scores, gold). Swapping raw model scores between two models is
+meaningless when their similarity scales differ, so :func:`pair_items` replaces each column of
+each model's scores by its normalised average ranks first; every pair statistic here depends on
+the order of the scores only (ties kept), so ``delta`` is unchanged.
 """
 
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from mtebkit.errors import ResultsError
+from mtebkit.results._item_scores import MainMetric, parse_main_metric
+
 __all__ = [
+    "STATISTICS",
     "PairedTest",
-    "average_precision",
+    "best_accuracy_threshold",
+    "best_f1_threshold",
     "mean_statistic",
     "pair_items",
     "paired_bootstrap",
     "randomisation_test",
-    "spearman",
     "statistic_for",
 ]
 
 FloatArray = npt.NDArray[np.float64]
-Statistic = Callable[[FloatArray, FloatArray], float]  # (values, gold) -> metric
+Statistic = Callable[[FloatArray, FloatArray], float]  # (items, gold) -> metric
 
 
 @dataclass(frozen=True)
@@ -64,54 +76,136 @@ def mean_statistic(values: FloatArray, gold: FloatArray) -> float:
     return float(np.mean(values))
 
 
-def _rankdata(x: FloatArray) -> FloatArray:
-    """Average ranks (1-based), ties sharing their mean rank (as scipy.stats.rankdata)."""
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x), dtype=np.float64)
-    sx = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sx[j + 1] == sx[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
-        i = j + 1
-    return ranks
+def _sorted_desc(
+    scores: FloatArray, labels: FloatArray
+) -> tuple[FloatArray, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Scores sorted descending, labels along, and where a threshold may cut (between i and
+    i + 1, never inside a run of tied scores; the last row is never a cut)."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    s = np.asarray(scores, dtype=np.float64)[order]
+    y = np.asarray(labels).astype(np.int64)[order]
+    cut = np.zeros(len(s), dtype=bool)
+    cut[:-1] = s[:-1] != s[1:]
+    return s, y, cut
 
 
-def spearman(values: FloatArray, gold: FloatArray) -> float:
-    """Spearman's rho = Pearson correlation of the average ranks; 0.0 when either side is constant."""
-    rv, rg = _rankdata(values), _rankdata(gold)
-    sv, sg = rv.std(), rg.std()
-    if sv == 0 or sg == 0:
-        return 0.0
-    return float(np.mean((rv - rv.mean()) * (rg - rg.mean())) / (sv * sg))
+def best_accuracy_threshold(scores: FloatArray, labels: FloatArray) -> tuple[float, float]:
+    """(max accuracy, threshold) of the rule "positive iff score > threshold" (higher = more
+    similar), by mteb's rule (``AbsTaskPairClassification._find_best_acc_and_threshold``).
+
+    Sort by score descending; for each cut after row ``i`` (0-based, ``i < n - 1``, and only
+    where ``s_i != s_{i+1}``, so tied scores are never split), predict rows ``0..i`` positive:
+    ``accuracy_i = (TP_i + TN_i) / n``. The first cut with the strictly largest accuracy wins;
+    threshold = the midpoint ``(s_i + s_{i+1}) / 2``. No cut (or no accuracy above 0) gives
+    ``(0.0, -1.0)``, mteb's initial values.
+    """
+    s, y, cut = _sorted_desc(scores, labels)
+    n = len(s)
+    tp = np.cumsum(y == 1)
+    tn = int(np.sum(y == 0)) - np.cumsum(y == 0)
+    acc = (tp + tn) / n
+    idx = np.flatnonzero(cut)
+    if len(idx) == 0 or acc[idx].max() <= 0:
+        return 0.0, -1.0
+    i = int(idx[np.argmax(acc[idx])])
+    return float(acc[i]), float((s[i] + s[i + 1]) / 2)
 
 
-def average_precision(values: FloatArray, gold: FloatArray) -> float:
-    """AP = sum_k P@k * rel_k / #relevant over items sorted by score (descending), gold in {0, 1}."""
-    order = np.argsort(-values, kind="mergesort")
-    rel = (gold[order] > 0).astype(np.float64)
-    n_rel = rel.sum()
-    if n_rel == 0:
-        return 0.0
-    prec = np.cumsum(rel) / np.arange(1, len(rel) + 1)
-    return float((prec * rel).sum() / n_rel)
+def best_f1_threshold(scores: FloatArray, labels: FloatArray) -> tuple[float, float, float, float]:
+    """(max F1, its precision, its recall, threshold) by mteb's rule
+    (``AbsTaskPairClassification._find_best_f1_and_threshold``); higher = more similar.
+
+    Sort by score descending; for each cut after row ``i`` as in
+    :func:`best_accuracy_threshold` with ``TP_i > 0``: ``P = TP_i / (i + 1)``,
+    ``R = TP_i / #positives``, ``F1 = 2PR / (P + R)``. The first cut with the strictly largest
+    F1 wins; threshold = the midpoint of ``s_i`` and ``s_{i+1}``; none gives ``(0, 0, 0, 0.0)``.
+    """
+    s, y, cut = _sorted_desc(scores, labels)
+    tp = np.cumsum(y == 1).astype(np.float64)
+    idx = np.flatnonzero(cut & (tp > 0))
+    if len(idx) == 0:
+        return 0.0, 0.0, 0.0, 0.0
+    prec = tp[idx] / (idx + 1)
+    rec = tp[idx] / float(np.sum(y))
+    f1 = 2 * prec * rec / (prec + rec)
+    j = int(np.argmax(f1))
+    i = int(idx[j])
+    return float(f1[j]), float(prec[j]), float(rec[j]), float((s[i] + s[i + 1]) / 2)
 
 
-def statistic_for(task_type: str | None, kind: str) -> Statistic:
-    """The per-task statistic: Spearman for STS/summarization pairs, AP for pair classification,
-    the mean for per-query (retrieval / reranking) values."""
-    if kind == "retrieval":
-        return mean_statistic
-    if task_type == "PairClassification":
-        return average_precision
-    return spearman
+def _correlation(kind: str) -> Callable[[FloatArray, FloatArray], float]:
+    from scipy.stats import pearsonr, spearmanr
+
+    fn = spearmanr if kind == "spearman" else pearsonr
+
+    def corr(x: FloatArray, gold: FloatArray) -> float:
+        with warnings.catch_warnings():  # constant input: nan, as mteb would write
+            warnings.simplefilter("ignore")
+            return float(fn(gold, x)[0])
+
+    return corr
 
 
-def pair_items(scores: FloatArray) -> FloatArray:
-    """Normalised ranks ``rank / n`` of one model's pair scores (see the module docstring)."""
-    return _rankdata(np.asarray(scores, dtype=np.float64)) / max(len(scores), 1)
+def _average_precision(x: FloatArray, gold: FloatArray) -> float:
+    from sklearn.metrics import average_precision_score
+
+    with warnings.catch_warnings():  # a resample without positives: nan
+        warnings.simplefilter("ignore")
+        return float(average_precision_score(np.asarray(gold).astype(np.int64), x))
+
+
+_PAIR_METRICS: dict[str, Callable[[FloatArray, FloatArray], float]] = {
+    "spearman": _correlation("spearman"),
+    "pearson": _correlation("pearson"),
+    "ap": _average_precision,
+    "accuracy": lambda x, g: best_accuracy_threshold(x, g)[0],
+    "f1": lambda x, g: best_f1_threshold(x, g)[0],
+    "precision": lambda x, g: best_f1_threshold(x, g)[1],
+    "recall": lambda x, g: best_f1_threshold(x, g)[2],
+}
+
+
+def _pair_statistic(main: MainMetric) -> Statistic:
+    fn = _PAIR_METRICS[main.metric]
+
+    def stat(items: FloatArray, gold: FloatArray) -> float:
+        m = items.reshape(len(items), -1)
+        vals = [fn(m[:, j], gold) for j in range(m.shape[1])]
+        return max(vals) if main.reduce == "max" else vals[0]
+
+    return stat
+
+
+# item kind -> how its main score is recomputed from the items (the results layer's
+# ITEM_KINDS says how the items are kept); a new kind registers here
+STATISTICS: dict[str, Callable[[MainMetric], Statistic]] = {
+    "sts": _pair_statistic,
+    "pair_classification": _pair_statistic,
+    "retrieval": lambda main: mean_statistic,
+}
+
+
+def statistic_for(kind: str, main_metric: str | None) -> Statistic:
+    """The statistic that recomputes ``main_metric`` from items of ``kind``; ResultsError when
+    it has no per-item form (then no paired test is possible on the task's own score)."""
+    main = None if main_metric is None else parse_main_metric(kind, main_metric)
+    if main is None or kind not in STATISTICS:
+        raise ResultsError(
+            f"main metric {main_metric!r} of item kind {kind!r} has no per-item form"
+        )
+    return STATISTICS[kind](main)
+
+
+def pair_items(scores: FloatArray, metric: str = "spearman") -> FloatArray:
+    """One model's pair scores on a scale shared by all models, per column, keeping ``metric``:
+    normalised average ranks ``rank / n`` (order-based metrics), z-scores for Pearson (which
+    depends on more than the order, but not on a positive affine map)."""
+    from scipy.stats import rankdata, zscore
+
+    x = np.asarray(scores, dtype=np.float64)
+    if metric == "pearson":
+        return np.asarray(zscore(x, axis=0), dtype=np.float64)
+    return np.asarray(rankdata(x, axis=0), dtype=np.float64) / max(len(x), 1)
 
 
 def _check(
@@ -119,15 +213,16 @@ def _check(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 1:
+    if a.shape != b.shape or a.ndim not in (1, 2):
         raise ValueError(
-            f"paired test needs two 1-d arrays of the same length, got {a.shape} and {b.shape}"
+            f"paired test needs two item arrays (1-d, or items x columns) of the same shape,"
+            f" got {a.shape} and {b.shape}"
         )
     if len(a) < 2:
         raise ValueError("paired test needs at least 2 items")
-    g = np.zeros_like(a) if gold is None else np.asarray(gold, dtype=np.float64)
-    if g.shape != a.shape:
-        raise ValueError(f"gold has shape {g.shape}, expected {a.shape}")
+    g = np.zeros(len(a)) if gold is None else np.asarray(gold, dtype=np.float64)
+    if g.shape != (len(a),):
+        raise ValueError(f"gold has shape {g.shape}, expected {(len(a),)}")
     return a, b, g
 
 
@@ -150,6 +245,10 @@ def paired_bootstrap(
     for k in range(n_resamples):
         idx = rng.integers(0, n, size=n)
         deltas[k] = statistic(b[idx], g[idx]) - statistic(a[idx], g[idx])
+    deltas = deltas[np.isfinite(deltas)]
+    if not np.isfinite(delta) or len(deltas) == 0:
+        raise ResultsError("the statistic is undefined on these items (constant scores or gold?)")
+    n_resamples = len(deltas)
     tail = (1.0 - confidence) / 2.0
     q = np.quantile(deltas, [tail, 1.0 - tail])
     lo, hi = float(q[0]), float(q[1])
@@ -172,11 +271,14 @@ def randomisation_test(
     a, b, g = _check(a, b, gold)
     delta = statistic(b, g) - statistic(a, g)
     n = len(a)
+    if not np.isfinite(delta):
+        raise ResultsError("the statistic is undefined on these items (constant scores or gold?)")
     thr = abs(delta) - 1e-12
 
     def swapped(mask: npt.NDArray[np.bool_]) -> float:
-        a2 = np.where(mask, b, a)
-        b2 = np.where(mask, a, b)
+        m = mask.reshape((n,) + (1,) * (a.ndim - 1))  # swap whole items (all columns)
+        a2 = np.where(m, b, a)
+        b2 = np.where(m, a, b)
         return statistic(b2, g) - statistic(a2, g)
 
     if n <= exact_max_items:

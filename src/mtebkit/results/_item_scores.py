@@ -2,23 +2,31 @@
 
 mteb writes ``<folder>/<Task>_predictions.json`` (``{hf_subset: {split: predictions}}``) when
 ``mteb.evaluate`` gets a ``prediction_folder``; those files can be large (a full top-k run per
-query). :func:`save_item_scores` distils them, with the task's gold data still loaded, into ONE
-compact gzip'd JSON file ``<Task>.items.json.gz`` beside ``<Task>.json``:
+query). :func:`item_scores_from_predictions` distils them, with the task's gold data still
+loaded, into ONE compact gzip'd JSON file ``<Task>.items.json.gz`` beside ``<Task>.json``.
 
-* pair tasks (STS, pair classification, summarization-like pairs): per pair the model's
-  similarity and the gold score/label;
-* retrieval and reranking: per query the metric values (nDCG@10, MAP@1000, MRR@10, Recall@100,
-  computed with pytrec_eval as mteb does) plus a bounded sample of (score, relevant?) pairs for
-  distribution plots: retrieved relevant documents and top-ranked non-relevant ones, at most
-  ``sample_per_query`` per query (half of each), so big tasks stay small.
+What an item is depends on the task type, through the :data:`ITEM_KINDS` registry (a kind says
+which task types it serves and how to build an entry from mteb's predictions; the reporting
+layer registers, per kind, how to recompute the main score from the items):
 
-Schema (``schema_version`` 1)::
+* ``sts``: per pair the gold score normalised as mteb does (``task._normalize``) and every
+  score column mteb predicted (``cosine_scores``, ``manhattan_distances``, ...), unrounded, so
+  Spearman / Pearson over all pairs is the main score mteb wrote;
+* ``pair_classification``: per pair the 0/1 label and all five score columns (``max_ap`` is the
+  maximum over them);
+* ``retrieval`` (retrieval and reranking): per query the value of the task's main metric and of
+  nDCG@10, computed as mteb does (pytrec_eval on the same qrels and run; MRR by
+  :func:`reciprocal_rank`), plus a bounded sample of (score, relevant?) pairs for plots.
 
-    {"format": "mtebkit-item-scores", "schema_version": 1, "task": str, "task_type": str,
-     "kind": "pairs" | "retrieval", "main_metric": str,
+Schema (``schema_version`` 2; version 1 files, whose per-item metrics could differ from mteb's
+on ties, are refused with a message that says to re-run the task)::
+
+    {"format": "mtebkit-item-scores", "schema_version": 2, "task": str, "task_type": str,
+     "kind": "sts" | "pair_classification" | "retrieval", "main_metric": str,
+     "higher_is_similar": {column: bool},          # pair kinds: direction of each column
      "entries": [{"split": str, "subset": str,
-                  # pairs:
-                  "score_name": str, "scores": [float], "gold": [float], "gold_binary": bool,
+                  # pair kinds:
+                  "gold": [float], "scores": {column: [float]},
                   # retrieval:
                   "query_ids": [str], "metrics": {name: [float]},
                   "sample": {"scores": [float], "relevant": [0|1]}}]}
@@ -32,14 +40,15 @@ import io
 import json
 import logging
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mtebkit._util.atomic import atomic_write_bytes
 from mtebkit.errors import ResultsError
-from mtebkit.results._layout import ITEM_SCORES_SUFFIX, item_scores_for, item_scores_path
+from mtebkit.results._layout import item_scores_for, item_scores_path
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +58,15 @@ if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
 
 __all__ = [
+    "ITEM_KINDS",
     "ITEM_SCORES_SCHEMA_VERSION",
-    "RETRIEVAL_METRICS",
     "ItemEntry",
+    "ItemKind",
     "ItemScores",
+    "MainMetric",
+    "OutdatedItemScoresError",
+    "item_kind_for",
+    "item_matrix",
     "item_scores_bytes",
     "item_scores_digest",
     "item_scores_for",
@@ -60,52 +74,204 @@ __all__ = [
     "item_scores_path",
     "load_item_scores",
     "paired_arrays",
+    "parse_main_metric",
     "per_query_metrics",
+    "reciprocal_rank",
     "save_item_scores",
     "write_item_scores",
 ]
 
-ITEM_SCORES_SCHEMA_VERSION = 1
-SUFFIX = ITEM_SCORES_SUFFIX
-# our name -> pytrec_eval measure (mteb uses the same measures for these)
-RETRIEVAL_METRICS: dict[str, str] = {
-    "ndcg_at_10": "ndcg_cut_10",
-    "map_at_1000": "map_cut_1000",
-    "recall_at_100": "recall_100",
+ITEM_SCORES_SCHEMA_VERSION = 2
+FORMAT = "mtebkit-item-scores"
+
+# mteb's score columns and whether a higher value means "more similar" (mteb's STS evaluator
+# stores negated distances; the pair-classification evaluator stores plain distances)
+_STS_COLUMNS = {
+    "similarity_scores": True,
+    "cosine_scores": True,
+    "manhattan_distances": True,
+    "euclidean_distances": True,
 }
-# Summarization is not here: its predictions are per-summary lists, not one score per pair.
-_PAIR_TYPES = {"STS", "PairClassification"}
-_RETRIEVAL_TYPES = {"Retrieval", "Reranking", "InstructionRetrieval", "InstructionReranking"}
+_PAIR_COLUMNS = {
+    "similarity_scores": True,
+    "cosine_scores": True,
+    "manhattan_distances": False,
+    "euclidean_distances": False,
+    "dot_scores": True,
+}
+# the prefix of mteb's metric names -> the column it is computed on
+_PREFIX_COLUMN = {
+    "similarity": "similarity_scores",
+    "cosine": "cosine_scores",
+    "manhattan": "manhattan_distances",
+    "euclidean": "euclidean_distances",
+    "dot": "dot_scores",
+}
+# mteb's retrieval metric name stem -> pytrec_eval measure stem (``_at_k`` -> ``<stem>_k``)
+_PYTREC_MEASURES = {
+    "ndcg": "ndcg_cut",
+    "map": "map_cut",
+    "recall": "recall",
+    "precision": "P",
+    "hit_rate": "success",
+}
+_RETRIEVAL_METRIC = re.compile(r"^(ndcg|map|recall|precision|hit_rate|mrr)_at_(\d+)$")
+
+
+class OutdatedItemScoresError(ResultsError):
+    """An item-scores file of an older schema: readers that can go on without items skip it."""
+
+
+@dataclass(frozen=True)
+class MainMetric:
+    """A task's main metric as the items recompute it.
+
+    Pair kinds: ``metric`` ("spearman", "pearson", "ap", "accuracy", "f1", "precision",
+    "recall") over each column in ``columns``; ``reduce == "max"`` takes the maximum over the
+    columns (mteb's ``max_*``). Retrieval: the mean over queries of the per-query ``metric``.
+    """
+
+    name: str
+    metric: str
+    columns: tuple[str, ...] = ()
+    reduce: str | None = None
+
+
+def _retrieval_main(main_metric: str) -> MainMetric | None:
+    name = "recall_at_1" if main_metric == "accuracy" else main_metric  # mteb's alias
+    return MainMetric(main_metric, name) if _RETRIEVAL_METRIC.match(name) else None
+
+
+def _pair_main(
+    columns: Mapping[str, bool], metrics: frozenset[str], *, with_max: bool
+) -> Callable[[str], MainMetric | None]:
+    """Parser of mteb's pair metric names ``<prefix>_<metric>``: the prefix names a score column
+    (``cosine`` -> ``cosine_scores``); ``max_`` (``with_max``) maximises over all columns; no
+    prefix (STS ``spearman``) is the model's own similarity."""
+
+    def parse(main_metric: str) -> MainMetric | None:
+        head, _, metric = main_metric.rpartition("_")
+        if metric not in metrics:
+            return None
+        if head == "max":
+            return MainMetric(main_metric, metric, tuple(columns), "max") if with_max else None
+        col = "similarity_scores" if head == "" else _PREFIX_COLUMN.get(head, "")
+        return MainMetric(main_metric, metric, (col,)) if col in columns else None
+
+    return parse
+
+
+def parse_main_metric(kind: str, main_metric: str) -> MainMetric | None:
+    """How ``main_metric`` of a task of item kind ``kind`` is recomputed; None when it cannot be
+    (an unknown kind, nAUC or a task-specific retrieval score, ...)."""
+    k = ITEM_KINDS.get(kind)
+    return None if k is None else k.parse_main(main_metric)
+
+
+def reciprocal_rank(scores: Mapping[str, float], relevant: Mapping[str, int], k: int) -> float:
+    """MRR@k of one query, as mteb computes it.
+
+    ``RR@k = 1 / r`` where ``r`` is the 1-based rank of the first document with relevance > 0
+    among the top ``k``, and 0 when there is none. Ranking: by ``(score, doc_id)`` descending,
+    so tied scores are broken by document id, larger id first (pytrec_eval's order, which
+    mteb adopted so that a tie never depends on the order of the run's dict).
+    """
+    ranked = sorted(scores.items(), key=lambda item: (item[1], item[0]), reverse=True)[:k]
+    for rank, (doc, _) in enumerate(ranked, start=1):
+        if relevant.get(doc, 0) > 0:
+            return 1.0 / rank
+    return 0.0
+
+
+def per_query_metrics(
+    run: Mapping[str, Mapping[str, float]],
+    qrels: Mapping[str, Mapping[str, int]],
+    metrics: tuple[str, ...] = ("ndcg_at_10",),
+    *,
+    ignore_identical_ids: bool = False,
+    skip_first_result: bool = False,
+) -> tuple[list[str], dict[str, list[float]]]:
+    """Per-query values of mteb retrieval ``metrics`` (``ndcg_at_10``, ``map_at_1000``,
+    ``mrr_at_10``, ``recall_at_100``, ``precision_at_1``, ``hit_rate_at_10``), as mteb gets them.
+
+    As mteb's retrieval evaluation: queries whose qrels are empty are dropped, documents equal
+    to their query are dropped under ``ignore_identical_ids``, the top document under
+    ``skip_first_result``; pytrec_eval scores the run against the qrels (zero-relevance
+    judgements included) and MRR is :func:`reciprocal_rank`. The queries are those of the run
+    that have qrels (the ones mteb averages over), sorted by id.
+    """
+    import pytrec_eval
+
+    qrels_kept = {q: {d: int(r) for d, r in docs.items()} for q, docs in qrels.items() if docs}
+    results: dict[str, dict[str, float]] = {}
+    for q, docs in run.items():
+        if q not in qrels_kept:
+            continue
+        d = {doc: float(s) for doc, s in docs.items() if not (ignore_identical_ids and doc == q)}
+        if skip_first_result:  # mteb's rule: a stable sort by score only, then drop the first
+            d = dict(sorted(d.items(), key=lambda x: x[1], reverse=True)[1:])
+        results[q] = d
+    parsed = {}
+    for m in metrics:
+        match = _RETRIEVAL_METRIC.match(m)
+        if match is None:
+            raise ResultsError(f"no per-query form of retrieval metric {m!r}")
+        parsed[m] = (match.group(1), int(match.group(2)))
+    measures = {f"{_PYTREC_MEASURES[stem]}.{k}" for stem, k in parsed.values() if stem != "mrr"}
+    scored = (
+        pytrec_eval.RelevanceEvaluator(qrels_kept, measures).evaluate(results) if measures else {}
+    )
+    qids = sorted(results)
+    out: dict[str, list[float]] = {}
+    for m, (stem, k) in parsed.items():
+        if stem == "mrr":
+            out[m] = [reciprocal_rank(results[q], qrels_kept[q], k) for q in qids]
+        else:
+            out[m] = [float(scored[q][f"{_PYTREC_MEASURES[stem]}_{k}"]) for q in qids]
+    return qids, out
 
 
 @dataclass(frozen=True)
 class ItemEntry:
     split: str
     subset: str
-    scores: list[float] = field(default_factory=list)  # pairs: model similarity per pair
-    gold: list[float] = field(default_factory=list)
-    gold_binary: bool = False
-    score_name: str | None = None
+    gold: list[float] = field(default_factory=list)  # pair kinds: gold per pair
+    scores: dict[str, list[float]] = field(default_factory=dict)  # pair kinds: column -> scores
     query_ids: list[str] = field(default_factory=list)  # retrieval
     metrics: dict[str, list[float]] = field(default_factory=dict)
     sample_scores: list[float] = field(default_factory=list)
     sample_relevant: list[int] = field(default_factory=list)
 
-    def positives_negatives(self, sts_threshold: float = 0.5) -> tuple[list[float], list[float]]:
-        """Model scores of positive and negative pairs.
+    def plot_column(self, main: MainMetric | None) -> str | None:
+        """The similarity column drawn in plots: the main metric's own column when it is a
+        similarity (higher = more similar), else the model's similarity, else cosine."""
+        own: tuple[str, ...] = main.columns if main is not None and len(main.columns) == 1 else ()
+        for c in (*own, "similarity_scores", "cosine_scores"):
+            if c in self.scores and c not in ("manhattan_distances", "euclidean_distances"):
+                return c
+        return None
 
-        Pairs: positive = gold label 1, or (STS) normalised gold score >= ``sts_threshold``
-        (default: the upper half of the scale). Retrieval: the (score, relevant?) sample.
+    def positives_negatives(
+        self, sts_threshold: float = 0.5, *, binary: bool = False, column: str | None = None
+    ) -> tuple[list[float], list[float]]:
+        """Model scores of positive and negative items.
+
+        Pairs (``column`` or :meth:`plot_column`): positive = gold label 1 (``binary``), or
+        normalised gold score >= ``sts_threshold``. Retrieval: the (score, relevant?) sample.
         """
-        if self.sample_scores:
+        if self.query_ids:
             pos = [s for s, r in zip(self.sample_scores, self.sample_relevant, strict=True) if r]
             neg = [
                 s for s, r in zip(self.sample_scores, self.sample_relevant, strict=True) if not r
             ]
             return pos, neg
-        thr = 0.5 if self.gold_binary else sts_threshold
-        pos = [s for s, g in zip(self.scores, self.gold, strict=True) if g >= thr]
-        neg = [s for s, g in zip(self.scores, self.gold, strict=True) if g < thr]
+        col = column or self.plot_column(None)
+        if col is None:
+            return [], []
+        thr = 0.5 if binary else sts_threshold
+        vals = self.scores[col]
+        pos = [s for s, g in zip(vals, self.gold, strict=True) if g >= thr]
+        neg = [s for s, g in zip(vals, self.gold, strict=True) if g < thr]
         return pos, neg
 
 
@@ -113,10 +279,16 @@ class ItemEntry:
 class ItemScores:
     task: str
     task_type: str | None
-    kind: str  # "pairs" | "retrieval"
+    kind: str  # a key of ITEM_KINDS
     main_metric: str | None
     entries: tuple[ItemEntry, ...]
+    higher_is_similar: Mapping[str, bool] = field(default_factory=dict)
     path: Path | None = None
+
+    @property
+    def main(self) -> MainMetric | None:
+        """The main metric as the items recompute it (None: no per-item form)."""
+        return None if self.main_metric is None else parse_main_metric(self.kind, self.main_metric)
 
     def entry(self, split: str, subset: str = "default") -> ItemEntry:
         for e in self.entries:
@@ -153,82 +325,51 @@ def _column(data: Any, name: str) -> list[Any]:
     return col
 
 
-def _pairs_entry(task: AbsTask, subset: str, split: str, pred: Mapping[str, Any]) -> dict[str, Any]:
-    score_name = (
-        "similarity_scores" if pred.get("similarity_scores") is not None else "cosine_scores"
-    )
-    scores = pred.get(score_name)
-    if scores is None:
+def _score_columns(
+    task: AbsTask, pred: Mapping[str, Any], columns: Mapping[str, bool], n: int
+) -> dict[str, list[float]]:
+    out = {}
+    for name in columns:
+        vals = pred.get(name)
+        if vals is None:  # mteb's STS has no similarity_scores for a model without similarity()
+            continue
+        if len(vals) != n:
+            raise ResultsError(
+                f"{task.metadata.name}: {len(vals)} predicted {name} but {n} gold labels"
+            )
+        out[name] = [float(v) for v in vals]  # unrounded: the statistic must equal mteb's score
+    if not out:
         raise ResultsError(
             f"{task.metadata.name}: predictions have no similarity scores ({sorted(pred)})"
         )
+    return out
+
+
+def _sts_entry(
+    task: AbsTask, subset: str, split: str, pred: Mapping[str, Any], sample_per_query: int
+) -> dict[str, Any]:
     data = _split_data(task, subset, split)
-    if task.metadata.type == "PairClassification":
-        gold = [float(x) for x in _column(data, getattr(task, "label_column_name", "labels"))]
-        binary = True
-    else:
-        norm = getattr(task, "_normalize", None)
-        raw = (
-            _column(data, "score")
-            if "score" in getattr(data, "column_names", ["score"])
-            else _column(data, "relevance")
-        )
-        gold = [float(norm(x)) if norm else float(x) for x in raw]
-        binary = False
-    if len(gold) != len(scores):
-        raise ResultsError(
-            f"{task.metadata.name} {subset}/{split}: {len(scores)} predicted scores but {len(gold)} gold labels"
-        )
+    norm = getattr(task, "_normalize", None)
+    gold = [float(norm(x)) if norm else float(x) for x in _column(data, "score")]
     return {
         "split": split,
         "subset": subset,
-        "score_name": score_name,
-        "scores": _round(scores),
-        "gold": _round(gold),
-        "gold_binary": binary,
+        "gold": gold,
+        "scores": _score_columns(task, pred, _STS_COLUMNS, len(gold)),
     }
 
 
-def per_query_metrics(
-    run: Mapping[str, Mapping[str, float]],
-    qrels: Mapping[str, Mapping[str, int]],
-    *,
-    ignore_identical_ids: bool = False,
-) -> tuple[list[str], dict[str, list[float]]]:
-    """Per-query nDCG@10, MAP@1000, Recall@100 (pytrec_eval) and MRR@10 for queries with a relevant doc.
-
-    MRR@10 = 1 / rank of the first relevant document within the top 10 (0 if none).
-    """
-    import pytrec_eval
-
-    qrels_pos = {
-        q: {d: int(r) for d, r in docs.items()}
-        for q, docs in qrels.items()
-        if any(int(r) > 0 for r in docs.values())
+def _pair_classification_entry(
+    task: AbsTask, subset: str, split: str, pred: Mapping[str, Any], sample_per_query: int
+) -> dict[str, Any]:
+    data = _split_data(task, subset, split)
+    gold = [float(int(x)) for x in _column(data, getattr(task, "label_column_name", "labels"))]
+    return {
+        "split": split,
+        "subset": subset,
+        "gold": gold,
+        "scores": _score_columns(task, pred, _PAIR_COLUMNS, len(gold)),
     }
-    run_f = {
-        q: {d: float(s) for d, s in docs.items() if not (ignore_identical_ids and d == q)}
-        for q, docs in run.items()
-        if q in qrels_pos
-    }
-    for q in qrels_pos:  # a query with no retrieved docs scores 0 everywhere
-        run_f.setdefault(q, {})
-    evaluator = pytrec_eval.RelevanceEvaluator(
-        qrels_pos, {"ndcg_cut.10", "map_cut.1000", "recall.100"}
-    )
-    res = evaluator.evaluate({q: d for q, d in run_f.items() if d})
-    qids = sorted(qrels_pos)
-    out: dict[str, list[float]] = {k: [] for k in (*RETRIEVAL_METRICS, "mrr_at_10")}
-    for q in qids:
-        r = res.get(q, {})
-        for ours, theirs in RETRIEVAL_METRICS.items():
-            out[ours].append(float(r.get(theirs, 0.0)))
-        ranked = sorted(run_f[q].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        rr = next(
-            (1.0 / (i + 1) for i, (d, _) in enumerate(ranked) if qrels_pos[q].get(d, 0) > 0), 0.0
-        )
-        out["mrr_at_10"].append(rr)
-    return qids, out
 
 
 def _retrieval_entry(
@@ -240,14 +381,20 @@ def _retrieval_entry(
 ) -> dict[str, Any]:
     data = _split_data(task, subset, split)
     qrels = data["relevant_docs"]
+    main = _retrieval_main(str(task.metadata.main_score))
+    wanted = tuple(dict.fromkeys(["ndcg_at_10", *([main.metric] if main else [])]))
     qids, metrics = per_query_metrics(
-        run, qrels, ignore_identical_ids=bool(getattr(task, "ignore_identical_ids", False))
+        run,
+        qrels,
+        wanted,
+        ignore_identical_ids=bool(getattr(task, "ignore_identical_ids", False)),
+        skip_first_result=bool(getattr(task, "skip_first_result", False)),
     )
     half = max(1, sample_per_query // 2)
     s_scores: list[float] = []
     s_rel: list[int] = []
     for q in qids:
-        docs = sorted(run.get(q, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        docs = sorted(run.get(q, {}).items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
         rel = {d for d, r in qrels[q].items() if int(r) > 0}
         pos = [s for d, s in docs if d in rel][:half]
         neg = [s for d, s in docs if d not in rel][:half]
@@ -257,9 +404,66 @@ def _retrieval_entry(
         "split": split,
         "subset": subset,
         "query_ids": [str(q) for q in qids],
-        "metrics": {k: _round(v) for k, v in metrics.items()},
+        "metrics": metrics,
         "sample": {"scores": _round(s_scores), "relevant": s_rel},
     }
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    """How one kind of task keeps its items: the task types it serves, how an entry is built
+    from mteb's predictions of one subset/split (``build_entry(task, subset, split,
+    predictions, sample_per_query)``), which main metrics the items recompute
+    (``parse_main``), and the direction of its score columns. The reporting layer's
+    ``STATISTICS`` registry says how, per kind."""
+
+    name: str
+    task_types: frozenset[str]
+    build_entry: Callable[[AbsTask, str, str, Any, int], dict[str, Any]]
+    parse_main: Callable[[str], MainMetric | None]
+    higher_is_similar: Mapping[str, bool] = field(default_factory=dict)
+
+
+# Summarization is not here yet: its predictions are per-summary lists, not one score per pair.
+ITEM_KINDS: dict[str, ItemKind] = {
+    k.name: k
+    for k in (
+        ItemKind(
+            "sts",
+            frozenset({"STS"}),
+            _sts_entry,
+            _pair_main(_STS_COLUMNS, frozenset({"spearman", "pearson"}), with_max=False),
+            _STS_COLUMNS,
+        ),
+        ItemKind(
+            "pair_classification",
+            frozenset({"PairClassification"}),
+            _pair_classification_entry,
+            _pair_main(
+                _PAIR_COLUMNS,
+                frozenset({"ap", "accuracy", "f1", "precision", "recall"}),
+                with_max=True,
+            ),
+            _PAIR_COLUMNS,
+        ),
+        ItemKind(
+            "retrieval",
+            frozenset({"Retrieval", "Reranking", "InstructionRetrieval", "InstructionReranking"}),
+            _retrieval_entry,
+            _retrieval_main,
+        ),
+    )
+}
+
+
+def _kind_directions(kind: str) -> Mapping[str, bool]:
+    k = ITEM_KINDS.get(kind)
+    return {} if k is None else k.higher_is_similar
+
+
+def item_kind_for(task_type: str | None) -> ItemKind | None:
+    """The registered item kind serving ``task_type`` (None: the type keeps no items)."""
+    return next((k for k in ITEM_KINDS.values() if task_type in k.task_types), None)
 
 
 def item_scores_from_predictions(
@@ -267,12 +471,12 @@ def item_scores_from_predictions(
 ) -> dict[str, Any] | None:
     """Distil mteb's predictions of ``task`` (its data still loaded) into the item-scores object.
 
-    Task types other than pair and retrieval tasks give None. An entry whose predictions or
-    data have an unexpected shape is skipped with a logged warning, so a finished evaluation
-    is never lost to its item scores.
+    Task types without an item kind give None. An entry whose predictions or data have an
+    unexpected shape is skipped with a logged warning, so a finished evaluation is never lost
+    to its item scores.
     """
     ttype = str(task.metadata.type)
-    kind = "pairs" if ttype in _PAIR_TYPES else "retrieval" if ttype in _RETRIEVAL_TYPES else None
+    kind = item_kind_for(ttype)
     if kind is None:
         return None
     entries = []
@@ -282,10 +486,7 @@ def item_scores_from_predictions(
         for split, pred in by_split.items():
             # a shape we do not understand loses the item scores of this entry, never the result
             try:
-                if kind == "pairs":
-                    entries.append(_pairs_entry(task, subset, split, pred))
-                else:
-                    entries.append(_retrieval_entry(task, subset, split, pred, sample_per_query))
+                entries.append(kind.build_entry(task, subset, split, pred, sample_per_query))
             except (ResultsError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 logger.warning(
                     "%s %s/%s: item scores not kept: %s", task.metadata.name, subset, split, exc
@@ -293,12 +494,13 @@ def item_scores_from_predictions(
     if not entries:
         return None
     return {
-        "format": "mtebkit-item-scores",
+        "format": FORMAT,
         "schema_version": ITEM_SCORES_SCHEMA_VERSION,
         "task": task.metadata.name,
         "task_type": ttype,
-        "kind": kind,
+        "kind": kind.name,
         "main_metric": str(task.metadata.main_score),
+        "higher_is_similar": dict(kind.higher_is_similar),
         "entries": entries,
     }
 
@@ -331,39 +533,49 @@ def save_item_scores(
 
 
 def load_item_scores(path: str | Path) -> ItemScores:
-    """Read a ``<Task>.items.json.gz`` file (ResultsError naming it when unreadable)."""
+    """Read a ``<Task>.items.json.gz`` file (ResultsError naming it when unreadable or when it
+    has an older schema, whose per-item metrics may differ from mteb's)."""
     p = Path(path)
     try:
         with gzip.open(p, "rt", encoding="utf-8") as f:
             obj = json.load(f)
     except (OSError, EOFError, json.JSONDecodeError) as exc:
         raise ResultsError(f"cannot read item scores {p}: {exc}") from exc
-    if not isinstance(obj, dict) or obj.get("format") != "mtebkit-item-scores":
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise ResultsError(f"{p} is not an mtebkit item-scores file")
-    if obj.get("schema_version") != ITEM_SCORES_SCHEMA_VERSION:
-        raise ResultsError(
-            f"{p}: unsupported item-scores schema_version {obj.get('schema_version')!r}"
+    version = obj.get("schema_version")
+    if version == 1:
+        raise OutdatedItemScoresError(
+            f"{p}: item scores of schema_version 1 (older mtebkit) are not used: their per-item"
+            " metrics could differ from mteb's on tied scores; re-run the task to rewrite them"
         )
-    entries = []
-    for e in obj["entries"]:
-        sample = e.get("sample") or {}
-        entries.append(
+    if version != ITEM_SCORES_SCHEMA_VERSION:
+        raise ResultsError(f"{p}: unsupported item-scores schema_version {version!r}")
+    try:
+        entries = tuple(
             ItemEntry(
                 split=e["split"],
                 subset=e["subset"],
-                scores=e.get("scores", []),
                 gold=e.get("gold", []),
-                gold_binary=bool(e.get("gold_binary", False)),
-                score_name=e.get("score_name"),
+                scores=e.get("scores", {}),
                 query_ids=e.get("query_ids", []),
                 metrics=e.get("metrics", {}),
-                sample_scores=sample.get("scores", []),
-                sample_relevant=sample.get("relevant", []),
+                sample_scores=(e.get("sample") or {}).get("scores", []),
+                sample_relevant=(e.get("sample") or {}).get("relevant", []),
             )
+            for e in obj["entries"]
         )
-    return ItemScores(
-        obj["task"], obj.get("task_type"), obj["kind"], obj.get("main_metric"), tuple(entries), p
-    )
+        return ItemScores(
+            obj["task"],
+            obj.get("task_type"),
+            obj["kind"],
+            obj.get("main_metric"),
+            entries,
+            obj.get("higher_is_similar") or _kind_directions(obj["kind"]),
+            p,
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ResultsError(f"{p}: malformed item-scores file ({exc!r})") from exc
 
 
 def item_scores_digest(path: str | Path) -> str:
@@ -376,30 +588,56 @@ def item_scores_digest(path: str | Path) -> str:
         raise ResultsError(f"cannot read item scores {p}: {exc}") from exc
 
 
-def paired_arrays(
-    a: ItemEntry, b: ItemEntry, metric: str | None = None
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Aligned item arrays (A values, B values, gold) for a paired test; refuses mismatched items."""
+def item_matrix(items: ItemScores, e: ItemEntry) -> npt.NDArray[np.float64]:
+    """The items of ``e`` as the main metric consumes them: pair kinds an ``(n, columns)``
+    matrix oriented so that higher = more similar; retrieval the per-query main values."""
     import numpy as np
 
-    if a.query_ids or b.query_ids:
-        name = metric if metric in a.metrics else "ndcg_at_10"
-        if name not in a.metrics or name not in b.metrics:
-            raise ResultsError(f"per-query {name} missing from item scores")
-        ia = dict(zip(a.query_ids, a.metrics[name], strict=True))
-        ib = dict(zip(b.query_ids, b.metrics[name], strict=True))
-        if set(ia) != set(ib):
-            raise ResultsError(
-                f"the two runs scored different queries ({len(set(ia) ^ set(ib))} differ)"
-            )
-        qs = sorted(ia)
-        va = np.array([ia[q] for q in qs])
-        vb = np.array([ib[q] for q in qs])
-        return va, vb, np.zeros(len(qs))
-    if len(a.scores) != len(b.scores) or a.gold != b.gold:
+    main = items.main
+    if main is None:
+        raise ResultsError(
+            f"{items.path or items.task}: main metric {items.main_metric!r} has no per-item form"
+        )
+    if items.kind == "retrieval":
+        if main.metric not in e.metrics:
+            raise ResultsError(f"{items.path or items.task}: per-query {main.metric} missing")
+        return np.asarray(e.metrics[main.metric], dtype=np.float64)
+    # mteb's STS scores "spearman" on cosine when the model has no similarity function
+    columns = [
+        "cosine_scores" if c == "similarity_scores" and c not in e.scores else c
+        for c in main.columns
+    ]
+    missing = [c for c in columns if c not in e.scores]
+    if missing:
+        raise ResultsError(f"{items.path or items.task}: score columns {missing} missing")
+    cols = [
+        np.asarray(e.scores[c], dtype=np.float64)
+        * (1.0 if items.higher_is_similar.get(c, True) else -1.0)
+        for c in columns
+    ]
+    return np.stack(cols, axis=1)
+
+
+def paired_arrays(
+    a: ItemScores, ea: ItemEntry, b: ItemScores, eb: ItemEntry
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Aligned item arrays (A values, B values, gold) for a paired test of the main metric;
+    refuses runs that scored different items or whose files disagree on kind or metric."""
+    import numpy as np
+
+    if (a.kind, a.main_metric) != (b.kind, b.main_metric):
+        raise ResultsError(
+            f"item scores of {a.task} disagree: {a.kind}/{a.main_metric} vs {b.kind}/{b.main_metric}"
+        )
+    va, vb = item_matrix(a, ea), item_matrix(b, eb)
+    if a.kind == "retrieval":
+        if ea.query_ids != eb.query_ids:
+            diff = len(set(ea.query_ids) ^ set(eb.query_ids))
+            if diff:
+                raise ResultsError(f"the two runs scored different queries ({diff} differ)")
+            order = {q: i for i, q in enumerate(eb.query_ids)}
+            vb = vb[[order[q] for q in ea.query_ids]]
+        return va, vb, np.zeros(len(va))
+    if ea.gold != eb.gold:
         raise ResultsError("the two runs scored different pairs (gold labels differ)")
-    return (
-        np.array(a.scores, dtype=np.float64),
-        np.array(b.scores, dtype=np.float64),
-        np.array(a.gold, dtype=np.float64),
-    )
+    return va, vb, np.asarray(ea.gold, dtype=np.float64)

@@ -106,26 +106,21 @@ def write_pair_items(
     split: str = "test",
     subset: str = "default",
 ) -> Path:
-    """Write ``<Task>.items.json.gz`` beside ``result_path`` (the format of mtebkit.reporting.item_scores)."""
+    """Write ``<Task>.items.json.gz`` (schema 2, one ``cosine_scores`` column) beside ``result_path``."""
     import gzip
 
     task = result_path.name.removesuffix(".json")
+    pc = task_type == "PairClassification"
     obj = {
         "format": "mtebkit-item-scores",
-        "schema_version": 1,
+        "schema_version": 2,
         "task": task,
         "task_type": task_type,
-        "kind": "pairs",
-        "main_metric": "cosine_spearman",
+        "kind": "pair_classification" if pc else "sts",
+        "main_metric": "cosine_ap" if pc else "cosine_spearman",
+        "higher_is_similar": {"cosine_scores": True},
         "entries": [
-            {
-                "split": split,
-                "subset": subset,
-                "score_name": "cosine_scores",
-                "scores": scores,
-                "gold": gold,
-                "gold_binary": task_type == "PairClassification",
-            }
+            {"split": split, "subset": subset, "gold": gold, "scores": {"cosine_scores": scores}}
         ],
     }
     out = result_path.with_name(f"{task}.items.json.gz")
