@@ -64,9 +64,7 @@ def test_wheel_in_a_fresh_venv_runs_the_demo_from_an_empty_folder(tmp_path: Path
 
     work = tmp_path / "empty"
     work.mkdir()
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MTEBKIT_TASKS_PATH")
-    } | {
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MTEBKIT_TASKS_PATH")} | {
         "HOME": str(tmp_path / "home"),
         "MTEBKIT_CACHE_DIR": str(tmp_path / "cache"),
         "HF_HUB_OFFLINE": "1",
