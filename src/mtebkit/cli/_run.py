@@ -128,7 +128,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not keep per-pair / per-query scores beside the results",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress display and no per-task lines"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         rerank_top_k=args.rerank_top_k,
         instruction_ablation=args.instruction_ablation,
         keep_item_scores=not args.no_item_scores,
-        show_progress=not args.quiet and sys.stderr.isatty(),
+        show_progress=not args.quiet,
     )
 
     def show(r: TaskRecord) -> None:

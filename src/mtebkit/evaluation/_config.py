@@ -49,4 +49,4 @@ class RunConfig:
     rerank_top_k: int = 100
     instruction_ablation: bool = False
     keep_item_scores: bool = True
-    show_progress: bool = True
+    show_progress: bool = True  # task n of N, texts/s, ETA on stderr (live on a terminal)

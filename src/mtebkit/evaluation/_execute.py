@@ -28,6 +28,7 @@ from mtebkit._util.atomic import atomic_write_text
 from mtebkit.errors import EvaluationError, MtebkitError
 from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec, RerankerSpec, TaskRecord
 from mtebkit.evaluation._plan import comparable_settings
+from mtebkit.evaluation._progress import ProgressReporter
 from mtebkit.evaluation._two_stage import evaluate_one, evaluate_two_stage
 from mtebkit.results._item_scores import item_scores_from_predictions, write_item_scores
 from mtebkit.results._layout import item_scores_path
@@ -126,32 +127,48 @@ class InProcessExecutor:
 
     Args:
         cache: the embedding cache every model reads and writes (None: no cache).
-        show_progress: a per-text progress bar while encoding.
+        show_progress: tqdm's per-text bar while encoding (when there is no ``progress``).
+        progress: reports task n of N, texts encoded, texts/s and the ETA.
     """
 
-    def __init__(self, *, cache: VectorCache | None = None, show_progress: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        cache: VectorCache | None = None,
+        show_progress: bool = False,
+        progress: ProgressReporter | None = None,
+    ) -> None:
         self.cache = cache
         self.show_progress = show_progress
+        self.progress = progress
 
     def run(self, jobs: Sequence[Job]) -> Iterator[JobOutcome]:
         _quiet_hf_progress()
         loaded: tuple[ModelSpec, Embedder] | None = None
         rerankers: dict[RerankerSpec, Reranker] = {}
-        for job in jobs:
+        progress = self.progress
+        for n, job in enumerate(jobs, start=1):
+            if progress is not None:
+                progress.task_started(n, len(jobs), job.label)
             try:
                 if loaded is None or loaded[0] != job.model:
                     loaded = None  # free the previous model before loading the next
                     emb = job.model.build(cache=self.cache)
-                    emb.show_progress_bar = self.show_progress
+                    emb.show_progress_bar = self.show_progress and progress is None
+                    if progress is not None:
+                        emb.on_progress = progress.encoded
                     loaded = (job.model, emb)
                 reranker = None
                 if job.reranker is not None:
                     if job.reranker not in rerankers:
                         rerankers[job.reranker] = job.reranker.build()
                     reranker = rerankers[job.reranker]
-                yield evaluate_job(job, loaded[1], reranker)
+                outcome = evaluate_job(job, loaded[1], reranker)
             except MtebkitError as exc:
-                yield JobOutcome(job=job, error=str(exc))
+                outcome = JobOutcome(job=job, error=str(exc))
+            if progress is not None:
+                progress.task_finished()
+            yield outcome
 
 
 def records_of(

@@ -17,7 +17,7 @@ import copy
 import inspect
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -147,6 +147,8 @@ class Embedder(MtebEncoderMixin):
         self.batch_size = int(batch_size)
         self.cache = cache
         self.show_progress_bar = show_progress_bar
+        # called with (done, total) texts while encoding (a progress display; None: none)
+        self.on_progress: Callable[[int, int], None] | None = None
         self.engine = EncodingEngine(
             self.resolved.path,
             weights_sha256=self.resolved.weights_sha256,
@@ -314,6 +316,7 @@ class Embedder(MtebEncoderMixin):
             show_progress_bar=self.show_progress_bar
             if show_progress_bar is None
             else show_progress_bar,
+            on_progress=self.on_progress,
         )
 
     def __repr__(self) -> str:
