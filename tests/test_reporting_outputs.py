@@ -200,6 +200,7 @@ def test_compare_folders_and_benchmark(
                 str(ref / "BAAI__bge-base-en-v1.5"),
                 "--benchmark",
                 "MTEB(eng, v1)",
+                "--wide",
             ]
         )
         == 0
