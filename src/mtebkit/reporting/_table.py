@@ -107,7 +107,14 @@ class Table:
         widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(self.columns)]
         wrap = _wrapper(max_width)
         if max_width is not None:
-            widths = fit_widths(widths, max_width, shrinkable=range(self.align_left))
+            text_cols = range(self.align_left)
+            if sum(widths) + 2 * (len(widths) - 1) > max_width and len(body) >= 20:
+                # a few very long cells should not squeeze every other row: cut those first
+                for i in text_cols:
+                    lengths = sorted(len(r[i]) for r in body)
+                    typical = lengths[int(0.95 * (len(lengths) - 1))]
+                    widths[i] = max(len(self.columns[i]), min(widths[i], typical))
+            widths = fit_widths(widths, max_width, shrinkable=text_cols)
             header = [clip(c, w) for c, w in zip(self.columns, widths, strict=True)]
             body = [[clip(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
         else:
