@@ -100,11 +100,11 @@ def test_cmteb_headers(shared_dir: Path) -> None:
 def test_report_cli_self_contained_html(runs: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     assert main(["report", "--results", str(runs), "--out", str(out)]) == 0
-    page = (out / "report.html").read_text()
+    page = (out / "leaderboard.html").read_text()
     assert page.count("data:image/png;base64,") == 2  # one plot per task with item scores
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "<script" not in page
     assert "org/good" in page and "Best separating thresholds" in page
-    table = list(csv.reader((out / "report_per_task_scores.csv").open()))
+    table = list(csv.reader((out / "leaderboard_per_task_scores.csv").open()))
     assert table[0][:4] == ["Task", "Type", "Split", "Metric"]
     good = load_results(runs).run("org/good").task_scores()["SyntheticSTS"][1]
     col = table[0].index("org/good")

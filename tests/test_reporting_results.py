@@ -172,7 +172,7 @@ def test_report_rows_per_experiment_and_corrupt_file_warning(
     assert main(["report", "--results", str(tmp_path), "--out", str(out), "--no-plots"]) == 0
     captured = capsys.readouterr()
     assert "STS13.json" in captured.err and "corrupt" in captured.err
-    md = (out / "report.md").read_text()
+    md = (out / "leaderboard.md").read_text()
     assert "| STS12 | STS | test | cosine_spearman | **80.00** | 70.00 |" in md
     assert "org/m [max_length-128]" in md
 
@@ -250,3 +250,21 @@ def test_compare_experiments_of_one_model(
     out = capsys.readouterr().out
     assert "| STS12 | test | 80.00 | 75.00 | -5.00 | - | - |" in out
     assert "| org/m [instructions_off] | 0 | 0 | 1 | 0 | 0 |" in out
+
+
+def test_one_task_benchmark_report_lists_what_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_result(tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman")
+    out = tmp_path / "out"
+    argv = ["report", "--results", str(tmp_path), "--out", str(out), "--no-plots"]
+    assert main([*argv, "--benchmark", "MTEB(eng, v1)"]) == 0
+    md = (out / "leaderboard.md").read_text()
+    assert "| STS12 |" in md
+    assert "| STS13 |" not in md and "| ArguAna |" not in md  # no row of dashes per absent task
+    assert "9 more task(s) of this category have no result" in md
+    assert "Retrieval (15): per-task scores" not in md  # no category table without any result
+    assert "and 45 more" in md  # missing tasks: named up to ten, then counted
+    capsys.readouterr()
+    assert main(argv) == 0  # without --benchmark: the same file names
+    assert (out / "leaderboard.md").is_file() and not (out / "report.md").exists()

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(rs, benchmark=args.benchmark, metrics=args.metrics)
     if not args.no_plots:
         add_similarity_plots(report, rs)
-    stem = "leaderboard" if args.benchmark else "report"
+    stem = "leaderboard"  # with or without --benchmark, as the README names the files
     written = report.write(args.out, stem=stem)
     tex = args.out / f"{stem}.tex"
     atomic_write_text(tex, "\n".join(t.to_latex() for t in report.tables))

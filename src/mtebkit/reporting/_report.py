@@ -115,6 +115,13 @@ def coverage_table(benchmark: str, aggs: Sequence[BenchmarkAggregate]) -> Table:
     )
 
 
+def _names(tasks: Sequence[str], shown: int = 10) -> str:
+    """``A, B, C and 52 more`` (the coverage table counts them per category)."""
+    if len(tasks) <= shown:
+        return ", ".join(tasks)
+    return f"{', '.join(tasks[:shown])} and {len(tasks) - shown} more"
+
+
 def build_report(
     rs: ResultSet,
     *,
@@ -137,8 +144,12 @@ def build_report(
     labels = [key.label for key, _ in run_views(rs)]
     for c in spec.categories:
         rows = []
+        absent = 0
         for t in spec.tasks_of(c):
             ts = [a.task(t.name) for a in aggs]
+            if all(x.score is None for x in ts):  # no run has it: counted, not listed
+                absent += 1
+                continue
             metric = ts[0].metric if ts else t.main_score
             rows.append(
                 [
@@ -149,16 +160,21 @@ def build_report(
                     *(None if x.score is None else 100 * x.score for x in ts),
                 ]
             )
+        if not rows:
+            continue
         table = Table(
             ["Task", "Split", "Subset", "Metric", *labels],
             rows,
             title=f"{spec.header(c)}: per-task scores",
+            note=f"{absent} more task(s) of this category have no result in any run"
+            if absent
+            else "",
             align_left=4,
         )
         _bold_best_rows(table, 4)
         rep.add(table)
     missing = [
-        f"{RunKey(a.model, a.experiment).label}: " + ", ".join(a.missing_tasks)
+        f"{RunKey(a.model, a.experiment).label}: {_names(a.missing_tasks)}"
         for a in aggs
         if a.missing_tasks
     ]
