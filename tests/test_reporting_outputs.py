@@ -211,3 +211,29 @@ def test_compare_folders_and_benchmark(
     capsys.readouterr()
     assert main(["compare", str(ref), str(ref / "BAAI__bge-base-en-v1.5")]) == 2
     assert "compare them by name" in capsys.readouterr().err
+
+
+def test_similarity_figure_for_a_paper(runs: Path, tmp_path: Path) -> None:
+    import struct
+
+    from mtebkit.reporting._plots import similarity_figure, similarity_plot
+
+    dists = collect_distributions(load_results(runs), "SyntheticSTS")
+    assert len(dists) == 2  # two panels + the overlay
+    fig = similarity_plot(dists)
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        assert ax.get_ylabel().startswith("density")
+        legend = ax.get_legend()
+        # the legend sits below the axes: it hides no data
+        assert legend.get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
+    assert len(fig.axes[-1].get_legend().get_texts()) == 4  # both models, + and -
+    png = similarity_figure(dists)
+    width, height = struct.unpack(">II", png[16:24])
+    assert width >= 3 * 700 and height >= 550
+    for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF")):
+        argv = ["plot-similarity", "--results", str(runs), "--task", "SyntheticSTS"]
+        assert main([*argv, "--out", str(tmp_path), "--format", fmt]) == 0
+        data = (tmp_path / f"similarity_SyntheticSTS.{fmt}").read_bytes()
+        assert data.startswith(magic)
+    assert b"density" in (tmp_path / "similarity_SyntheticSTS.svg").read_bytes()  # text stays text
