@@ -149,6 +149,7 @@ class Embedder(MtebEncoderMixin):
         self.show_progress_bar = show_progress_bar
         # called with (done, total) texts while encoding (a progress display; None: none)
         self.on_progress: Callable[[int, int], None] | None = None
+        self._described: set[str] = set()  # cache namespaces already described
         self.engine = EncodingEngine(
             self.resolved.path,
             weights_sha256=self.resolved.weights_sha256,
@@ -308,15 +309,33 @@ class Embedder(MtebEncoderMixin):
     ) -> np.ndarray:
         if max_length is not None and max_length < 1:
             raise MtebkitError(f"max_length must be >= 1, not {max_length}")
+        settings = self._settings_for(int(max_length or self.max_length))
+        self._describe_namespace(settings)
         return self.engine.encode(
             texts,
-            settings=self._settings_for(int(max_length or self.max_length)),
+            settings=settings,
             batch_size=int(batch_size or self.batch_size),
             cache=self.cache,
             show_progress_bar=self.show_progress_bar
             if show_progress_bar is None
             else show_progress_bar,
             on_progress=self.on_progress,
+        )
+
+    def _describe_namespace(self, settings: EncodingSettings) -> None:
+        """Tell the cache (once per namespace) which model and settings a namespace holds."""
+        describe = getattr(self.cache, "describe", None)  # optional beyond VectorCache
+        ns = settings.namespace()
+        if describe is None or ns in self._described:
+            return
+        self._described.add(ns)
+        describe(
+            ns,
+            {
+                "model": self.resolved.name,
+                "revision": self.resolved.revision,
+                **settings.as_dict(),
+            },
         )
 
     def __repr__(self) -> str:
