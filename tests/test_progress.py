@@ -6,10 +6,19 @@ import io
 from pathlib import Path
 
 import pytest
+from mteb.mocks.mock_tasks.sts import MockSTSTask
 
 from mtebkit.evaluation import InProcessExecutor, ProgressReporter, RunConfig, execute, plan
 from mtebkit.evaluation._progress import format_duration
 from tests.helpers.tiny_models import make_tiny_bert
+
+
+class OldSTS(MockSTSTask):
+    """A task mteb calls superseded (at module level: jobs re-import their task class)."""
+
+    metadata = MockSTSTask.metadata.model_copy(
+        update={"name": "OldSTS", "superseded_by": "MockSTSTask"}
+    )
 
 
 class Clock:
@@ -81,3 +90,21 @@ def test_executor_reports_each_task_and_the_engine_its_texts(tmp_path: Path) -> 
     assert "[1/2] local/tiny / MockSTSTask: starting" in text
     assert "[2/2] local/tiny / MockRetrievalTask: starting" in text
     assert "texts/s" in text and "encoding" in text
+
+
+def test_superseded_notice_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
+    model = make_tiny_bert(tmp_path / "tiny", st_config={"pooling": "mean", "max_length": 32})
+    config = RunConfig(
+        models=[str(model)],
+        tasks=[OldSTS],
+        results_dir=tmp_path / "results",
+        use_cache=False,
+        show_progress=False,
+    )
+    with caplog.at_level("WARNING", logger="mteb"):
+        execute(plan(config), InProcessExecutor())
+    said = [r for r in caplog.records if "is superseded by" in r.getMessage()]
+    assert len(said) == 1
+    assert not [w for w in recwarn if "is superseded by" in str(w.message)]

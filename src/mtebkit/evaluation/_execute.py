@@ -13,6 +13,7 @@ every failed job once the others are filed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import shutil
 import socket
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -73,8 +75,12 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
     encode_kwargs: dict[str, Any] = {"batch_size": model.batch_size, "show_progress_bar": False}
     keep_items = job.keep_item_scores and reranker is None
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-pred-"))
+    stack = contextlib.ExitStack()
     start = time.perf_counter()
     try:
+        # mteb both logs and warns that a task is superseded: keep the log line, drop the copy
+        stack.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", message=r"The task '.*' is superseded by", append=False)
         # load here (mirror-aware, via the task) so the data outlives mteb.evaluate for item scores
         task.load_data()
         if reranker is not None:
@@ -95,6 +101,7 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
         seconds = time.perf_counter() - start
         items = _item_scores(task, tmp) if keep_items else None
     finally:
+        stack.close()
         shutil.rmtree(tmp, ignore_errors=True)
         if task.data_loaded:
             task.unload_data()
