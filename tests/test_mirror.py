@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from mtebkit import DataError, MirrorMissingError, UnknownNameError
-from mtebkit.tasks import get_benchmark_tasks, get_tasks, hf_offline, list_tasks
 from mtebkit.cli import main
+from mtebkit.tasks import get_benchmark_tasks, get_tasks, hf_offline, list_tasks
 
 STS12 = ("mteb/sts12-sts", "a0d554a64d88156834ff5ae9920b964011b16384")
 SCIFACT = "mteb/scifact"

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 __all__ = [
     "apply_mirror",
     "download_hint",
-    "missing_from_mirror",
     "mirror_dir",
+    "missing_from_mirror",
     "read_repo_configs",
 ]
 
