@@ -42,6 +42,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="native mteb and custom task names (default: the embedded demo tasks)",
     )
     g.add_argument("--benchmark", "-b", metavar="B", help='an mteb benchmark, e.g. "MTEB(cmn, v1)"')
+    sel = p.add_argument_group(
+        "task selection", "applied to --tasks, --benchmark, or (with neither) every text task"
+    )
+    sel.add_argument("--task-type", nargs="+", metavar="TYPE", help="e.g. Retrieval STS")
+    sel.add_argument("--lang", nargs="+", metavar="L", help="e.g. eng cmn zh (eng-Latn also)")
+    sel.add_argument("--split", nargs="+", metavar="S", help="evaluate only these splits")
     p.add_argument(
         "--data-dir",
         type=Path,
@@ -167,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
         rerank_top_k=args.rerank_top_k,
         instruction_ablation=args.instruction_ablation,
         keep_item_scores=not args.no_item_scores,
+        task_types=args.task_type,
+        languages=args.lang,
+        splits=args.split,
         show_progress=not args.quiet,
     )
 

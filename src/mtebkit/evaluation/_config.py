@@ -49,4 +49,7 @@ class RunConfig:
     rerank_top_k: int = 100
     instruction_ablation: bool = False
     keep_item_scores: bool = True
+    task_types: Sequence[str] | None = None
+    languages: Sequence[str] | None = None
+    splits: Sequence[str] | None = None
     show_progress: bool = True  # task n of N, texts/s, ETA on stderr (live on a terminal)

@@ -70,6 +70,8 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
     settings = model.settings_record()
     settings["query_instruction"] = model.instruction_for(task.metadata.name, job.task_type)
     settings["reranker"] = None
+    if job.task.eval_splits is not None:
+        settings["eval_splits"] = list(task.eval_splits)
     if reranker is not None:
         settings["reranker"] = {**reranker.settings_record(), "top_k": job.rerank_top_k}
     encode_kwargs: dict[str, Any] = {"batch_size": model.batch_size, "show_progress_bar": False}

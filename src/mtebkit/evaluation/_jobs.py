@@ -145,6 +145,7 @@ class TaskRef:
     benchmark: str | None = None
     spec_paths: tuple[Path, ...] | None = None
     task_class: str | None = None
+    eval_splits: tuple[str, ...] | None = None  # only these splits (None: the task's own)
 
     @classmethod
     def of_class(cls, task_class: type[AbsTask] | str, data_dir: Path | None = None) -> TaskRef:
@@ -159,6 +160,12 @@ class TaskRef:
 
     def build(self) -> AbsTask:
         """A fresh task object (data not loaded)."""
+        task = self._build()
+        if self.eval_splits is not None:
+            task.filter_eval_splits(list(self.eval_splits))
+        return task
+
+    def _build(self) -> AbsTask:
         from mtebkit.tasks import get_benchmark_task, get_tasks, with_mirror
 
         if self.task_class is not None:

@@ -9,6 +9,7 @@ refused here, before anything runs, rather than replaced.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,14 +60,85 @@ def experiment_kwargs(
     return exp
 
 
+# common two-letter codes -> the ISO 639-3 codes mteb uses
+_LANGUAGE_ALIASES = {"en": ("eng",), "zh": ("cmn", "zho"), "de": ("deu",), "fr": ("fra",)}
+
+
+def _covers(languages: Sequence[str], wanted: Sequence[str]) -> bool:
+    codes = {c for w in wanted for c in _LANGUAGE_ALIASES.get(w.lower(), (w,))}
+    return any(lang in codes or lang.split("-")[0] in codes for lang in languages)
+
+
+def _selected(config: RunConfig) -> bool:
+    return bool(config.task_types or config.languages or config.splits)
+
+
+def _select(
+    config: RunConfig, tasks: list[tuple[TaskRef, AbsTask]]
+) -> list[tuple[TaskRef, AbsTask]]:
+    """The tasks kept by ``task_types`` / ``languages`` / ``splits``; their refs carry the splits."""
+    if not _selected(config):
+        return tasks
+    types = {t.lower() for t in config.task_types or ()}
+    out = []
+    for ref, task in tasks:
+        md = task.metadata
+        if types and str(md.type).lower() not in types:
+            continue
+        if config.languages and not _covers(md.languages, config.languages):
+            continue
+        if config.splits:
+            splits = tuple(s for s in task.eval_splits if s in config.splits)
+            if not splits:
+                continue
+            ref = dataclasses.replace(ref, eval_splits=splits)
+        out.append((ref, task))
+    if not out:
+        wanted = ", ".join(
+            f"{k} {'/'.join(v)}"
+            for k, v in (
+                ("type", config.task_types),
+                ("language", config.languages),
+                ("split", config.splits),
+            )
+            if v
+        )
+        raise MtebkitError(f"no task matches {wanted} (see `mtebkit tasks --type T --lang L`)")
+    return out
+
+
+def _catalogue(config: RunConfig) -> list[str]:
+    """Text tasks of the whole catalogue, pre-selected by type and language (cheap metadata)."""
+    from mtebkit.tasks import list_tasks
+
+    paths = [Path(p) for p in config.spec_paths] if config.spec_paths is not None else None
+    types = {t.lower() for t in config.task_types or ()}
+    return [
+        i.name
+        for i in list_tasks(data_dir=config.data_dir, spec_paths=paths)
+        if set(i.modalities) <= {"text"}
+        and (not types or i.type.lower() in types)
+        and (not config.languages or _covers(i.languages, config.languages))
+    ]
+
+
 def _tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
+    return _select(config, _all_tasks(config))
+
+
+def _all_tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
     if config.benchmark and config.tasks:
         raise MtebkitError("give --tasks or --benchmark, not both")
     if config.benchmark:
         name = canonical_benchmark(config.benchmark)
         objs = get_benchmark_tasks(name, data_dir=config.data_dir)
         return [(TaskRef(t.metadata.name, config.data_dir, benchmark=name), t) for t in objs]
-    items = list(dict.fromkeys(config.tasks)) if config.tasks else list(DEMO_TASKS)
+    if config.tasks:
+        items: list[str | type[AbsTask]] = list(dict.fromkeys(config.tasks))
+    elif _selected(config) and (config.task_types or config.languages):
+        items = list(_catalogue(config))  # a selection with no task list: the whole catalogue
+    else:
+        items = list(DEMO_TASKS)
     paths = tuple(Path(p) for p in config.spec_paths) if config.spec_paths is not None else None
     # "package.module:Class" names an mteb task class; other strings are catalogue names
     names = [n for n in items if isinstance(n, str) and ":" not in n]
@@ -211,6 +283,8 @@ def plan(config: RunConfig) -> list[Job]:
                     reranker_cfg if two_stage else None,
                     config.rerank_top_k if two_stage else None,
                 )
+                if ref.eval_splits is not None:  # a partial result is never taken for a full one
+                    settings["eval_splits"] = list(ref.eval_splits)
                 done = _already_done(path, settings, overwrite=config.overwrite)
                 jobs.append(
                     Job(
