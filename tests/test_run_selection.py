@@ -75,3 +75,19 @@ def test_split_is_the_only_one_evaluated_and_recorded(
     capsys.readouterr()
     assert main([*argv, "--split", "nope"]) == 2
     assert "no task matches split nope" in capsys.readouterr().err
+
+
+def test_save_predictions_writes_mtebs_file_beside_the_result(tiny: Path, tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    task = "mteb.mocks.mock_tasks.retrieval:MockRetrievalTask"
+    argv = ["run", "-m", str(tiny), "-t", task, "--results", str(results), "-q", "--no-cache"]
+    assert main([*argv, "--save-predictions"]) == 0
+    (result,) = results.rglob("MockRetrievalTask.json")
+    pred = result.parent / "MockRetrievalTask_predictions.json"
+    data = json.loads(pred.read_text())
+    # mteb's format: {subset: {split: {query id: {doc id: score}}}} (plus mteb's header fields)
+    runs = [v for v in data.values() if isinstance(v, dict)]
+    assert runs and any(isinstance(q, dict) and q for r in runs for q in r.values())
+    other = tmp_path / "r2"
+    assert main([*argv[:-4], "--results", str(other), "-q", "--no-cache"]) == 0
+    assert not list(other.rglob("*_predictions.json"))  # only on request

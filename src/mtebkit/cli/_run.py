@@ -135,6 +135,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="do not keep per-pair / per-query scores beside the results",
     )
     p.add_argument(
+        "--save-predictions",
+        action="store_true",
+        help="keep mteb's <Task>_predictions.json (retrieval: top documents per query) beside "
+        "each result (not for two-stage runs)",
+    )
+    p.add_argument(
         "--quiet", "-q", action="store_true", help="no progress display and no per-task lines"
     )
 
@@ -173,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         rerank_top_k=args.rerank_top_k,
         instruction_ablation=args.instruction_ablation,
         keep_item_scores=not args.no_item_scores,
+        save_predictions=args.save_predictions,
         task_types=args.task_type,
         languages=args.lang,
         splits=args.split,

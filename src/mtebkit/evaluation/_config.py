@@ -49,6 +49,7 @@ class RunConfig:
     rerank_top_k: int = 100
     instruction_ablation: bool = False
     keep_item_scores: bool = True
+    save_predictions: bool = False  # mteb's <Task>_predictions.json beside each result
     task_types: Sequence[str] | None = None
     languages: Sequence[str] | None = None
     splits: Sequence[str] | None = None

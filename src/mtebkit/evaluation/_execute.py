@@ -76,6 +76,7 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
         settings["reranker"] = {**reranker.settings_record(), "top_k": job.rerank_top_k}
     encode_kwargs: dict[str, Any] = {"batch_size": model.batch_size, "show_progress_bar": False}
     keep_items = job.keep_item_scores and reranker is None
+    keep_predictions = job.save_predictions and reranker is None
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-pred-"))
     stack = contextlib.ExitStack()
     start = time.perf_counter()
@@ -98,10 +99,11 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
                 model,
                 task,
                 encode_kwargs=encode_kwargs,
-                prediction_folder=tmp if keep_items else None,
+                prediction_folder=tmp if keep_items or keep_predictions else None,
             )
         seconds = time.perf_counter() - start
         items = _item_scores(task, tmp) if keep_items else None
+        predictions = _predictions_text(task, tmp) if keep_predictions else None
     finally:
         stack.close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -113,14 +115,30 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
         settings=settings,
         model_meta=model.mteb_model_meta.to_dict(),
         item_scores=items,
+        predictions=predictions,
         seconds=seconds,
         where={"executor": "in-process", "hostname": socket.gethostname(), "pid": os.getpid()},
     )
 
 
+def _predictions_text(task: Any, predictions_dir: Path) -> str | None:
+    """mteb's predictions file as it wrote it (returned, so the driver files it); None if none."""
+    pred = predictions_dir / predictions_file_name(task.metadata.name)
+    try:
+        return pred.read_text(encoding="utf-8") if pred.exists() else None
+    except OSError as exc:
+        logger.warning("%s: predictions not kept (%s)", task.metadata.name, exc)
+        return None
+
+
+def predictions_file_name(task_name: str) -> str:
+    """mteb's name for a task's predictions (``prediction_folder`` of ``mteb.evaluate``)."""
+    return f"{task_name}_predictions.json"
+
+
 def _item_scores(task: Any, predictions_dir: Path) -> dict[str, Any] | None:
     """Per-pair / per-query scores from mteb's predictions file; None if there is none."""
-    pred = predictions_dir / f"{task.metadata.name}_predictions.json"
+    pred = predictions_dir / predictions_file_name(task.metadata.name)
     if not pred.exists():
         return None
     try:
@@ -224,7 +242,8 @@ def _check_outcome(outcome: JobOutcome) -> None:
 
 
 def file_outcome(outcome: JobOutcome) -> Path:
-    """Write an outcome's files: item scores, then ``model_meta.json``, then the result.
+    """Write an outcome's files: item scores and predictions, then ``model_meta.json``, then
+    the result.
 
     The result file is written last: its presence means "done", so a run killed in between
     recomputes the task rather than keeping item scores that belong to no result.
@@ -235,6 +254,8 @@ def file_outcome(outcome: JobOutcome) -> Path:
     path = job.result_path
     if outcome.item_scores is not None:
         write_item_scores(outcome.item_scores, item_scores_path(path.parent, job.task.name))
+    if outcome.predictions is not None:  # beside the result, as mteb names it
+        atomic_write_text(path.parent / predictions_file_name(job.task.name), outcome.predictions)
     write_model_meta(path.parent, outcome.model_meta)
     atomic_write_text(path, task_result_json(outcome.result, outcome.settings))
     return path

@@ -198,6 +198,7 @@ class Job:
     reranker: RerankerSpec | None = None
     rerank_top_k: int | None = None
     keep_item_scores: bool = True
+    save_predictions: bool = False  # mteb's <Task>_predictions.json beside the result
 
     @property
     def label(self) -> str:
@@ -219,6 +220,7 @@ class JobOutcome:
     settings: Mapping[str, Any] = field(default_factory=dict)
     model_meta: Mapping[str, Any] = field(default_factory=dict)
     item_scores: Mapping[str, Any] | None = None
+    predictions: str | None = None  # mteb's predictions file, as written
     seconds: float = 0.0
     error: str | None = None
     where: Mapping[str, Any] = field(default_factory=dict)

@@ -302,6 +302,7 @@ def plan(config: RunConfig) -> list[Job]:
                         reranker=reranker_spec if two_stage else None,
                         rerank_top_k=config.rerank_top_k if two_stage else None,
                         keep_item_scores=config.keep_item_scores,
+                        save_predictions=config.save_predictions,
                     )
                 )
     return jobs
