@@ -66,8 +66,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--results", type=Path, default=Path("results"), help="results folder (default: results/)"
     )
     p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument(
-        "--max-length", type=int, default=None, help="override the model's max sequence length"
+    ck = p.add_argument_group(
+        "model settings", "for a checkpoint without a preset; non-default values name an experiment"
+    )
+    ck.add_argument(
+        "--max-length",
+        "--passage-max-length",
+        dest="max_length",
+        type=int,
+        default=None,
+        help="max tokens per text (passages, and queries unless --query-max-length)",
+    )
+    ck.add_argument("--query-max-length", type=int, default=None, help="max tokens per query")
+    ck.add_argument("--pooling", choices=["cls", "mean"], default=None)
+    ck.add_argument(
+        "--normalize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="L2-normalise the vectors (default: the preset's or the model folder's)",
+    )
+    ck.add_argument(
+        "--query-instruction",
+        default=None,
+        metavar="TEXT",
+        help="prefix of every query of retrieval / reranking tasks (--instruction TASK=TEXT "
+        "overrides it per task)",
     )
     p.add_argument(
         "--fp16",
@@ -165,6 +188,10 @@ def run(args: argparse.Namespace) -> int:
         results_dir=args.results,
         batch_size=args.batch_size,
         max_length=args.max_length,
+        query_max_length=args.query_max_length,
+        pooling=args.pooling,
+        normalize=args.normalize,
+        query_instruction=args.query_instruction,
         use_fp16=args.fp16,
         dtype=args.dtype,
         use_instructions=not args.no_instruction,

@@ -35,6 +35,10 @@ class RunConfig:
     results_dir: Path = DEFAULT_RESULTS_DIR
     batch_size: int | None = None
     max_length: int | None = None
+    query_max_length: int | None = None  # queries only (retrieval, reranking); else max_length
+    pooling: str | None = None  # cls / mean; None: the preset's or the model folder's
+    normalize: bool | None = None
+    query_instruction: str | None = None  # one for every query-side task; None: the preset's
     use_fp16: bool = True
     dtype: str | None = None  # float32 / float16 / bfloat16; wins over use_fp16
     use_instructions: bool = True

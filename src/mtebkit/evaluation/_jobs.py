@@ -45,6 +45,11 @@ class ModelSpec:
     cpu_lanes: int | None = None
     task_instructions: tuple[tuple[str, str | None], ...] = ()
     spec_instructions: tuple[tuple[str, str | None], ...] = ()
+    # for a checkpoint without a preset (None: the preset's or the folder's own)
+    pooling: str | None = None
+    normalize: bool | None = None
+    query_instruction: str | None = None
+    query_max_length: int | None = None
 
     @classmethod
     def of(
@@ -68,8 +73,9 @@ class ModelSpec:
             "use_fp16": self.use_fp16,
             "dtype": self.dtype,
         }
-        if self.max_length is not None:
-            out["max_length"] = self.max_length
+        for key in ("max_length", "pooling", "normalize", "query_instruction", "query_max_length"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         if self.devices is not None:
             out["devices"] = list(self.devices)
         return out

@@ -10,6 +10,7 @@ refused here, before anything runs, rather than replaced.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,13 @@ def experiment_kwargs(
     for key in ("pooling", "normalize", "max_length"):
         if getattr(cfg, key) != defaults[key]:
             exp[key] = getattr(cfg, key)
+    if cfg.query_max_length is not None and cfg.query_max_length != cfg.max_length:
+        exp["query_max_length"] = cfg.query_max_length
+    published = cfg.preset.query_instruction if cfg.preset else None
+    if use_instructions and cfg.query_instruction != published:
+        # the text is in the settings; the folder name gets a short digest of it
+        text = cfg.query_instruction or ""
+        exp["query_instruction"] = hashlib.sha256(text.encode()).hexdigest()[:10]
     if not use_instructions:
         exp["instructions"] = "off"
     elif task_instructions:
@@ -184,7 +192,11 @@ def job_settings(
 ) -> dict[str, Any]:
     """The settings recorded beside a job's result (``cpu_kernels`` unknown until it runs)."""
     rec = embedder_settings_record(
-        cfg.resolved, cfg.settings(), use_instructions=policy.enabled, cpu_kernels=None
+        cfg.resolved,
+        cfg.settings(),
+        use_instructions=policy.enabled,
+        cpu_kernels=None,
+        query_max_length=cfg.query_max_length,
     )
     rec["query_instruction"] = policy.for_task(task_name, task_type)
     # all of the reranker's score-changing settings (max length, dtype, weights), so a re-run
@@ -243,6 +255,10 @@ def plan(config: RunConfig) -> list[Job]:
             use_fp16=config.use_fp16,
             dtype=config.dtype,
             max_length=config.max_length,
+            query_max_length=config.query_max_length,
+            pooling=config.pooling,
+            normalize=config.normalize,
+            query_instruction=config.query_instruction,
             batch_size=config.batch_size,
             devices=tuple(config.devices) if config.devices else None,
             cpu_lanes=config.cpu_lanes,

@@ -112,6 +112,7 @@ class Embedder(MtebEncoderMixin):
         spec_instructions: Mapping[str, str | None] | None = None,
         cache: VectorCache | None = None,
         show_progress_bar: bool = False,
+        query_max_length: int | None = None,
         **flagmodel_options: Any,
     ) -> None:
         aliased = _flagmodel_options(flagmodel_options)
@@ -128,6 +129,7 @@ class Embedder(MtebEncoderMixin):
             use_fp16=use_fp16,
             dtype=dtype,
             devices=devices if devices is not None else device,
+            query_max_length=query_max_length,
         )
         cfg = self.config
         self.resolved: ResolvedModel = cfg.resolved
@@ -138,6 +140,7 @@ class Embedder(MtebEncoderMixin):
         self.pooling: Pooling = cfg.pooling
         self.normalize: bool = cfg.normalize
         self.max_length: int = cfg.max_length
+        self.query_max_length: int | None = cfg.query_max_length  # mteb's query side only
         self.query_instruction: str | None = cfg.query_instruction
         self.use_instructions = use_instructions
         self.task_instructions: dict[str, str | None] = dict(task_instructions or {})
@@ -230,6 +233,7 @@ class Embedder(MtebEncoderMixin):
             self.settings,
             use_instructions=self.use_instructions,
             cpu_kernels=self.cpu_kernels,
+            query_max_length=self.query_max_length,
         )
 
     # ------------------------------------------------------------------ FlagModel API
@@ -373,8 +377,11 @@ def embedder_settings_record(
     *,
     use_instructions: bool,
     cpu_kernels: str | None,
+    query_max_length: int | None = None,
 ) -> dict[str, Any]:
-    """The settings recorded in a result file (``cpu_kernels`` is provenance only)."""
+    """The settings recorded in a result file (``cpu_kernels`` is provenance only;
+    ``query_max_length`` only when set, so older results keep comparing equal)."""
+    extra = {} if query_max_length is None else {"query_max_length": query_max_length}
     return {
         "model": resolved.name,
         "revision": resolved.revision,
@@ -383,5 +390,6 @@ def embedder_settings_record(
         "preset": resolved.preset.name if resolved.preset else None,
         "use_instructions": use_instructions,
         **settings.as_dict(),
+        **extra,
         "cpu_kernels": cpu_kernels,
     }
