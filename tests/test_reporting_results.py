@@ -268,3 +268,22 @@ def test_one_task_benchmark_report_lists_what_exists(
     capsys.readouterr()
     assert main(argv) == 0  # without --benchmark: the same file names
     assert (out / "leaderboard.md").is_file() and not (out / "report.md").exists()
+
+
+def test_partial_runs_get_partial_averages_marked_as_such(tmp_path: Path) -> None:
+    from mtebkit.reporting import aggregate_benchmark, build_report
+
+    write_result(tmp_path, "org/m", "STS12", sts(0.80), main_metric="cosine_spearman")
+    write_result(tmp_path, "org/m", "STS13", sts(0.70), main_metric="cosine_spearman")
+    rs = load_results(tmp_path)
+    agg = aggregate_benchmark(rs, "MTEB(eng, v1)")
+    assert agg.category("STS").score is None  # never a card number from 2 of 10 tasks
+    assert agg.partial_points()["STS (10)"] == (pytest.approx(75.0), 2, 10)
+    rep = build_report(rs, benchmark="MTEB(eng, v1)")
+    partial = next(t for t in rep.tables if "partial averages" in t.title)
+    row = dict(zip(partial.columns, partial.cells()[0], strict=True))
+    assert row["STS (10)"] == "75.00 (2/10)" and row["Retrieval (15)"] == "-"
+    assert row["Average (56)"] == "75.00 (2/56)" and partial.note.startswith("PARTIAL")
+    plain = build_report(rs)
+    by_type = next(t for t in plain.tables if "by task type" in t.title)
+    assert by_type.cells() == [["STS", "75.00 (2)"]]
