@@ -42,8 +42,8 @@ def test_plain_lines_are_periodic_and_carry_rate_and_eta() -> None:
     p.encoded(1000, 1000)  # the last batch of a call always gets a line
     lines = out.getvalue().splitlines()
     assert len(lines) == 3, lines
-    assert "[2/5] SciFact:" in lines[0]
-    assert "encoding 400/1,000 texts" in lines[1]
+    assert "[2/5] starting  SciFact" in lines[0]
+    assert "[2/5] encoding 400/1,000 texts" in lines[1] and lines[1].endswith("SciFact")
     assert "10.0 texts/s" in lines[1] and "ETA 1m00s" in lines[1]
     assert "encoding 1,000/1,000 texts" in lines[2] and "ETA" not in lines[2]
     assert "\r" not in out.getvalue()
@@ -87,8 +87,8 @@ def test_executor_reports_each_task_and_the_engine_its_texts(tmp_path: Path) -> 
     progress = ProgressReporter(out, live=False, interval=0)
     execute(plan(config), InProcessExecutor(progress=progress))
     text = out.getvalue()
-    assert "[1/2] local/tiny / MockSTSTask: starting" in text
-    assert "[2/2] local/tiny / MockRetrievalTask: starting" in text
+    assert "[1/2] starting  local/tiny / MockSTSTask" in text
+    assert "[2/2] starting  local/tiny / MockRetrievalTask" in text
     assert "texts/s" in text and "encoding" in text
 
 

@@ -71,7 +71,7 @@ class ProgressReporter:
         """Task ``index`` (1-based) of ``n_tasks`` starts."""
         with self._lock:
             self._index, self._n_tasks, self._task = index, n_tasks, label
-            self._write(f"{self._prefix()} starting", force=True)
+            self._write(f"[{index}/{n_tasks}] starting  {label}", force=True)
 
     def encoded(self, done: int, total: int) -> None:
         """``done`` of ``total`` texts of the current encoding call are encoded."""
@@ -84,11 +84,13 @@ class ProgressReporter:
                 return
             elapsed = now - self._call_start
             rate = done / elapsed if elapsed > 0 and done else 0.0
-            parts = [f"{self._prefix()} encoding {done:,}/{total:,} texts"]
+            # the numbers first: a narrow terminal cuts the label, not the ETA
+            parts = [f"[{self._index}/{self._n_tasks}] encoding {done:,}/{total:,} texts"]
             if rate:
                 parts.append(f"{rate:,.1f} texts/s")
                 if not last:
                     parts.append(f"ETA {format_duration((total - done) / rate)}")
+            parts.append(self._task)
             self._write("  ".join(parts), force=last and not self.live)
 
     def task_finished(self) -> None:
@@ -104,9 +106,6 @@ class ProgressReporter:
                 self._drawn = False
 
     # ------------------------------------------------------------------ drawing
-    def _prefix(self) -> str:
-        return f"[{self._index}/{self._n_tasks}] {self._task}:"
-
     def _write(self, line: str, *, force: bool = False) -> None:
         now = self.clock()
         if not force and now - self._last_write < self.interval:
