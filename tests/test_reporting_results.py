@@ -265,7 +265,8 @@ def test_one_task_benchmark_report_lists_what_exists(
     assert "9 more task(s) of this category have no result" in md
     assert "Retrieval (15): per-task scores" not in md  # no category table without any result
     assert "and 45 more" in md  # missing tasks: named up to ten, then counted
-    capsys.readouterr()
+    table = capsys.readouterr().out.split("\nwrote ")[0]
+    assert "Average (56)" in table and max(len(line) for line in table.splitlines()) <= 100
     assert main(argv) == 0  # without --benchmark: the same file names
     assert (out / "leaderboard.md").is_file() and not (out / "report.md").exists()
 
