@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
         runs = [str(r[0]) for r in board.rows]
         rows = [[c, *(r[i] for r in board.rows)] for i, c in enumerate(board.columns[1:], 1)]
-        text = Table([board.columns[0], *runs], rows, title=board.title, note=board.note)
-        text = text.to_terminal(max_width=TERMINAL_WIDTH)
+        turned = Table([board.columns[0], *runs], rows, title=board.title, note=board.note)
+        text = turned.to_terminal(max_width=TERMINAL_WIDTH)
     print(text)
     print(
         f"\nwrote {written['markdown']}, {written['html']}, {tex} and "
