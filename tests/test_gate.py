@@ -219,3 +219,60 @@ def test_readme_ci_recipe_on_the_embedded_demo(
     )
     _perturb(results, "DemoSTSEn", -0.01)
     assert main(["check", "--results", str(results), "--baseline", "ci/baseline.json"]) == 1
+
+
+def test_readme_ci_recipe_with_an_experiment_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The recipe as written keeps working once results/ also holds an experiment."""
+    monkeypatch.chdir(tmp_path)
+    demo = ["--tasks", "DemoSTSEn", "DemoRetrievalEn", "--quiet"]
+    assert main(["run", "--results", "results", *demo]) == 0
+    assert main(["run", "--results", "results", *demo, "--max-length", "128"]) == 0
+    (exp_dir,) = (p for p in Path("results").rglob("experiments/*") if p.is_dir())
+    capsys.readouterr()
+    # as the README writes it: the plain folder is pinned, and the note says so
+    assert main(["baseline", "save", "--results", "results", "--out", "ci/baseline.json"]) == 0
+    err = capsys.readouterr().err
+    assert "pinning the plain folder 'default'" in err and "--experiment" in err
+    assert load_baseline(Path("ci/baseline.json")).experiment is None
+    check = ["check", "--results", "results", "--baseline", "ci/baseline.json"]
+    assert main([*check, "--tolerance", "0.5", "--junit", "junit.xml"]) == 0
+    assert "checking experiment 'default'" in capsys.readouterr().err
+    # a drop in the experiment does not touch the gate of the plain folder ...
+    _perturb(exp_dir, "DemoSTSEn", -0.05)
+    assert main(check) == 0
+    # ... and a baseline saved from the experiment is checked against the experiment
+    save_exp = ["baseline", "save", "--results", "results", "--experiment", exp_dir.name]
+    assert main([*save_exp, "--out", "ci/exp.json"]) == 0
+    assert load_baseline(Path("ci/exp.json")).experiment == exp_dir.name
+    capsys.readouterr()
+    assert main(["check", "--results", "results", "--baseline", "ci/exp.json"]) == 0
+    assert f"checking experiment {exp_dir.name!r}" in capsys.readouterr().err
+    _perturb(exp_dir, "DemoSTSEn", -0.05)
+    assert main(["check", "--results", "results", "--baseline", "ci/exp.json"]) == 1
+    # without the plain folder, a choice among experiments is refused, naming --experiment
+    for rev in Path("results").glob("*/*"):
+        for f in rev.glob("Demo*"):
+            f.unlink()
+    shutil.copytree(exp_dir, exp_dir.parent / "other")
+    capsys.readouterr()
+    assert main(["baseline", "save", "--results", "results", "--out", "ci/x.json"]) == 2
+    assert "--experiment" in capsys.readouterr().err
+
+
+def test_check_refuses_when_the_baselines_experiment_has_no_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "results"
+    write_result(root, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman")
+    write_result(
+        root, "org/m", "STS12", sts(0.7), main_metric="cosine_spearman", experiment="pooling_cls"
+    )
+    base = make_baseline(load_results(root), experiment="pooling_cls")
+    out = tmp_path / "b.json"
+    out.write_text(base.model_copy(update={"experiment": "gone"}).model_dump_json())
+    capsys.readouterr()
+    assert main(["check", "--results", str(root), "--baseline", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "saved from experiment 'gone'" in err and "--experiment" in err

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from mtebkit import DataError, MirrorMissingError, UnknownNameError
+from mtebkit.cli import main
 from mtebkit.tasks import get_benchmark_tasks, get_tasks, hf_offline, list_tasks
 
 STS12 = ("mteb/sts12-sts", "a0d554a64d88156834ff5ae9920b964011b16384")
@@ -270,3 +271,38 @@ def test_changed_mirror_is_not_served_from_a_stale_cache(tmp_path: Path) -> None
     task.load_data()
     assert task.dataset["test"]["sentence1"] == [r["sentence1"] for r in other_rows]
     assert cache_before == datasets.config.HF_DATASETS_CACHE
+
+
+def test_benchmark_lists_every_missing_dataset_with_a_command_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mteb
+
+    from mtebkit._util.hub import hub_download_command
+
+    tasks = mteb.get_benchmark("MTEB(cmn, v1)").tasks
+    present = tasks[0].metadata.dataset["path"]
+    (tmp_path / present).mkdir(parents=True)  # one there: it must not be listed
+    with pytest.raises(MirrorMissingError) as exc:
+        get_benchmark_tasks("MTEB(cmn, v1)", data_dir=tmp_path)
+    text = str(exc.value)
+    paths = {str(t.metadata.dataset["path"]) for t in tasks}
+    assert f"{len(paths) - 1} dataset(s) are not in the mirror" in text
+    for t in tasks[1:]:
+        ds = t.metadata.dataset
+        if ds["path"] == present:
+            continue
+        cmd = hub_download_command(
+            ds["path"],
+            revision=ds["revision"],
+            repo_type="dataset",
+            local_dir=tmp_path / ds["path"],
+        )
+        assert text.count(cmd) == 1, cmd
+    assert f" {present} " not in text and f"/{present}\n" not in text
+    # mtebkit run says the same, as an error line (exit 2), not a traceback
+    argv = ["run", "--benchmark", "MTEB(cmn, v1)", "--data-dir", str(tmp_path), "-q"]
+    assert main([*argv, "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    cli = hub_download_command("org/x").split()[0]
+    assert err.startswith("mtebkit: error:") and err.count(f"{cli} download ") == len(paths) - 1

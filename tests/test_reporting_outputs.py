@@ -101,11 +101,11 @@ def test_cmteb_headers(shared_dir: Path) -> None:
 def test_report_cli_self_contained_html(runs: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     assert main(["report", "--results", str(runs), "--out", str(out)]) == 0
-    page = (out / "report.html").read_text()
+    page = (out / "leaderboard.html").read_text()
     assert page.count("data:image/png;base64,") == 2  # one plot per task with item scores
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "<script" not in page
     assert "org/good" in page and "Best separating thresholds" in page
-    table = list(csv.reader((out / "report_per_task_scores.csv").open()))
+    table = list(csv.reader((out / "leaderboard_per_task_scores.csv").open()))
     assert table[0][:4] == ["Task", "Type", "Split", "Metric"]
     good = load_results(runs).run("org/good").task_scores()["SyntheticSTS"][1]
     col = table[0].index("org/good")
@@ -201,6 +201,7 @@ def test_compare_folders_and_benchmark(
                 str(ref / "BAAI__bge-base-en-v1.5"),
                 "--benchmark",
                 "MTEB(eng, v1)",
+                "--wide",
             ]
         )
         == 0
@@ -211,3 +212,29 @@ def test_compare_folders_and_benchmark(
     capsys.readouterr()
     assert main(["compare", str(ref), str(ref / "BAAI__bge-base-en-v1.5")]) == 2
     assert "compare them by name" in capsys.readouterr().err
+
+
+def test_similarity_figure_for_a_paper(runs: Path, tmp_path: Path) -> None:
+    import struct
+
+    from mtebkit.reporting._plots import similarity_figure, similarity_plot
+
+    dists = collect_distributions(load_results(runs), "SyntheticSTS")
+    assert len(dists) == 2  # two panels + the overlay
+    fig = similarity_plot(dists)
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        assert ax.get_ylabel().startswith("density")
+        legend = ax.get_legend()
+        # the legend sits below the axes: it hides no data
+        assert legend.get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
+    assert len(fig.axes[-1].get_legend().get_texts()) == 4  # both models, + and -
+    png = similarity_figure(dists)
+    width, height = struct.unpack(">II", png[16:24])
+    assert width >= 3 * 700 and height >= 550
+    for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF")):
+        argv = ["plot-similarity", "--results", str(runs), "--task", "SyntheticSTS"]
+        assert main([*argv, "--out", str(tmp_path), "--format", fmt]) == 0
+        data = (tmp_path / f"similarity_SyntheticSTS.{fmt}").read_bytes()
+        assert data.startswith(magic)
+    assert b"density" in (tmp_path / "similarity_SyntheticSTS.svg").read_bytes()  # text stays text

@@ -51,7 +51,8 @@ def test_both_tests_are_shown_and_significance_needs_both() -> None:
     t = cmp.table()
     row = dict(zip(t.columns, t.cells()[0], strict=True))
     assert row["p bootstrap B"] == "0.0300" and row["p randomisation B"] == "0.0800"
-    assert row["95% CI B"] == "[+0.10, +2.00]"
+    assert row["95% CI B"] == "[+0.10, +2.00]*"  # CI excludes 0, randomisation p does not
+    assert "disagree" in t.note
     # one test below alpha, the other not: a win, but not a significant one
     assert cmp.record("B") == (1, 0, 0, 0, 0)
     both = Comparison(

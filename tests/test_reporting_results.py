@@ -172,7 +172,7 @@ def test_report_rows_per_experiment_and_corrupt_file_warning(
     assert main(["report", "--results", str(tmp_path), "--out", str(out), "--no-plots"]) == 0
     captured = capsys.readouterr()
     assert "STS13.json" in captured.err and "corrupt" in captured.err
-    md = (out / "report.md").read_text()
+    md = (out / "leaderboard.md").read_text()
     assert "| STS12 | STS | test | cosine_spearman | **80.00** | 70.00 |" in md
     assert "org/m [max_length-128]" in md
 
@@ -250,3 +250,41 @@ def test_compare_experiments_of_one_model(
     out = capsys.readouterr().out
     assert "| STS12 | test | 80.00 | 75.00 | -5.00 | - | - |" in out
     assert "| org/m [instructions_off] | 0 | 0 | 1 | 0 | 0 |" in out
+
+
+def test_one_task_benchmark_report_lists_what_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_result(tmp_path, "org/m", "STS12", sts(0.8), main_metric="cosine_spearman")
+    out = tmp_path / "out"
+    argv = ["report", "--results", str(tmp_path), "--out", str(out), "--no-plots"]
+    assert main([*argv, "--benchmark", "MTEB(eng, v1)"]) == 0
+    md = (out / "leaderboard.md").read_text()
+    assert "| STS12 |" in md
+    assert "| STS13 |" not in md and "| ArguAna |" not in md  # no row of dashes per absent task
+    assert "9 more task(s) of this category have no result" in md
+    assert "Retrieval (15): per-task scores" not in md  # no category table without any result
+    assert "and 45 more" in md  # missing tasks: named up to ten, then counted
+    table = capsys.readouterr().out.split("\nwrote ")[0]
+    assert "Average (56)" in table and max(len(line) for line in table.splitlines()) <= 100
+    assert main(argv) == 0  # without --benchmark: the same file names
+    assert (out / "leaderboard.md").is_file() and not (out / "report.md").exists()
+
+
+def test_partial_runs_get_partial_averages_marked_as_such(tmp_path: Path) -> None:
+    from mtebkit.reporting import aggregate_benchmark, build_report
+
+    write_result(tmp_path, "org/m", "STS12", sts(0.80), main_metric="cosine_spearman")
+    write_result(tmp_path, "org/m", "STS13", sts(0.70), main_metric="cosine_spearman")
+    rs = load_results(tmp_path)
+    agg = aggregate_benchmark(rs, "MTEB(eng, v1)")
+    assert agg.category("STS").score is None  # never a card number from 2 of 10 tasks
+    assert agg.partial_points()["STS (10)"] == (pytest.approx(75.0), 2, 10)
+    rep = build_report(rs, benchmark="MTEB(eng, v1)")
+    partial = next(t for t in rep.tables if "partial averages" in t.title)
+    row = dict(zip(partial.columns, partial.cells()[0], strict=True))
+    assert row["STS (10)"] == "75.00 (2/10)" and row["Retrieval (15)"] == "-"
+    assert row["Average (56)"] == "75.00 (2/56)" and partial.note.startswith("PARTIAL")
+    plain = build_report(rs)
+    by_type = next(t for t in plain.tables if "by task type" in t.title)
+    assert by_type.cells() == [["STS", "75.00 (2)"]]

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from mtebkit import RunConfig, run_evaluation
+from mtebkit.evaluation import InProcessExecutor
+from mtebkit.models import EmbeddingCache
+from tests.helpers.progress import fixture_progress
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 REPRODUCED = [
@@ -33,20 +36,24 @@ def _published(shared: Path, task: str, split: str) -> float:
 
 @pytest.fixture(scope="module")
 def reproduced(
-    shared_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    shared_dir: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> dict[tuple[str, str], float]:
     work = tmp_path_factory.mktemp("repro")
     out = work / "results"
-    records = run_evaluation(
-        RunConfig(
-            models=[MODEL],
-            tasks=[t for t, _ in REPRODUCED],
-            data_dir=shared_dir / "data" / "hf",
-            results_dir=out,
-            cache_dir=work / "embedding-cache",  # empty: every vector is computed here, now
-            show_progress=False,
-        )
+    progress = fixture_progress(
+        request,
+        f"evaluating {MODEL} on {len(REPRODUCED)} tasks with an empty cache (minutes on CPU)",
     )
+    config = RunConfig(
+        models=[MODEL],
+        tasks=[t for t, _ in REPRODUCED],
+        data_dir=shared_dir / "data" / "hf",
+        results_dir=out,
+        cache_dir=work / "embedding-cache",  # empty: every vector is computed here, now
+    )
+    assert config.cache_dir is not None
+    executor = InProcessExecutor(cache=EmbeddingCache(config.cache_dir), progress=progress)
+    records = run_evaluation(config, executor=executor)
     return {(r.task, r.split): 100 * r.main_score for r in records}
 
 

@@ -67,14 +67,32 @@ def test_filters_and_mirror_presence(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_table_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_sts12(tmp_path)
-    assert main(["tasks", "--data-dir", str(tmp_path), "--type", "STS", "--lang", "eng"]) == 0
+    argv = ["tasks", "--data-dir", str(tmp_path), "--type", "STS", "--lang", "eng"]
+    assert main([*argv, "--wide"]) == 0
     out, err = capsys.readouterr()
-    header, *lines = out.splitlines()
+    header, _dashes, *lines = out.splitlines()
     assert header.split()[:4] == ["name", "type", "languages", "splits"] and "mirror" in header
     sts12 = next(line for line in lines if line.startswith("STS12 "))
     assert " yes " in sts12 and STS12[0] in sts12
     assert any(line.startswith("STS13 ") and " no " in line for line in lines)
     assert f"{len(lines)} task(s)" in err
+    assert main(argv) == 0  # by default: no source column, 100 columns at most
+    out = capsys.readouterr().out
+    assert "source" not in out.splitlines()[0]
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_text_tasks_by_default_and_the_rest_on_request(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = _json_rows(capsys, ["--type", "Any2AnyRetrieval"])
+    assert all(set(r["modalities"]) <= {"text"} for r in text)  # type: ignore[arg-type]
+    every = _json_rows(capsys, ["--type", "Any2AnyRetrieval", "--all-modalities"])
+    assert any("image" in r["modalities"] for r in every)  # type: ignore[operator]
+    assert len(every) > len(text)
+    assert main(["tasks", "--type", "Any2AnyRetrieval"]) == 0
+    err = capsys.readouterr().err
+    assert "image/audio/video task(s) hidden (--all-modalities)" in err
 
 
 def test_present_only_needs_a_data_dir(

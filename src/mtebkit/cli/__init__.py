@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mtebkit.cli._plot_similarity",
         "plot positive/negative score distributions",
     ),
+    "model-card": ("mtebkit.cli._model_card", "write a model card's model-index from results"),
     "reproduce": ("mtebkit.cli._reproduce", "compare reproduced scores with published ones"),
     "compare": ("mtebkit.cli._compare", "compare checkpoints with paired significance tests"),
     "baseline": ("mtebkit.cli._baseline", "pin scores to a baseline file for the CI gate"),

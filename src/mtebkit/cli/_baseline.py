@@ -46,14 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mtebkit.cli._common import load_quietly
+    from mtebkit.cli._common import gate_experiment, load_quietly
     from mtebkit.reporting import make_baseline, save_baseline
 
     rs = load_quietly(args.results, revision=args.revision)
     base = make_baseline(
         rs,
         model=args.model,
-        experiment=args.experiment,
+        experiment=gate_experiment(rs, args.model, args.experiment),
         benchmark=args.benchmark,
         tolerances=dict(args.task_tolerance),
         embed_items=not args.no_items,
@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     save_baseline(base, args.out)
     with_items = sum(1 for t in base.tasks if t.items is not None)
     print(
-        f"wrote {args.out}: {base.model}, {len(base.tasks)} task(s)"
+        f"wrote {args.out}: {base.model}"
+        f"{' [' + base.experiment + ']' if base.experiment else ''}, {len(base.tasks)} task(s)"
         f"{' of ' + base.benchmark if base.benchmark else ''}, item scores for {with_items}"
     )
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -22,6 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--namespace", default=None, help="clear: only this namespace (see `cache info`)"
     )
     p.add_argument("--json", action="store_true", help="info: print JSON")
+    p.add_argument("--wide", action="store_true", help="info: no 100-column limit")
 
 
 def _size(n: int) -> str:
@@ -50,7 +52,32 @@ def run(args: argparse.Namespace) -> int:
     print(f"entries:    {info['entries']}")
     print(f"vectors:    {_size(info['bytes'])}   index: {_size(info['index_bytes'])}")
     if info["namespaces"]:
-        print(f"\n{'namespace':34s} {'entries':>9s} {'size':>11s}")
+        from mtebkit.reporting import Table
+
+        rows = []
         for name, ns in info["namespaces"].items():
-            print(f"{name:34s} {ns['entries']:9d} {_size(ns['bytes']):>11s}")
+            d = ns.get("description") or {}
+            model = d.get("model")
+            if model and d.get("revision"):
+                model += f"@{str(d['revision'])[:10]}"
+            rows.append(
+                [
+                    model or "(not recorded)",
+                    d.get("pooling"),
+                    d.get("normalize"),
+                    d.get("max_length"),
+                    d.get("dtype"),
+                    ns["entries"],
+                    _size(ns["bytes"]),
+                    name,
+                ]
+            )
+        cols = ["model", "pooling", "norm", "max len", "dtype", "entries", "size", "namespace"]
+        print()
+        print(Table(cols, rows, align_left=1).to_terminal(max_width=None if args.wide else 100))
+        if any(r[0] == "(not recorded)" for r in rows):
+            print(
+                "(not recorded): written before mtebkit recorded namespaces, or by another tool",
+                file=sys.stderr,
+            )
     return 0

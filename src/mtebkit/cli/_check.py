@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mtebkit._util.atomic import atomic_write_text
-    from mtebkit.cli._common import load_quietly
+    from mtebkit.cli._common import gate_experiment, load_quietly
     from mtebkit.reporting import check_against_baseline, load_baseline
 
     baseline = load_baseline(args.baseline)
@@ -46,7 +46,13 @@ def run(args: argparse.Namespace) -> int:
         rs,
         baseline,
         model=args.model,
-        experiment=args.experiment,
+        experiment=gate_experiment(
+            rs,
+            args.model or baseline.model,
+            args.experiment,
+            checking=True,
+            pinned=baseline.experiment,
+        ),
         tolerance=args.tolerance,
         benchmark=args.benchmark,
         n_resamples=args.resamples,

@@ -13,7 +13,13 @@ from mtebkit.errors import ResultsError
 if TYPE_CHECKING:
     from mtebkit.results import ResultSet
 
-__all__ = ["add_run_selection", "load_quietly", "print_warnings", "resolve_run_arg"]
+__all__ = [
+    "add_run_selection",
+    "gate_experiment",
+    "load_quietly",
+    "print_warnings",
+    "resolve_run_arg",
+]
 
 
 def add_run_selection(parser: argparse.ArgumentParser, *, model_required: bool = False) -> None:
@@ -79,3 +85,55 @@ def resolve_run_arg(
     )
     label = view.models()[0] + (f" [{exp}]" if exp else "")
     return label, view
+
+
+def gate_experiment(
+    rs: ResultSet,
+    model: str | None,
+    experiment: str | None,
+    *,
+    checking: bool = False,
+    pinned: str | None = None,
+) -> str | None:
+    """The experiment ``baseline save`` / ``check`` use when ``--experiment`` is not given.
+
+    ``check`` (``checking``) uses the experiment the baseline was saved from (``pinned``; None:
+    the plain folder). ``baseline save`` takes the plain folder when there are several; with no
+    plain folder among them, :meth:`ResultSet.run` refuses, naming ``--experiment``. A note on
+    stderr says what was chosen when there was a choice.
+    """
+    from mtebkit.results import DEFAULT_EXPERIMENT
+
+    if experiment is not None:
+        return experiment
+    models = rs.models()
+    name = models[0] if len(models) == 1 else None
+    if model is not None:
+        try:
+            name = rs.resolve_model(model)
+        except ResultsError:
+            if not checking:
+                raise
+    if name is None:
+        return pinned if checking else None  # ResultSet.run says which model to choose
+    exps = rs.experiments(name)
+    shown = ", ".join(DEFAULT_EXPERIMENT if e is None else e for e in exps)
+    if checking:
+        chosen = pinned or DEFAULT_EXPERIMENT
+        if pinned is None and len(exps) <= 1:
+            return None  # one run only: the baseline's experiment is not needed to pick it
+        if (pinned if pinned != DEFAULT_EXPERIMENT else None) not in exps:
+            raise ResultsError(
+                f"the baseline was saved from experiment {chosen!r}; {name} has no "
+                f"results there (experiments: {shown or 'none'}); choose one with --experiment"
+            )
+        print(f"mtebkit: note: checking experiment {chosen!r}, as the baseline", file=sys.stderr)
+        return chosen
+    if len(exps) > 1 and None in exps:
+        print(
+            f"mtebkit: note: {name} has results under several experiments ({shown}); pinning "
+            f"the plain folder {DEFAULT_EXPERIMENT!r} (choose another with --experiment)",
+            file=sys.stderr,
+        )
+        return DEFAULT_EXPERIMENT
+    return None

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mtebkit.reporting import Report
+
+TERMINAL_WIDTH = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", "-t", action="append", default=None, help="only these tasks")
     parser.add_argument("--format", choices=["terminal", "markdown", "html"], default="terminal")
     parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="terminal: full run names as column headers, no 100-column limit",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="also write comparison.md/.html (+CSV) here"
     )
 
@@ -60,14 +71,25 @@ def run(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         tasks=args.task,
     )
-    rep = comparison_report(cmp, runs=runs, benchmark=args.benchmark, metrics=args.metrics)
+    short = args.format == "terminal" and not args.wide
+
+    def build(short_labels: bool) -> Report:
+        return comparison_report(
+            cmp,
+            runs=runs,
+            benchmark=args.benchmark,
+            metrics=args.metrics,
+            short_labels=short_labels,
+        )
+
+    rep = build(short)
     if args.format == "terminal":
-        print(rep.to_terminal())
+        print(rep.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
     elif args.format == "markdown":
         print(rep.to_markdown())
     else:
         print(rep.to_html())
-    if args.out:
-        written = rep.write(args.out, stem="comparison")
+    if args.out:  # files carry the full run names
+        written = (build(False) if short else rep).write(args.out, stem="comparison")
         print(f"wrote {written['markdown']} and {written['html']}")
     return 0

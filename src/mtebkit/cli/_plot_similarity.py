@@ -30,8 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="STS: pairs with normalised gold score >= this are positives (default 0.5)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("reports"), help="folder for the PNG files"
+        "--out", type=Path, default=Path("reports"), help="folder for the figure files"
     )
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=["png", "svg", "pdf"],
+        default="png",
+        help="figure format (svg and pdf are vector: for papers); default png",
+    )
+    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,11 +70,12 @@ def run(args: argparse.Namespace) -> int:
         dists = collect_distributions(rs, task, split=args.split, sts_threshold=args.sts_threshold)
         if not dists:
             raise ResultsError(f"{task}: no item scores with both positive and negative pairs")
-        png = args.out / f"similarity_{task}.png"
-        atomic_write_bytes(
-            png, similarity_figure(dists, title=f"{task}: positive vs negative scores")
+        path = args.out / f"similarity_{task}.{args.fmt}"
+        figure = similarity_figure(
+            dists, title=f"{task}: positive vs negative scores", dpi=args.dpi, fmt=args.fmt
         )
-        print(f"wrote {png}")
+        atomic_write_bytes(path, figure)
+        print(f"wrote {path}")
         all_dists += dists
     print(thresholds_table(all_dists).to_terminal())
     return 0

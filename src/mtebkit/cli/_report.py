@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+TERMINAL_WIDTH = 100
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -39,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-plots", action="store_true", help="skip the similarity-distribution plots"
     )
+    parser.add_argument(
+        "--wide", action="store_true", help="terminal: the table as in the files, however wide"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,11 +57,21 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(rs, benchmark=args.benchmark, metrics=args.metrics)
     if not args.no_plots:
         add_similarity_plots(report, rs)
-    stem = "leaderboard" if args.benchmark else "report"
+    stem = "leaderboard"  # with or without --benchmark, as the README names the files
     written = report.write(args.out, stem=stem)
     tex = args.out / f"{stem}.tex"
     atomic_write_text(tex, "\n".join(t.to_latex() for t in report.tables))
-    print(report.tables[0].to_terminal())
+    board = report.tables[0]
+    text = board.to_terminal()
+    if not args.wide and max(len(line) for line in text.splitlines()) > TERMINAL_WIDTH:
+        # one row per column, one column per run: a card's 11 columns do not fit 100 characters
+        from mtebkit.reporting import Table
+
+        runs = [str(r[0]) for r in board.rows]
+        rows = [[c, *(r[i] for r in board.rows)] for i, c in enumerate(board.columns[1:], 1)]
+        turned = Table([board.columns[0], *runs], rows, title=board.title, note=board.note)
+        text = turned.to_terminal(max_width=TERMINAL_WIDTH)
+    print(text)
     print(
         f"\nwrote {written['markdown']}, {written['html']}, {tex} and "
         f"{sum(1 for k in written if k.startswith('csv:'))} CSV file(s) to {args.out}"

@@ -42,6 +42,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="native mteb and custom task names (default: the embedded demo tasks)",
     )
     g.add_argument("--benchmark", "-b", metavar="B", help='an mteb benchmark, e.g. "MTEB(cmn, v1)"')
+    sel = p.add_argument_group(
+        "task selection", "applied to --tasks, --benchmark, or (with neither) every text task"
+    )
+    sel.add_argument("--task-type", nargs="+", metavar="TYPE", help="e.g. Retrieval STS")
+    sel.add_argument("--lang", nargs="+", metavar="L", help="e.g. eng cmn zh (eng-Latn also)")
+    sel.add_argument("--split", nargs="+", metavar="S", help="evaluate only these splits")
     p.add_argument(
         "--data-dir",
         type=Path,
@@ -60,8 +66,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--results", type=Path, default=Path("results"), help="results folder (default: results/)"
     )
     p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument(
-        "--max-length", type=int, default=None, help="override the model's max sequence length"
+    ck = p.add_argument_group(
+        "model settings", "for a checkpoint without a preset; non-default values name an experiment"
+    )
+    ck.add_argument(
+        "--max-length",
+        "--passage-max-length",
+        dest="max_length",
+        type=int,
+        default=None,
+        help="max tokens per text (passages, and queries unless --query-max-length)",
+    )
+    ck.add_argument("--query-max-length", type=int, default=None, help="max tokens per query")
+    ck.add_argument("--pooling", choices=["cls", "mean"], default=None)
+    ck.add_argument(
+        "--normalize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="L2-normalise the vectors (default: the preset's or the model folder's)",
+    )
+    ck.add_argument(
+        "--query-instruction",
+        default=None,
+        metavar="TEXT",
+        help="prefix of every query of retrieval / reranking tasks (--instruction TASK=TEXT "
+        "overrides it per task)",
     )
     p.add_argument(
         "--fp16",
@@ -128,7 +157,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not keep per-pair / per-query scores beside the results",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--save-predictions",
+        action="store_true",
+        help="keep mteb's <Task>_predictions.json (retrieval: top documents per query) beside "
+        "each result (not for two-stage runs)",
+    )
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress display and no per-task lines"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -151,6 +188,10 @@ def run(args: argparse.Namespace) -> int:
         results_dir=args.results,
         batch_size=args.batch_size,
         max_length=args.max_length,
+        query_max_length=args.query_max_length,
+        pooling=args.pooling,
+        normalize=args.normalize,
+        query_instruction=args.query_instruction,
         use_fp16=args.fp16,
         dtype=args.dtype,
         use_instructions=not args.no_instruction,
@@ -165,7 +206,11 @@ def run(args: argparse.Namespace) -> int:
         rerank_top_k=args.rerank_top_k,
         instruction_ablation=args.instruction_ablation,
         keep_item_scores=not args.no_item_scores,
-        show_progress=not args.quiet and sys.stderr.isatty(),
+        save_predictions=args.save_predictions,
+        task_types=args.task_type,
+        languages=args.lang,
+        splits=args.split,
+        show_progress=not args.quiet,
     )
 
     def show(r: TaskRecord) -> None:

@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+TERMINAL_WIDTH = 100
+
 # common two-letter codes -> the ISO 639-3 codes mteb uses
 _LANG_ALIASES = {"en": ("eng",), "zh": ("cmn", "zho"), "de": ("deu",), "fr": ("fra",)}
 
@@ -25,6 +27,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--type", dest="task_type", help="only this task type (e.g. Retrieval, STS)")
     p.add_argument("--lang", help="only tasks with this language (eng, eng-Latn, cmn, zh, ...)")
     p.add_argument("--custom-only", action="store_true", help="only built-in and spec tasks")
+    p.add_argument(
+        "--all-modalities",
+        action="store_true",
+        help="also image, audio and video tasks (default: text-only tasks)",
+    )
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="also the data source, full cells, no 100-column limit on the table",
+    )
     p.add_argument(
         "--present-only", action="store_true", help="only tasks whose data is in the mirror"
     )
@@ -93,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
         data_dir=data_dir, spec_paths=args.tasks_path, include_native=not args.custom_only
     )
     problems = spec_problems(args.tasks_path)
+    hidden = 0
+    if not args.all_modalities:
+        text_only = [i for i in infos if set(i.modalities) <= {"text"}]
+        hidden = len(infos) - len(text_only)
+        infos = text_only
     if args.task_type:
         infos = [i for i in infos if i.type.lower() == args.task_type.lower()]
     if args.lang:
@@ -111,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 "main_score": i.main_score,
                 "source": i.source,
                 "kind": i.kind,
+                "modalities": list(i.modalities),
                 "present_in_mirror": i.present_in_mirror,
             }
             print(json.dumps(record, ensure_ascii=False))
@@ -125,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         row = [
             i.name,
             i.type,
-            _short_langs(i.languages),
+            _short_langs(i.languages, 3 if args.wide else 2),
             ",".join(i.splits),
             i.main_score,
             i.kind,
@@ -133,14 +151,16 @@ def run(args: argparse.Namespace) -> int:
         ]
         if show_present:
             row.insert(6, {True: "yes", False: "no", None: "local"}[i.present_in_mirror])
-        rows.append(row)
-    widths = [max([len(h)] + [len(r[k]) for r in rows]) for k, h in enumerate(header)]
-    widths[-1] = 0  # the source column is last: no padding
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        rows.append(row if args.wide else row[:-1])
+    if not args.wide:  # the data source is the least read column: --wide and --json show it
+        header.pop()
+    from mtebkit.reporting import Table
+
+    table = Table(header, rows, align_left=len(header))  # every column is text
+    print(table.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
     where = f" (mirror: {data_dir})" if data_dir is not None else ""
-    print(f"{len(rows)} task(s){where}", file=sys.stderr)
+    more = f"; {hidden} image/audio/video task(s) hidden (--all-modalities)" if hidden else ""
+    print(f"{len(rows)} task(s){where}{more}", file=sys.stderr)
     if os.environ.get("MTEBKIT_TASKS_PATH") and args.tasks_path is None:
         print(
             f"custom specs also from $MTEBKIT_TASKS_PATH={os.environ['MTEBKIT_TASKS_PATH']}",

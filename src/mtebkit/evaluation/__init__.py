@@ -14,6 +14,7 @@ from mtebkit._util.lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     "RunConfig": "mtebkit.evaluation._config",
+    "ProgressReporter": "mtebkit.evaluation._progress",
     "Job": "mtebkit.evaluation._jobs",
     "JobOutcome": "mtebkit.evaluation._jobs",
     "ModelSpec": "mtebkit.evaluation._jobs",
@@ -34,6 +35,7 @@ __all__ = [
     "Job",
     "JobOutcome",
     "ModelSpec",
+    "ProgressReporter",
     "RerankerSpec",
     "RunConfig",
     "TaskRecord",
@@ -58,5 +60,6 @@ if TYPE_CHECKING:  # pragma: no cover
         TaskRef,
     )
     from mtebkit.evaluation._plan import plan
+    from mtebkit.evaluation._progress import ProgressReporter
     from mtebkit.evaluation._runner import run_evaluation
     from mtebkit.evaluation._two_stage import evaluate_two_stage

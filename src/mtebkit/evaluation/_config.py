@@ -35,6 +35,10 @@ class RunConfig:
     results_dir: Path = DEFAULT_RESULTS_DIR
     batch_size: int | None = None
     max_length: int | None = None
+    query_max_length: int | None = None  # queries only (retrieval, reranking); else max_length
+    pooling: str | None = None  # cls / mean; None: the preset's or the model folder's
+    normalize: bool | None = None
+    query_instruction: str | None = None  # one for every query-side task; None: the preset's
     use_fp16: bool = True
     dtype: str | None = None  # float32 / float16 / bfloat16; wins over use_fp16
     use_instructions: bool = True
@@ -49,4 +53,8 @@ class RunConfig:
     rerank_top_k: int = 100
     instruction_ablation: bool = False
     keep_item_scores: bool = True
-    show_progress: bool = True
+    save_predictions: bool = False  # mteb's <Task>_predictions.json beside each result
+    task_types: Sequence[str] | None = None
+    languages: Sequence[str] | None = None
+    splits: Sequence[str] | None = None
+    show_progress: bool = True  # task n of N, texts/s, ETA on stderr (live on a terminal)

@@ -13,6 +13,7 @@ every failed job once the others are filed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import shutil
 import socket
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +30,7 @@ from mtebkit._util.atomic import atomic_write_text
 from mtebkit.errors import EvaluationError, MtebkitError
 from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec, RerankerSpec, TaskRecord
 from mtebkit.evaluation._plan import comparable_settings
+from mtebkit.evaluation._progress import ProgressReporter
 from mtebkit.evaluation._two_stage import evaluate_one, evaluate_two_stage
 from mtebkit.results._item_scores import item_scores_from_predictions, write_item_scores
 from mtebkit.results._layout import item_scores_path
@@ -67,13 +70,20 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
     settings = model.settings_record()
     settings["query_instruction"] = model.instruction_for(task.metadata.name, job.task_type)
     settings["reranker"] = None
+    if job.task.eval_splits is not None:
+        settings["eval_splits"] = list(task.eval_splits)
     if reranker is not None:
         settings["reranker"] = {**reranker.settings_record(), "top_k": job.rerank_top_k}
     encode_kwargs: dict[str, Any] = {"batch_size": model.batch_size, "show_progress_bar": False}
     keep_items = job.keep_item_scores and reranker is None
+    keep_predictions = job.save_predictions and reranker is None
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-pred-"))
+    stack = contextlib.ExitStack()
     start = time.perf_counter()
     try:
+        # mteb both logs and warns that a task is superseded: keep the log line, drop the copy
+        stack.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", message=r"The task '.*' is superseded by", append=False)
         # load here (mirror-aware, via the task) so the data outlives mteb.evaluate for item scores
         task.load_data()
         if reranker is not None:
@@ -89,11 +99,13 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
                 model,
                 task,
                 encode_kwargs=encode_kwargs,
-                prediction_folder=tmp if keep_items else None,
+                prediction_folder=tmp if keep_items or keep_predictions else None,
             )
         seconds = time.perf_counter() - start
         items = _item_scores(task, tmp) if keep_items else None
+        predictions = _predictions_text(task, tmp) if keep_predictions else None
     finally:
+        stack.close()
         shutil.rmtree(tmp, ignore_errors=True)
         if task.data_loaded:
             task.unload_data()
@@ -103,14 +115,30 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
         settings=settings,
         model_meta=model.mteb_model_meta.to_dict(),
         item_scores=items,
+        predictions=predictions,
         seconds=seconds,
         where={"executor": "in-process", "hostname": socket.gethostname(), "pid": os.getpid()},
     )
 
 
+def _predictions_text(task: Any, predictions_dir: Path) -> str | None:
+    """mteb's predictions file as it wrote it (returned, so the driver files it); None if none."""
+    pred = predictions_dir / predictions_file_name(task.metadata.name)
+    try:
+        return pred.read_text(encoding="utf-8") if pred.exists() else None
+    except OSError as exc:
+        logger.warning("%s: predictions not kept (%s)", task.metadata.name, exc)
+        return None
+
+
+def predictions_file_name(task_name: str) -> str:
+    """mteb's name for a task's predictions (``prediction_folder`` of ``mteb.evaluate``)."""
+    return f"{task_name}_predictions.json"
+
+
 def _item_scores(task: Any, predictions_dir: Path) -> dict[str, Any] | None:
     """Per-pair / per-query scores from mteb's predictions file; None if there is none."""
-    pred = predictions_dir / f"{task.metadata.name}_predictions.json"
+    pred = predictions_dir / predictions_file_name(task.metadata.name)
     if not pred.exists():
         return None
     try:
@@ -126,32 +154,48 @@ class InProcessExecutor:
 
     Args:
         cache: the embedding cache every model reads and writes (None: no cache).
-        show_progress: a per-text progress bar while encoding.
+        show_progress: tqdm's per-text bar while encoding (when there is no ``progress``).
+        progress: reports task n of N, texts encoded, texts/s and the ETA.
     """
 
-    def __init__(self, *, cache: VectorCache | None = None, show_progress: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        cache: VectorCache | None = None,
+        show_progress: bool = False,
+        progress: ProgressReporter | None = None,
+    ) -> None:
         self.cache = cache
         self.show_progress = show_progress
+        self.progress = progress
 
     def run(self, jobs: Sequence[Job]) -> Iterator[JobOutcome]:
         _quiet_hf_progress()
         loaded: tuple[ModelSpec, Embedder] | None = None
         rerankers: dict[RerankerSpec, Reranker] = {}
-        for job in jobs:
+        progress = self.progress
+        for n, job in enumerate(jobs, start=1):
+            if progress is not None:
+                progress.task_started(n, len(jobs), job.label)
             try:
                 if loaded is None or loaded[0] != job.model:
                     loaded = None  # free the previous model before loading the next
                     emb = job.model.build(cache=self.cache)
-                    emb.show_progress_bar = self.show_progress
+                    emb.show_progress_bar = self.show_progress and progress is None
+                    if progress is not None:
+                        emb.on_progress = progress.encoded
                     loaded = (job.model, emb)
                 reranker = None
                 if job.reranker is not None:
                     if job.reranker not in rerankers:
                         rerankers[job.reranker] = job.reranker.build()
                     reranker = rerankers[job.reranker]
-                yield evaluate_job(job, loaded[1], reranker)
+                outcome = evaluate_job(job, loaded[1], reranker)
             except MtebkitError as exc:
-                yield JobOutcome(job=job, error=str(exc))
+                outcome = JobOutcome(job=job, error=str(exc))
+            if progress is not None:
+                progress.task_finished()
+            yield outcome
 
 
 def records_of(
@@ -198,7 +242,8 @@ def _check_outcome(outcome: JobOutcome) -> None:
 
 
 def file_outcome(outcome: JobOutcome) -> Path:
-    """Write an outcome's files: item scores, then ``model_meta.json``, then the result.
+    """Write an outcome's files: item scores and predictions, then ``model_meta.json``, then
+    the result.
 
     The result file is written last: its presence means "done", so a run killed in between
     recomputes the task rather than keeping item scores that belong to no result.
@@ -209,6 +254,8 @@ def file_outcome(outcome: JobOutcome) -> Path:
     path = job.result_path
     if outcome.item_scores is not None:
         write_item_scores(outcome.item_scores, item_scores_path(path.parent, job.task.name))
+    if outcome.predictions is not None:  # beside the result, as mteb names it
+        atomic_write_text(path.parent / predictions_file_name(job.task.name), outcome.predictions)
     write_model_meta(path.parent, outcome.model_meta)
     atomic_write_text(path, task_result_json(outcome.result, outcome.settings))
     return path

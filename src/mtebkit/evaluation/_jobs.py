@@ -45,6 +45,11 @@ class ModelSpec:
     cpu_lanes: int | None = None
     task_instructions: tuple[tuple[str, str | None], ...] = ()
     spec_instructions: tuple[tuple[str, str | None], ...] = ()
+    # for a checkpoint without a preset (None: the preset's or the folder's own)
+    pooling: str | None = None
+    normalize: bool | None = None
+    query_instruction: str | None = None
+    query_max_length: int | None = None
 
     @classmethod
     def of(
@@ -68,8 +73,9 @@ class ModelSpec:
             "use_fp16": self.use_fp16,
             "dtype": self.dtype,
         }
-        if self.max_length is not None:
-            out["max_length"] = self.max_length
+        for key in ("max_length", "pooling", "normalize", "query_instruction", "query_max_length"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         if self.devices is not None:
             out["devices"] = list(self.devices)
         return out
@@ -145,6 +151,7 @@ class TaskRef:
     benchmark: str | None = None
     spec_paths: tuple[Path, ...] | None = None
     task_class: str | None = None
+    eval_splits: tuple[str, ...] | None = None  # only these splits (None: the task's own)
 
     @classmethod
     def of_class(cls, task_class: type[AbsTask] | str, data_dir: Path | None = None) -> TaskRef:
@@ -159,6 +166,12 @@ class TaskRef:
 
     def build(self) -> AbsTask:
         """A fresh task object (data not loaded)."""
+        task = self._build()
+        if self.eval_splits is not None:
+            task.filter_eval_splits(list(self.eval_splits))
+        return task
+
+    def _build(self) -> AbsTask:
         from mtebkit.tasks import get_benchmark_task, get_tasks, with_mirror
 
         if self.task_class is not None:
@@ -191,6 +204,7 @@ class Job:
     reranker: RerankerSpec | None = None
     rerank_top_k: int | None = None
     keep_item_scores: bool = True
+    save_predictions: bool = False  # mteb's <Task>_predictions.json beside the result
 
     @property
     def label(self) -> str:
@@ -212,6 +226,7 @@ class JobOutcome:
     settings: Mapping[str, Any] = field(default_factory=dict)
     model_meta: Mapping[str, Any] = field(default_factory=dict)
     item_scores: Mapping[str, Any] | None = None
+    predictions: str | None = None  # mteb's predictions file, as written
     seconds: float = 0.0
     error: str | None = None
     where: Mapping[str, Any] = field(default_factory=dict)

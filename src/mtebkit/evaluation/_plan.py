@@ -9,6 +9,8 @@ refused here, before anything runs, rather than replaced.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,13 @@ def experiment_kwargs(
     for key in ("pooling", "normalize", "max_length"):
         if getattr(cfg, key) != defaults[key]:
             exp[key] = getattr(cfg, key)
+    if cfg.query_max_length is not None and cfg.query_max_length != cfg.max_length:
+        exp["query_max_length"] = cfg.query_max_length
+    published = cfg.preset.query_instruction if cfg.preset else None
+    if use_instructions and cfg.query_instruction != published:
+        # the text is in the settings; the folder name gets a short digest of it
+        text = cfg.query_instruction or ""
+        exp["query_instruction"] = hashlib.sha256(text.encode()).hexdigest()[:10]
     if not use_instructions:
         exp["instructions"] = "off"
     elif task_instructions:
@@ -59,14 +68,85 @@ def experiment_kwargs(
     return exp
 
 
+# common two-letter codes -> the ISO 639-3 codes mteb uses
+_LANGUAGE_ALIASES = {"en": ("eng",), "zh": ("cmn", "zho"), "de": ("deu",), "fr": ("fra",)}
+
+
+def _covers(languages: Sequence[str], wanted: Sequence[str]) -> bool:
+    codes = {c for w in wanted for c in _LANGUAGE_ALIASES.get(w.lower(), (w,))}
+    return any(lang in codes or lang.split("-")[0] in codes for lang in languages)
+
+
+def _selected(config: RunConfig) -> bool:
+    return bool(config.task_types or config.languages or config.splits)
+
+
+def _select(
+    config: RunConfig, tasks: list[tuple[TaskRef, AbsTask]]
+) -> list[tuple[TaskRef, AbsTask]]:
+    """The tasks kept by ``task_types`` / ``languages`` / ``splits``; their refs carry the splits."""
+    if not _selected(config):
+        return tasks
+    types = {t.lower() for t in config.task_types or ()}
+    out = []
+    for ref, task in tasks:
+        md = task.metadata
+        if types and str(md.type).lower() not in types:
+            continue
+        if config.languages and not _covers(md.languages, config.languages):
+            continue
+        if config.splits:
+            splits = tuple(s for s in task.eval_splits if s in config.splits)
+            if not splits:
+                continue
+            ref = dataclasses.replace(ref, eval_splits=splits)
+        out.append((ref, task))
+    if not out:
+        wanted = ", ".join(
+            f"{k} {'/'.join(v)}"
+            for k, v in (
+                ("type", config.task_types),
+                ("language", config.languages),
+                ("split", config.splits),
+            )
+            if v
+        )
+        raise MtebkitError(f"no task matches {wanted} (see `mtebkit tasks --type T --lang L`)")
+    return out
+
+
+def _catalogue(config: RunConfig) -> list[str]:
+    """Text tasks of the whole catalogue, pre-selected by type and language (cheap metadata)."""
+    from mtebkit.tasks import list_tasks
+
+    paths = [Path(p) for p in config.spec_paths] if config.spec_paths is not None else None
+    types = {t.lower() for t in config.task_types or ()}
+    return [
+        i.name
+        for i in list_tasks(data_dir=config.data_dir, spec_paths=paths)
+        if set(i.modalities) <= {"text"}
+        and (not types or i.type.lower() in types)
+        and (not config.languages or _covers(i.languages, config.languages))
+    ]
+
+
 def _tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
+    return _select(config, _all_tasks(config))
+
+
+def _all_tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
     if config.benchmark and config.tasks:
         raise MtebkitError("give --tasks or --benchmark, not both")
     if config.benchmark:
         name = canonical_benchmark(config.benchmark)
         objs = get_benchmark_tasks(name, data_dir=config.data_dir)
         return [(TaskRef(t.metadata.name, config.data_dir, benchmark=name), t) for t in objs]
-    items = list(dict.fromkeys(config.tasks)) if config.tasks else list(DEMO_TASKS)
+    if config.tasks:
+        items: list[str | type[AbsTask]] = list(dict.fromkeys(config.tasks))
+    elif _selected(config) and (config.task_types or config.languages):
+        items = list(_catalogue(config))  # a selection with no task list: the whole catalogue
+    else:
+        items = list(DEMO_TASKS)
     paths = tuple(Path(p) for p in config.spec_paths) if config.spec_paths is not None else None
     # "package.module:Class" names an mteb task class; other strings are catalogue names
     names = [n for n in items if isinstance(n, str) and ":" not in n]
@@ -112,7 +192,11 @@ def job_settings(
 ) -> dict[str, Any]:
     """The settings recorded beside a job's result (``cpu_kernels`` unknown until it runs)."""
     rec = embedder_settings_record(
-        cfg.resolved, cfg.settings(), use_instructions=policy.enabled, cpu_kernels=None
+        cfg.resolved,
+        cfg.settings(),
+        use_instructions=policy.enabled,
+        cpu_kernels=None,
+        query_max_length=cfg.query_max_length,
     )
     rec["query_instruction"] = policy.for_task(task_name, task_type)
     # all of the reranker's score-changing settings (max length, dtype, weights), so a re-run
@@ -171,6 +255,10 @@ def plan(config: RunConfig) -> list[Job]:
             use_fp16=config.use_fp16,
             dtype=config.dtype,
             max_length=config.max_length,
+            query_max_length=config.query_max_length,
+            pooling=config.pooling,
+            normalize=config.normalize,
+            query_instruction=config.query_instruction,
             batch_size=config.batch_size,
             devices=tuple(config.devices) if config.devices else None,
             cpu_lanes=config.cpu_lanes,
@@ -211,6 +299,8 @@ def plan(config: RunConfig) -> list[Job]:
                     reranker_cfg if two_stage else None,
                     config.rerank_top_k if two_stage else None,
                 )
+                if ref.eval_splits is not None:  # a partial result is never taken for a full one
+                    settings["eval_splits"] = list(ref.eval_splits)
                 done = _already_done(path, settings, overwrite=config.overwrite)
                 jobs.append(
                     Job(
@@ -228,6 +318,7 @@ def plan(config: RunConfig) -> list[Job]:
                         reranker=reranker_spec if two_stage else None,
                         rerank_top_k=config.rerank_top_k if two_stage else None,
                         keep_item_scores=config.keep_item_scores,
+                        save_predictions=config.save_predictions,
                     )
                 )
     return jobs

@@ -13,6 +13,7 @@ from mtebkit.evaluation._config import RunConfig
 from mtebkit.evaluation._execute import Executor, InProcessExecutor, execute
 from mtebkit.evaluation._jobs import TaskRecord
 from mtebkit.evaluation._plan import plan
+from mtebkit.evaluation._progress import ProgressReporter
 
 __all__ = ["run_evaluation"]
 
@@ -23,7 +24,8 @@ def _default_executor(config: RunConfig) -> Executor:
         from mtebkit.models import EmbeddingCache
 
         cache = EmbeddingCache(config.cache_dir) if config.cache_dir else EmbeddingCache()
-    return InProcessExecutor(cache=cache, show_progress=config.show_progress)
+    progress = ProgressReporter() if config.show_progress else None
+    return InProcessExecutor(cache=cache, progress=progress)
 
 
 def run_evaluation(

@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 INDEX_NAME = "index.sqlite3"
 SHARD_DIR = "shards"
+DESCRIPTION_DIR = "namespaces"  # <namespace>.json: which model and settings it belongs to
 _SCHEMA_VERSION = "1"
 _MAGIC = b"MTKVEC01"
 _HEADER = struct.Struct("<8s8sQQ")  # magic, dtype (e.g. b"<f4"), dim, rows
@@ -433,10 +434,35 @@ class EmbeddingCache:
                     removed += 1
             return removed
 
+    # ------------------------------------------------------------------ descriptions
+    def describe(self, namespace: str, description: Mapping[str, Any]) -> None:
+        """Record, once, what a namespace belongs to (model, revision, settings) for
+        :meth:`info`. Best effort: a cache that cannot take it still caches vectors."""
+        path = self.root / DESCRIPTION_DIR / f"{namespace}.json"
+        if path.exists():
+            return
+        try:
+            from mtebkit._util.atomic import atomic_write_text
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, json.dumps(dict(description), indent=1, sort_keys=True))
+        except OSError as exc:
+            logger.warning("embedding cache: namespace %s not described (%s)", namespace, exc)
+
+    def description(self, namespace: str) -> dict[str, Any] | None:
+        """What :meth:`describe` recorded for ``namespace``; None if nothing (or unreadable)."""
+        path = self.root / DESCRIPTION_DIR / f"{namespace}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
     def info(self) -> dict[str, Any]:
         """``{"path", "entries", "bytes", "index_bytes", "max_bytes", "namespaces": {name: {...}}}``.
 
-        ``bytes`` is the size of the shard files; ``index_bytes`` that of the SQLite index.
+        ``bytes`` is the size of the shard files; ``index_bytes`` that of the SQLite index. A
+        namespace with a recorded description has it under ``"description"``.
         """
         with self._lock:
             conn = self._connect()
@@ -462,7 +488,9 @@ class EmbeddingCache:
             "bytes": sum(v["bytes"] for v in namespaces.values()),
             "index_bytes": index_bytes,
             "max_bytes": self.max_bytes,
-            "namespaces": namespaces,
+            "namespaces": {
+                name: {**v, "description": self.description(name)} for name, v in namespaces.items()
+            },
         }
 
     def clear(self, namespace: str | None = None) -> int:
@@ -488,6 +516,9 @@ class EmbeddingCache:
                 self._ns_ids.clear()
             self._unlink(files)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        described = self.root / DESCRIPTION_DIR
+        for p in [described / f"{namespace}.json"] if namespace else described.glob("*.json"):
+            p.unlink(missing_ok=True)
         self.sweep()
         return int(n)
 

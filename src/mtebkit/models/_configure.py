@@ -74,6 +74,7 @@ class EmbedderConfig:
     dtype: str
     devices: tuple[str, ...]
     query_instruction: str | None
+    query_max_length: int | None = None  # queries only; None: ``max_length`` for every text
 
     @property
     def preset(self) -> ModelPreset | None:
@@ -102,6 +103,7 @@ def configure_embedder(
     use_fp16: bool = True,
     dtype: str | None = None,
     devices: Sequence[str] | str | None = None,
+    query_max_length: int | None = None,
 ) -> EmbedderConfig:
     """Resolve ``model`` and decide its settings: explicit options, else the preset's, else the
     model folder's own configuration (:func:`~mtebkit.models._settings.model_defaults`)."""
@@ -113,11 +115,14 @@ def configure_embedder(
     if max_length is not None and (isinstance(max_length, bool) or max_length < 1):
         raise MtebkitError(f"max_length must be a positive number of tokens, not {max_length}")
     length = int(max_length if max_length is not None else found.max_length)
-    if found.max_positions and length > found.max_positions:
-        # position embeddings beyond this do not exist: fail here, not deep in the forward pass
-        raise MtebkitError(
-            f"max_length {length} exceeds the model's max_position_embeddings {found.max_positions}"
-        )
+    for what, n in (("max_length", length), ("query_max_length", query_max_length)):
+        if n is not None and (isinstance(n, bool) or n < 1):
+            raise MtebkitError(f"{what} must be a positive number of tokens, not {n}")
+        if n is not None and found.max_positions and n > found.max_positions:
+            # position embeddings beyond this do not exist: fail here, not deep in the forward pass
+            raise MtebkitError(
+                f"{what} {n} exceeds the model's max_position_embeddings {found.max_positions}"
+            )
     chosen_devices = pick_devices(devices)
     if query_instruction is UNSET:
         query_instruction = resolved.preset.query_instruction if resolved.preset else None
@@ -130,6 +135,7 @@ def configure_embedder(
         dtype=_decide_dtype(dtype, use_fp16, chosen_devices),
         devices=chosen_devices,
         query_instruction=query_instruction,
+        query_max_length=query_max_length,
     )
 
 

@@ -17,7 +17,7 @@ import copy
 import inspect
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -112,6 +112,7 @@ class Embedder(MtebEncoderMixin):
         spec_instructions: Mapping[str, str | None] | None = None,
         cache: VectorCache | None = None,
         show_progress_bar: bool = False,
+        query_max_length: int | None = None,
         **flagmodel_options: Any,
     ) -> None:
         aliased = _flagmodel_options(flagmodel_options)
@@ -128,6 +129,7 @@ class Embedder(MtebEncoderMixin):
             use_fp16=use_fp16,
             dtype=dtype,
             devices=devices if devices is not None else device,
+            query_max_length=query_max_length,
         )
         cfg = self.config
         self.resolved: ResolvedModel = cfg.resolved
@@ -138,6 +140,7 @@ class Embedder(MtebEncoderMixin):
         self.pooling: Pooling = cfg.pooling
         self.normalize: bool = cfg.normalize
         self.max_length: int = cfg.max_length
+        self.query_max_length: int | None = cfg.query_max_length  # mteb's query side only
         self.query_instruction: str | None = cfg.query_instruction
         self.use_instructions = use_instructions
         self.task_instructions: dict[str, str | None] = dict(task_instructions or {})
@@ -147,6 +150,9 @@ class Embedder(MtebEncoderMixin):
         self.batch_size = int(batch_size)
         self.cache = cache
         self.show_progress_bar = show_progress_bar
+        # called with (done, total) texts while encoding (a progress display; None: none)
+        self.on_progress: Callable[[int, int], None] | None = None
+        self._described: set[str] = set()  # cache namespaces already described
         self.engine = EncodingEngine(
             self.resolved.path,
             weights_sha256=self.resolved.weights_sha256,
@@ -227,6 +233,7 @@ class Embedder(MtebEncoderMixin):
             self.settings,
             use_instructions=self.use_instructions,
             cpu_kernels=self.cpu_kernels,
+            query_max_length=self.query_max_length,
         )
 
     # ------------------------------------------------------------------ FlagModel API
@@ -306,14 +313,33 @@ class Embedder(MtebEncoderMixin):
     ) -> np.ndarray:
         if max_length is not None and max_length < 1:
             raise MtebkitError(f"max_length must be >= 1, not {max_length}")
+        settings = self._settings_for(int(max_length or self.max_length))
+        self._describe_namespace(settings)
         return self.engine.encode(
             texts,
-            settings=self._settings_for(int(max_length or self.max_length)),
+            settings=settings,
             batch_size=int(batch_size or self.batch_size),
             cache=self.cache,
             show_progress_bar=self.show_progress_bar
             if show_progress_bar is None
             else show_progress_bar,
+            on_progress=self.on_progress,
+        )
+
+    def _describe_namespace(self, settings: EncodingSettings) -> None:
+        """Tell the cache (once per namespace) which model and settings a namespace holds."""
+        describe = getattr(self.cache, "describe", None)  # optional beyond VectorCache
+        ns = settings.namespace()
+        if describe is None or ns in self._described:
+            return
+        self._described.add(ns)
+        describe(
+            ns,
+            {
+                "model": self.resolved.name,
+                "revision": self.resolved.revision,
+                **settings.as_dict(),
+            },
         )
 
     def __repr__(self) -> str:
@@ -351,8 +377,11 @@ def embedder_settings_record(
     *,
     use_instructions: bool,
     cpu_kernels: str | None,
+    query_max_length: int | None = None,
 ) -> dict[str, Any]:
-    """The settings recorded in a result file (``cpu_kernels`` is provenance only)."""
+    """The settings recorded in a result file (``cpu_kernels`` is provenance only;
+    ``query_max_length`` only when set, so older results keep comparing equal)."""
+    extra = {} if query_max_length is None else {"query_max_length": query_max_length}
     return {
         "model": resolved.name,
         "revision": resolved.revision,
@@ -361,5 +390,6 @@ def embedder_settings_record(
         "preset": resolved.preset.name if resolved.preset else None,
         "use_instructions": use_instructions,
         **settings.as_dict(),
+        **extra,
         "cpu_kernels": cpu_kernels,
     }

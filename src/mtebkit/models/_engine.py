@@ -14,7 +14,7 @@ import copy
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,6 +128,26 @@ def _torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+class _Progress:
+    """A tqdm-like ``update(n)`` that also reports ``(done, total)`` to a callback."""
+
+    def __init__(self, total: int, callback: Callable[[int, int], None], bar: Any) -> None:
+        self.total, self.callback, self.bar, self.done = total, callback, bar, 0
+        self.lock = threading.Lock()
+        callback(0, total)
+
+    def update(self, n: int) -> None:
+        with self.lock:  # lanes report from their threads
+            self.done += n
+            if self.bar is not None:
+                self.bar.update(n)
+            self.callback(self.done, self.total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 class EncodingEngine:
     """A tokenizer and model loaded on one or more devices, encoding texts into vectors.
 
@@ -223,8 +243,13 @@ class EncodingEngine:
         batch_size: int,
         cache: VectorCache | None = None,
         show_progress_bar: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> np.ndarray:
-        """Vectors of ``texts`` (float32, ``(n, d)``, input order); identical texts encoded once."""
+        """Vectors of ``texts`` (float32, ``(n, d)``, input order); identical texts encoded once.
+
+        ``on_progress(done, total)`` is called with 0 before the first batch and after each batch
+        (``total``: the texts not found in the cache).
+        """
         if not texts:
             return np.zeros((0, self.embed_dim or 0), dtype=np.float32)
         self.check_max_length(settings.max_length)
@@ -243,6 +268,8 @@ class EncodingEngine:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(todo), desc="Encoding", unit="text", leave=False)
+        if todo and on_progress is not None:
+            bar = _Progress(len(todo), on_progress, bar)
         # Chunks of similar length (characters: a cheap proxy for tokens), each cached as soon
         # as it is done, so a long corpus interrupted late keeps what it has encoded.
         todo.sort(key=len, reverse=True)

@@ -42,6 +42,7 @@ class MtebEncoderMixin:
     preset: ModelPreset | None
     embed_dim: int | None
     max_length: int
+    query_max_length: int | None
     experiment_kwargs: dict[str, Any]
     _n_parameters: int
     _meta: ModelMeta | None
@@ -84,7 +85,13 @@ class MtebEncoderMixin:
         valid = validate_texts(
             texts, allow_empty=True, what=f"{getattr(task_metadata, 'name', 'task')} texts"
         )
-        return self._encode_texts(valid, batch_size=batch_size, show_progress_bar=show_progress_bar)
+        is_query = task_metadata is not None and prompt_value(prompt_type) == "query"
+        return self._encode_texts(
+            valid,
+            batch_size=batch_size,
+            max_length=self.query_max_length if is_query else None,
+            show_progress_bar=show_progress_bar,
+        )
 
     @property
     def _similarity_kind(self) -> str:

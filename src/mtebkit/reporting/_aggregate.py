@@ -172,10 +172,16 @@ class CategoryScore:
     n_tasks: int
     score: float | None
     missing_tasks: tuple[str, ...]
+    # mean over the tasks present only (None: none present); never a card number
+    partial_score: float | None = None
 
     @property
     def complete(self) -> bool:
         return not self.missing_tasks
+
+    @property
+    def n_present(self) -> int:
+        return self.n_tasks - len(self.missing_tasks)
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,21 @@ class BenchmarkAggregate:
             out[c.header] = _pts(c.score)
         return out
 
+    def partial_points(self) -> dict[str, tuple[float | None, int, int]]:
+        """``{header: (points over the tasks present, tasks present, tasks)}``, the overall
+        average first: for a partial run, marked as such wherever it is shown."""
+        present = [t.score for t in self.tasks if t.score is not None]
+        out = {
+            self.average_header: (
+                _pts(_mean(present)) if present else None,
+                len(present),
+                len(self.tasks),
+            )
+        }
+        for c in self.categories:
+            out[c.header] = (_pts(c.partial_score), c.n_present, c.n_tasks)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "benchmark": self.benchmark,
@@ -234,6 +255,7 @@ class BenchmarkAggregate:
                     "score": c.score,
                     "n_tasks": c.n_tasks,
                     "missing_tasks": list(c.missing_tasks),
+                    "partial_score": c.partial_score,
                 }
                 for c in self.categories
             ],
@@ -334,8 +356,10 @@ def aggregate_benchmark(
     for c in spec.categories:
         mine = [s for s in task_scores if s.category == c.label]
         miss = tuple(s.task for s in mine if s.score is None)
-        score = None if miss else _mean([s.score for s in mine if s.score is not None])
-        cats.append(CategoryScore(c.label, c.type, spec.header(c), len(mine), score, miss))
+        have = [s.score for s in mine if s.score is not None]
+        score = None if miss else _mean(have)
+        partial = _mean(have) if have else None
+        cats.append(CategoryScore(c.label, c.type, spec.header(c), len(mine), score, miss, partial))
     complete = all(c.complete for c in cats)
     average = _mean([s.score for s in task_scores if s.score is not None]) if complete else None
     return BenchmarkAggregate(

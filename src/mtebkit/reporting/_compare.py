@@ -98,19 +98,44 @@ class Comparison:
         seen = {_kind(t) for (o, _), c in self.cells.items() if o == other for t in c.tests}
         return [m for m in ("bootstrap", "randomisation") if m in seen]
 
-    def table(self) -> Table:
-        cols = ["Task", "Split", self.reference]
+    def aliases(self) -> dict[str, str]:
+        """Short column names: A for the reference, then B, C, ... (R27, R28, ... beyond Z)."""
+        labels = [self.reference, *self.others]
+        return {
+            label: chr(ord("A") + i) if i < 26 else f"R{i + 1}" for i, label in enumerate(labels)
+        }
+
+    def disagrees(self, c: TaskComparison) -> bool:
+        """The bootstrap's 95% CI and the p-values tell different stories: the CI excludes 0
+        while a p-value is at or above ``alpha``, or the CI holds 0 while every p is below."""
+        ci = next((t for t in c.tests if t.ci_low is not None and t.ci_high is not None), None)
+        if ci is None or ci.ci_low is None or ci.ci_high is None:
+            return False
+        excludes_zero = ci.ci_low > 0 or ci.ci_high < 0
+        return excludes_zero != all(t.p_value < self.alpha for t in c.tests)
+
+    def table(self, *, short_labels: bool = False, others: Sequence[str] | None = None) -> Table:
+        """The per-task table of ``others`` (default: every run) against the reference;
+        ``short_labels`` names the runs A, B, ... so that the table fits a terminal."""
+        name = self.aliases() if short_labels else {x: x for x in (self.reference, *self.others)}
+        shown = tuple(others) if others is not None else self.others
+        cols = ["Task", "Split", name[self.reference]]
         p_cols: list[str] = []
-        methods = {o: self._methods(o) for o in self.others}
-        for o in self.others:
-            names = [f"p {m} {o}" for m in methods[o]] if len(methods[o]) > 1 else [f"p {o}"]
-            p_cols += names
-            cols += [o, f"Δ {o}", *names, f"95% CI {o}"]
-        rows = []
-        for task in self.tasks:
-            first = next(
-                (self.cells[(o, task)] for o in self.others if (o, task) in self.cells), None
+        methods = {o: self._methods(o) for o in shown}
+        short_kind = {"bootstrap": "boot", "randomisation": "rand"} if short_labels else {}
+        for o in shown:
+            n = name[o]
+            names = (
+                [f"p {short_kind.get(m, m)} {n}" for m in methods[o]]
+                if len(methods[o]) > 1
+                else [f"p {n}"]
             )
+            p_cols += names
+            cols += [n, f"Δ {n}", *names, f"95% CI {n}"]
+        rows = []
+        n_disagree = 0
+        for task in self.tasks:
+            first = next((self.cells[(o, task)] for o in shown if (o, task) in self.cells), None)
             if first is None:
                 continue
             line: list[object] = [
@@ -118,7 +143,7 @@ class Comparison:
                 first.split,
                 None if first.reference is None else 100 * first.reference,
             ]
-            for o in self.others:
+            for o in shown:
                 c = self.cells.get((o, task))
                 n_p = max(1, len(methods[o]))
                 if c is None:
@@ -128,27 +153,42 @@ class Comparison:
                 for t in c.tests:
                     if t.ci_low is not None and t.ci_high is not None:
                         ci = f"[{100 * t.ci_low:+.2f}, {100 * t.ci_high:+.2f}]"
+                if ci is not None and self.disagrees(c):
+                    ci += "*"
+                    n_disagree += 1
                 by_method = {_kind(t): t for t in c.tests}
                 ps: list[object] = [
                     by_method[m].p_value if m in by_method else None for m in methods[o]
                 ] or [None]
                 line += [None if c.other is None else 100 * c.other, c.delta, *ps, ci]
             rows.append(line)
+        notes = []
+        if n_disagree:
+            notes.append(
+                f"* {n_disagree} CI(s) and p-values disagree: the 95% CI is the percentile "
+                "bootstrap's (items resampled), the p-values test 'no difference' (bootstrap "
+                "null, randomisation); near the threshold they can fall on different sides. "
+                f"Significant here means every p < {self.alpha:g}."
+            )
+        against = f"{', '.join(name[o] for o in shown)} against" if others is not None else ""
         return Table(
             cols,
             rows,
-            title=f"Per-task comparison against {self.reference} (points ×100)",
+            title=f"Per-task comparison{': ' + against if against else ' against'} "
+            f"{name[self.reference]} (points ×100)",
+            note="\n".join(notes),
             align_left=2,
             # 2 decimals would print p = 0.001 as "0.00"; 1/(resamples+1) needs 4
             column_digits=dict.fromkeys(p_cols, 4),
         )
 
-    def record_table(self) -> Table:
-        rows = [[o, *self.record(o)] for o in self.others]
+    def record_table(self, *, short_labels: bool = False) -> Table:
+        name = self.aliases() if short_labels else {x: x for x in (self.reference, *self.others)}
+        rows = [[name[o], *self.record(o)] for o in self.others]
         return Table(
             ["Run", "Wins", "Ties", "Losses", "Significant wins", "Significant losses"],
             rows,
-            title=f"Wins / ties / losses against {self.reference} (tie: |Δ| <= {self.tie:g} points; "
+            title=f"Wins / ties / losses against {name[self.reference]} (tie: |Δ| <= {self.tie:g} points; "
             f"significant: p < {self.alpha:g} in every test run)",
         )
 
@@ -250,15 +290,23 @@ def comparison_report(
     runs: Sequence[tuple[str, ResultSet]],
     benchmark: str | None = None,
     metrics: str = "card",
+    short_labels: bool = False,
 ) -> Report:
-    """Category averages (with a benchmark), the per-task table and the win/tie/loss record."""
+    """Category averages (with a benchmark), the per-task table and the win/tie/loss record.
+
+    ``short_labels`` (for a terminal): the runs are named A, B, ... (a legend comes first) and
+    the category averages have one row per category, one column per run."""
     rep = Report(f"Comparison against {cmp.reference}")
+    if short_labels:
+        rep.add(Paragraph("\n".join(f"{a} = {label}" for label, a in cmp.aliases().items())))
     if benchmark is not None:
         spec = get_benchmark_spec(benchmark)
         aggs = [aggregate_benchmark(view, spec.name, metrics=metrics) for _, view in runs]  # type: ignore[arg-type]
         ref_pts = aggs[0].as_points()
         rows: list[list[object]] = []
-        for (label, _), agg in zip(runs, aggs, strict=True):
+        alias = cmp.aliases() if short_labels else {}
+        for (full, _), agg in zip(runs, aggs, strict=True):
+            label = alias.get(full, full)
             pts = agg.as_points()
             rows.append([label, *pts.values()])
             if agg is not aggs[0]:
@@ -267,9 +315,25 @@ def comparison_report(
                     r = ref_pts[k]
                     deltas.append(None if v is None or r is None else v - r)
                 rows.append([f"Δ {label}", *deltas])
-        rep.add(Table(["Run", *ref_pts], rows, title=f"{spec.name}: category averages (points)"))
-    rep.add(cmp.table())
-    rep.add(cmp.record_table())
+        title = f"{spec.name}: category averages (points)"
+        if short_labels:  # transposed: eight categories as columns do not fit 100 characters
+            heads = [str(r[0]) for r in rows]
+            cats = list(ref_pts)
+            rep.add(
+                Table(
+                    ["Category", *heads],
+                    [[cat, *(r[1 + k] for r in rows)] for k, cat in enumerate(cats)],
+                    title=title,
+                )
+            )
+        else:
+            rep.add(Table(["Run", *ref_pts], rows, title=title))
+    if short_labels:  # one table per run: side by side, two runs already pass 100 characters
+        for o in cmp.others:
+            rep.add(cmp.table(short_labels=True, others=[o]))
+    else:
+        rep.add(cmp.table())
+    rep.add(cmp.record_table(short_labels=short_labels))
     tested = sum(1 for c in cmp.cells.values() if c.tests)
     methods = sorted({t.method for c in cmp.cells.values() for t in c.tests})
     rep.add(

@@ -11,6 +11,7 @@ import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from mtebkit.results._loading import ResultSet, RunKey, preferred_split
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "FIGURE_FORMATS",
     "Distribution",
     "Thresholds",
     "add_similarity_plots",
@@ -119,21 +121,54 @@ def collect_distributions(
     return out
 
 
-def similarity_figure(dists: Sequence[Distribution], *, title: str = "", dpi: int = 100) -> bytes:
-    """PNG bytes: one panel per model (+ an overlay panel for several), thresholds marked."""
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def similarity_figure(
+    dists: Sequence[Distribution], *, title: str = "", dpi: int = 150, fmt: str = "png"
+) -> bytes:
+    """The figure as ``fmt`` bytes (png, svg or pdf): one panel per model (+ an overlay panel
+    for several), thresholds marked, legends below the data. A panel is 5 x 4 inches (750 x 600
+    px as PNG at the default dpi); SVG and PDF keep text as text (editable in a paper)."""
+    import matplotlib
+
+    if fmt not in FIGURE_FORMATS:
+        raise ResultsError(f"figure format must be one of {', '.join(FIGURE_FORMATS)}, not {fmt!r}")
+    fig = similarity_plot(dists, title=title, dpi=dpi)
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+        # "tight" keeps the legends below the axes inside the file
+        fig.savefig(buf, format=fmt, bbox_inches="tight", metadata=_METADATA[fmt])
+    return buf.getvalue()
+
+
+def similarity_plot(dists: Sequence[Distribution], *, title: str = "", dpi: int = 150) -> Any:
+    """The matplotlib ``Figure`` of :func:`similarity_figure`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     if not dists:
         raise ResultsError("nothing to plot: no item scores with both positive and negative pairs")
     n_panels = len(dists) + (1 if len(dists) > 1 else 0)
-    fig = Figure(figsize=(4.2 * n_panels, 3.4), dpi=dpi)
+    fig = Figure(figsize=(5.0 * n_panels, 4.0), dpi=dpi)
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, n_panels, squeeze=False)[0]
     colors = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7"]
     lo = min(min(d.positives + d.negatives) for d in dists)
     hi = max(max(d.positives + d.negatives) for d in dists)
     bins = [lo + (hi - lo) * k / 40 for k in range(41)] if hi > lo else 20
+
+    def finish(ax: Any, panel_title: str, ncol: int) -> None:
+        ax.set_title(panel_title, fontsize=10)
+        ax.set_xlabel("model similarity score", fontsize=9)
+        ax.set_ylabel("density (share of pairs per unit score)", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.25, linewidth=0.5)
+        # below the axes, never over the histograms
+        ax.legend(
+            fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, frameon=False
+        )
+
     for ax, d in zip(axes, dists, strict=False):
         th = d.thresholds
         ax.hist(
@@ -166,9 +201,7 @@ def similarity_figure(dists: Sequence[Distribution], *, title: str = "", dpi: in
             linewidth=1,
             label=f"max acc {th.max_accuracy:.3f} @ {th.accuracy_threshold:.3f}",
         )
-        ax.set_title(d.label, fontsize=9)
-        ax.set_xlabel("model score")
-        ax.legend(fontsize=6)
+        finish(ax, d.label, ncol=2)
     if len(dists) > 1:
         ax = axes[-1]
         for i, d in enumerate(dists):
@@ -179,8 +212,8 @@ def similarity_figure(dists: Sequence[Distribution], *, title: str = "", dpi: in
                 density=True,
                 histtype="step",
                 color=c,
-                linewidth=1.5,
-                label=f"{d.label} +",
+                linewidth=1.6,
+                label=f"{d.label}: positive",
             )
             ax.hist(
                 d.negatives,
@@ -188,17 +221,23 @@ def similarity_figure(dists: Sequence[Distribution], *, title: str = "", dpi: in
                 density=True,
                 histtype="step",
                 color=c,
+                linewidth=1.2,
                 linestyle="--",
-                label=f"{d.label} -",
+                label=f"{d.label}: negative",
             )
-        ax.set_title("overlay (solid: positive, dashed: negative)", fontsize=9)
-        ax.legend(fontsize=6)
+        finish(ax, "all models (solid: positive, dashed: negative)", ncol=1)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return fig
+
+
+# no creation date in the files: the same results give the same bytes
+_METADATA: dict[str, dict[str, Any]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None},
+    "pdf": {"CreationDate": None},
+}
 
 
 def thresholds_table(dists: Sequence[Distribution]) -> Table:

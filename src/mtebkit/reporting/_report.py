@@ -115,6 +115,62 @@ def coverage_table(benchmark: str, aggs: Sequence[BenchmarkAggregate]) -> Table:
     )
 
 
+_PARTIAL_NOTE = (
+    "PARTIAL: averages over the tasks present only (k/n = tasks present / tasks); not "
+    "comparable with published averages, nor between runs with different tasks."
+)
+
+
+def partial_table(benchmark: str, aggs: Sequence[BenchmarkAggregate]) -> Table:
+    """Category averages over the tasks each run has, each cell marked with its coverage."""
+    spec = get_benchmark_spec(benchmark)
+    rows = []
+    for a in aggs:
+        cells = [
+            "-" if v is None else f"{v:.2f} ({k}/{n})" for v, k, n in a.partial_points().values()
+        ]
+        rows.append([RunKey(a.model, a.experiment).label, *cells])
+    return Table(
+        ["Run", spec.header(None), *(spec.header(c) for c in spec.categories)],
+        rows,
+        title=f"{spec.name}: partial averages (tasks present only)",
+        note=_PARTIAL_NOTE,
+        align_left=99,
+    )
+
+
+def type_averages_table(rs: ResultSet) -> Table:
+    """Per task type and run: the mean main score over the tasks present (always partial)."""
+    views = run_views(rs)
+    types = sorted({r.task_type or "-" for r in rs.rows})
+    rows: list[list[object]] = []
+    for ttype in types:
+        line: list[object] = [ttype]
+        for _, view in views:
+            scores = []
+            for task in sorted({r.task for r in view.rows if (r.task_type or "-") == ttype}):
+                task_rows = [r for r in view.rows if r.task == task]
+                s = mean_score(task_rows, preferred_split({r.split for r in task_rows}, task))
+                if s is not None:
+                    scores.append(100 * s)
+            line.append(f"{sum(scores) / len(scores):.2f} ({len(scores)})" if scores else "-")
+        rows.append(line)
+    return Table(
+        ["Type", *(k.label for k, _ in views)],
+        rows,
+        title="Averages by task type (partial: the tasks present; task count in brackets)",
+        note=_PARTIAL_NOTE.replace(" (k/n = tasks present / tasks)", ""),
+        align_left=99,
+    )
+
+
+def _names(tasks: Sequence[str], shown: int = 10) -> str:
+    """``A, B, C and 52 more`` (the coverage table counts them per category)."""
+    if len(tasks) <= shown:
+        return ", ".join(tasks)
+    return f"{', '.join(tasks[:shown])} and {len(tasks) - shown} more"
+
+
 def build_report(
     rs: ResultSet,
     *,
@@ -128,17 +184,23 @@ def build_report(
     )
     if benchmark is None:
         rep.add(per_task_table(rs))
+        rep.add(type_averages_table(rs))
         return rep
     spec = get_benchmark_spec(benchmark)
     board, aggs = leaderboard(rs, spec.name, metrics=metrics)
     rep.add(board)
     if any(not a.complete for a in aggs):
         rep.add(coverage_table(spec.name, aggs))
+        rep.add(partial_table(spec.name, aggs))
     labels = [key.label for key, _ in run_views(rs)]
     for c in spec.categories:
         rows = []
+        absent = 0
         for t in spec.tasks_of(c):
             ts = [a.task(t.name) for a in aggs]
+            if all(x.score is None for x in ts):  # no run has it: counted, not listed
+                absent += 1
+                continue
             metric = ts[0].metric if ts else t.main_score
             rows.append(
                 [
@@ -149,16 +211,21 @@ def build_report(
                     *(None if x.score is None else 100 * x.score for x in ts),
                 ]
             )
+        if not rows:
+            continue
         table = Table(
             ["Task", "Split", "Subset", "Metric", *labels],
             rows,
             title=f"{spec.header(c)}: per-task scores",
+            note=f"{absent} more task(s) of this category have no result in any run"
+            if absent
+            else "",
             align_left=4,
         )
         _bold_best_rows(table, 4)
         rep.add(table)
     missing = [
-        f"{RunKey(a.model, a.experiment).label}: " + ", ".join(a.missing_tasks)
+        f"{RunKey(a.model, a.experiment).label}: {_names(a.missing_tasks)}"
         for a in aggs
         if a.missing_tasks
     ]

@@ -13,7 +13,8 @@ import csv
 import html
 import io
 import math
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from mtebkit._util.atomic import atomic_write_bytes, atomic_write_text
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Image", "Paragraph", "Report", "Table", "format_cell"]
+__all__ = ["Image", "Paragraph", "Report", "Table", "clip", "fit_widths", "format_cell"]
 
 Cell = Any
 
@@ -40,6 +41,37 @@ def format_cell(value: Cell, digits: int = 2) -> str:
         text = f"{value:.{digits}f}"
         return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
     return str(value)
+
+
+def _wrapper(width: int | None) -> Callable[[str], str]:
+    """Wraps each line of a text to ``width`` (None: unchanged)."""
+    if width is None:
+        return lambda text: text
+    return lambda text: "\n".join(
+        textwrap.fill(line, width, break_on_hyphens=False) if line else line
+        for line in text.split("\n")
+    )
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, the cut marked with "…"."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def fit_widths(
+    widths: Sequence[int], max_width: int, *, shrinkable: Sequence[int] | range, gap: int = 2
+) -> list[int]:
+    """Column widths that fit ``max_width`` (``gap`` spaces between columns) by narrowing the
+    widest ``shrinkable`` columns, none below 8; the rest keep their width (numbers are never
+    cut), so a table of many numeric columns may still be wider."""
+    out = list(widths)
+    cols = [i for i in shrinkable if i < len(out)]
+    while cols and sum(out) + gap * (len(out) - 1) > max_width:
+        widest = max(cols, key=lambda i: out[i])
+        if out[widest] <= 8:
+            break
+        out[widest] -= 1
+    return out
 
 
 @dataclass
@@ -69,9 +101,24 @@ class Table:
         digits = [self.column_digits.get(c, self.digits) for c in self.columns]
         return [[format_cell(v, d) for v, d in zip(r, digits, strict=True)] for r in self.rows]
 
-    def to_terminal(self) -> str:
+    def to_terminal(self, max_width: int | None = None) -> str:
+        """Aligned text; with ``max_width``, the text columns are cut (with "…") to fit."""
         body = self.cells()
         widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(self.columns)]
+        wrap = _wrapper(max_width)
+        if max_width is not None:
+            text_cols = range(self.align_left)
+            if sum(widths) + 2 * (len(widths) - 1) > max_width and len(body) >= 20:
+                # a few very long cells should not squeeze every other row: cut those first
+                for i in text_cols:
+                    lengths = sorted(len(r[i]) for r in body)
+                    typical = lengths[int(0.95 * (len(lengths) - 1))]
+                    widths[i] = max(len(self.columns[i]), min(widths[i], typical))
+            widths = fit_widths(widths, max_width, shrinkable=text_cols)
+            header = [clip(c, w) for c, w in zip(self.columns, widths, strict=True)]
+            body = [[clip(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
+        else:
+            header = list(self.columns)
 
         def line(cells: Sequence[str]) -> str:
             return "  ".join(
@@ -79,11 +126,11 @@ class Table:
                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))
             ).rstrip()
 
-        out = [self.title] if self.title else []
-        out += [line(self.columns), line(["-" * w for w in widths])]
+        out = [wrap(self.title)] if self.title else []
+        out += [line(header), line(["-" * w for w in widths])]
         out += [line(r) for r in body]
         if self.note:
-            out.append(self.note)
+            out.append(wrap(self.note))
         return "\n".join(out)
 
     def to_markdown(self) -> str:
@@ -222,13 +269,16 @@ class Report:
         """``{table title: DataFrame}`` for every table of the report."""
         return {t.title or f"table{i}": t.to_dataframe() for i, t in enumerate(self.tables, 1)}
 
-    def to_terminal(self) -> str:
-        parts = [self.title, "=" * len(self.title)]
+    def to_terminal(self, max_width: int | None = None) -> str:
+        """Text; with ``max_width``, tables fit it (see :meth:`Table.to_terminal`) and titles
+        and paragraphs are wrapped to it."""
+        wrap = _wrapper(max_width)
+        parts = [wrap(self.title), "=" * min(len(self.title), max_width or len(self.title))]
         for i in self.items:
             if isinstance(i, Table):
-                parts += [i.to_terminal(), ""]
+                parts += [i.to_terminal(max_width), ""]
             elif isinstance(i, Paragraph):
-                parts += [i.text, ""]
+                parts += [wrap(i.text), ""]
         return "\n".join(parts).rstrip() + "\n"
 
     def to_markdown(self, image_dir: str | None = None) -> str:

@@ -30,6 +30,8 @@ _LAZY: dict[str, str] = {
     "metric_value": "mtebkit.results._metrics",
     "load_model_card": "mtebkit.results._modelcard",
     "parse_model_card": "mtebkit.results._modelcard",
+    "model_index": "mtebkit.results._modelcard",
+    "write_model_card": "mtebkit.results._modelcard",
     "ItemScores": "mtebkit.results._item_scores",
     "load_item_scores": "mtebkit.results._item_scores",
 }
@@ -49,10 +51,12 @@ __all__ = [
     "load_results",
     "mean_score",
     "metric_value",
+    "model_index",
     "parse_model_card",
     "preferred_split",
     "read_mtebkit_block",
     "result_path",
+    "write_model_card",
     "write_task_result",
 ]
 
@@ -71,7 +75,12 @@ if TYPE_CHECKING:  # pragma: no cover
         preferred_split,
     )
     from mtebkit.results._metrics import canonical_metric, metric_value
-    from mtebkit.results._modelcard import load_model_card, parse_model_card
+    from mtebkit.results._modelcard import (
+        load_model_card,
+        model_index,
+        parse_model_card,
+        write_model_card,
+    )
     from mtebkit.results._writer import (
         RESULTS_SCHEMA_VERSION,
         read_mtebkit_block,

@@ -1,4 +1,5 @@
-"""Reading published scores from a Hugging Face model card's ``model-index`` (YAML front matter).
+"""Published scores in a Hugging Face model card's ``model-index`` (YAML front matter): read
+(:func:`load_model_card`) and written from results (:func:`model_index`, :func:`write_model_card`).
 
 Card numbers are on the 0-100 scale with 2023 metric names (``cos_sim_spearman``, ``map``); they
 are divided by 100 and kept under their card names (every lookup goes through
@@ -17,7 +18,7 @@ from mtebkit.errors import ResultsError
 from mtebkit.results._loading import ResultSet, ScoreRow, task_info
 from mtebkit.results._metrics import metric_value
 
-__all__ = ["load_model_card", "parse_model_card"]
+__all__ = ["load_model_card", "model_index", "parse_model_card", "write_model_card"]
 
 _NAME_RE = re.compile(r"^(?:MTEB\s+)?(?P<task>[^\s(]+)(?:\s*\((?P<config>[^)]*)\))?\s*$")
 
@@ -132,3 +133,76 @@ def load_model_card(path: str | Path, *, model: str | None = None) -> ResultSet:
     except OSError as exc:
         raise ResultsError(f"cannot read model card {p}: {exc}") from exc
     return parse_model_card(text, path=p, model=model)
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _card_result(row: ScoreRow) -> dict[str, Any]:
+    info = task_info(row.task)
+    source = info.source if info is not None else ""
+    hf_path, _, revision = source.partition("@")
+    dataset: dict[str, Any] = {
+        "type": hf_path or row.task,
+        "name": f"MTEB {row.task}" + ("" if row.subset == "default" else f" ({row.subset})"),
+        "config": row.subset,
+        "split": row.split,
+    }
+    if revision:
+        dataset["revision"] = revision
+    # the card's 0-100 scale; every numeric metric mteb reported, under its own name
+    metrics = [
+        {"type": k, "value": round(100.0 * float(v), 10)}
+        for k, v in sorted(row.scores.items())
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "main_score"
+    ]
+    return {
+        "task": {"type": row.task_type or (info.type if info else "Unknown")},
+        "dataset": dataset,
+        "metrics": metrics,
+    }
+
+
+def model_index(rs: ResultSet, *, name: str | None = None) -> list[dict[str, Any]]:
+    """The ``model-index`` of ONE run's results (one entry; tasks, splits and subsets sorted),
+    in the format :func:`parse_model_card` reads."""
+    models = rs.models()
+    if len(models) != 1:
+        raise ResultsError(
+            f"a model card holds one model; the results have {len(models)} "
+            f"({', '.join(models)}): choose one with --model"
+        )
+    rows = sorted(rs.rows, key=lambda r: (r.task, r.split, r.subset))
+    if not rows:
+        raise ResultsError("no results to write into a model card")
+    label = name or models[0].split("/")[-1]
+    return [{"name": label, "results": [_card_result(r) for r in rows]}]
+
+
+def write_model_card(rs: ResultSet, path: str | Path, *, name: str | None = None) -> Path:
+    """Write ``model-index`` into the card at ``path`` (a README.md, or a folder holding one).
+
+    An existing card keeps its other front-matter keys and its body; a new one gets
+    ``tags: [mteb]`` and a one-line body. Returns the file written.
+    """
+    import yaml
+
+    from mtebkit._util.atomic import atomic_write_text
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / "README.md"
+    front: dict[str, Any] = {"tags": ["mteb"]}
+    body = "\nScores computed with mtebkit (mteb's evaluators).\n"
+    if p.exists():
+        text = p.read_text(encoding="utf-8")
+        if text.startswith("---"):
+            front = _front_matter(text, p)
+            end = text.find("\n---", 3)
+            body = text[end + 4 :]
+        else:
+            front, body = {}, "\n" + text
+    front["model-index"] = model_index(rs, name=name)
+    head = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000)
+    atomic_write_text(p, f"---\n{head}---{body if body.startswith(chr(10)) else chr(10) + body}")
+    return p

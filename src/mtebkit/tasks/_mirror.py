@@ -16,7 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "apply_mirror",
     "download_hint",
     "mirror_dir",
+    "missing_from_mirror",
     "read_repo_configs",
 ]
 
@@ -59,6 +60,37 @@ def _is_aggregate(task: AbsTask) -> bool:
     from mteb.abstasks.aggregated_task import AbsTaskAggregate
 
     return isinstance(task, AbsTaskAggregate)
+
+
+def missing_from_mirror(tasks: Sequence[AbsTask], data_dir: Path) -> MirrorMissingError | None:
+    """One error naming EVERY dataset of ``tasks`` (aggregates: their parts) whose mirror folder
+    is absent, with one download command each; None when all are there."""
+    missing: dict[str, tuple[list[str], str, Path]] = {}  # hf path -> (tasks, revision, folder)
+
+    def visit(task: AbsTask) -> None:
+        subtasks = getattr(task, "tasks", None)
+        if _is_aggregate(task) and subtasks:
+            for t in subtasks:
+                visit(t)
+            return
+        ds = task.metadata.dataset
+        hf_path = str(ds["path"])
+        root = mirror_dir(Path(data_dir), hf_path)
+        if not root.is_dir():
+            entry = missing.setdefault(hf_path, ([], str(ds.get("revision", "main")), root))
+            entry[0].append(task.metadata.name)
+
+    for t in tasks:
+        visit(t)
+    if not missing:
+        return None
+    lines = [
+        f"{len(missing)} dataset(s) are not in the mirror {data_dir}; download each with:",
+    ]
+    for hf_path, (names, revision, root) in missing.items():
+        lines.append(f"  # {', '.join(names)}: {hf_path}@{revision}")
+        lines.append(f"  {download_hint(hf_path, revision, root)}")
+    return MirrorMissingError("\n".join(lines))
 
 
 # ---------------------------------------------------------------------------- repo layout

@@ -1,0 +1,110 @@
+"""Progress of a run: task n of N, texts encoded of the total, texts/s, ETA; live or plain lines."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from mteb.mocks.mock_tasks.sts import MockSTSTask
+
+from mtebkit.evaluation import InProcessExecutor, ProgressReporter, RunConfig, execute, plan
+from mtebkit.evaluation._progress import format_duration
+from tests.helpers.tiny_models import make_tiny_bert
+
+
+class OldSTS(MockSTSTask):
+    """A task mteb calls superseded (at module level: jobs re-import their task class)."""
+
+    metadata = MockSTSTask.metadata.model_copy(
+        update={"name": "OldSTS", "superseded_by": "MockSTSTask"}
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_plain_lines_are_periodic_and_carry_rate_and_eta() -> None:
+    out, clock = io.StringIO(), Clock()
+    p = ProgressReporter(out, live=False, interval=30, clock=clock)
+    p.task_started(2, 5, "SciFact")
+    p.encoded(0, 1000)
+    clock.now = 10
+    p.encoded(100, 1000)  # within the interval: no line
+    clock.now = 40
+    p.encoded(400, 1000)
+    clock.now = 41
+    p.encoded(1000, 1000)  # the last batch of a call always gets a line
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3, lines
+    assert "[2/5] starting  SciFact" in lines[0]
+    assert "[2/5] encoding 400/1,000 texts" in lines[1] and lines[1].endswith("SciFact")
+    assert "10.0 texts/s" in lines[1] and "ETA 1m00s" in lines[1]
+    assert "encoding 1,000/1,000 texts" in lines[2] and "ETA" not in lines[2]
+    assert "\r" not in out.getvalue()
+
+
+def test_live_line_redraws_in_place_fits_and_is_cleared() -> None:
+    out, clock = io.StringIO(), Clock()
+    p = ProgressReporter(out, live=True, width=60, clock=clock)
+    p.task_started(1, 1, "A" * 100)
+    p.encoded(0, 10)
+    clock.now = 1
+    p.encoded(5, 10)
+    p.task_finished()
+    text = out.getvalue()
+    assert "\n" not in text
+    assert all(len(seg) <= 60 for seg in text.split("\r"))
+    assert text.endswith("\r" + " " * 60 + "\r")
+
+
+def test_not_a_terminal_means_plain_lines() -> None:
+    assert ProgressReporter(io.StringIO()).live is False
+
+
+@pytest.mark.parametrize(("s", "text"), [(5, "5s"), (185, "3m05s"), (3720, "1h02m")])
+def test_durations_read_as_a_person_writes_them(s: float, text: str) -> None:
+    assert format_duration(s) == text
+
+
+def test_executor_reports_each_task_and_the_engine_its_texts(tmp_path: Path) -> None:
+    model = make_tiny_bert(tmp_path / "tiny", st_config={"pooling": "mean", "max_length": 32})
+    config = RunConfig(
+        models=[str(model)],
+        tasks=[
+            "mteb.mocks.mock_tasks.sts:MockSTSTask",
+            "mteb.mocks.mock_tasks.retrieval:MockRetrievalTask",
+        ],
+        results_dir=tmp_path / "results",
+        use_cache=False,
+    )
+    out = io.StringIO()
+    progress = ProgressReporter(out, live=False, interval=0)
+    execute(plan(config), InProcessExecutor(progress=progress))
+    text = out.getvalue()
+    assert "[1/2] starting  local/tiny / MockSTSTask" in text
+    assert "[2/2] starting  local/tiny / MockRetrievalTask" in text
+    assert "texts/s" in text and "encoding" in text
+
+
+def test_superseded_notice_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
+    model = make_tiny_bert(tmp_path / "tiny", st_config={"pooling": "mean", "max_length": 32})
+    config = RunConfig(
+        models=[str(model)],
+        tasks=[OldSTS],
+        results_dir=tmp_path / "results",
+        use_cache=False,
+        show_progress=False,
+    )
+    with caplog.at_level("WARNING", logger="mteb"):
+        execute(plan(config), InProcessExecutor())
+    said = [r for r in caplog.records if "is superseded by" in r.getMessage()]
+    assert len(said) == 1
+    assert not [w for w in recwarn if "is superseded by" in str(w.message)]
