@@ -38,7 +38,14 @@ if TYPE_CHECKING:
 
     from mtebkit.models import Embedder, Reranker, VectorCache
 
-__all__ = ["Executor", "InProcessExecutor", "evaluate_job", "execute", "records_of"]
+__all__ = [
+    "Executor",
+    "InProcessExecutor",
+    "LoadedModels",
+    "evaluate_job",
+    "execute",
+    "records_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +111,12 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
         model_meta=model.mteb_model_meta.to_dict(),
         item_scores=items,
         seconds=seconds,
-        where={"executor": "in-process", "hostname": socket.gethostname(), "pid": os.getpid()},
+        where={
+            "executor": "in-process",
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "devices": list(model.devices),
+        },
     )
 
 
@@ -121,6 +133,36 @@ def _item_scores(task: Any, predictions_dir: Path) -> dict[str, Any] | None:
     return item_scores_from_predictions(task, predictions)
 
 
+class LoadedModels:
+    """Keeps one embedder (and the rerankers) loaded across jobs, so equal ``ModelSpec``s load once.
+
+    Used by :class:`InProcessExecutor` and by each Ray worker. A job that fails with an
+    :class:`~mtebkit.errors.MtebkitError` yields an outcome with ``error`` set.
+    """
+
+    def __init__(self, *, cache: VectorCache | None = None, show_progress: bool = False) -> None:
+        self.cache = cache
+        self.show_progress = show_progress
+        self.loaded: tuple[ModelSpec, Embedder] | None = None
+        self.rerankers: dict[RerankerSpec, Reranker] = {}
+
+    def evaluate(self, job: Job) -> JobOutcome:
+        try:
+            if self.loaded is None or self.loaded[0] != job.model:
+                self.loaded = None  # free the previous model before loading the next
+                emb = job.model.build(cache=self.cache)
+                emb.show_progress_bar = self.show_progress
+                self.loaded = (job.model, emb)
+            reranker = None
+            if job.reranker is not None:
+                if job.reranker not in self.rerankers:
+                    self.rerankers[job.reranker] = job.reranker.build()
+                reranker = self.rerankers[job.reranker]
+            return evaluate_job(job, self.loaded[1], reranker)
+        except MtebkitError as exc:
+            return JobOutcome(job=job, error=str(exc))
+
+
 class InProcessExecutor:
     """Runs jobs here, one at a time, keeping one model loaded while its jobs run.
 
@@ -135,23 +177,9 @@ class InProcessExecutor:
 
     def run(self, jobs: Sequence[Job]) -> Iterator[JobOutcome]:
         _quiet_hf_progress()
-        loaded: tuple[ModelSpec, Embedder] | None = None
-        rerankers: dict[RerankerSpec, Reranker] = {}
+        models = LoadedModels(cache=self.cache, show_progress=self.show_progress)
         for job in jobs:
-            try:
-                if loaded is None or loaded[0] != job.model:
-                    loaded = None  # free the previous model before loading the next
-                    emb = job.model.build(cache=self.cache)
-                    emb.show_progress_bar = self.show_progress
-                    loaded = (job.model, emb)
-                reranker = None
-                if job.reranker is not None:
-                    if job.reranker not in rerankers:
-                        rerankers[job.reranker] = job.reranker.build()
-                    reranker = rerankers[job.reranker]
-                yield evaluate_job(job, loaded[1], reranker)
-            except MtebkitError as exc:
-                yield JobOutcome(job=job, error=str(exc))
+            yield models.evaluate(job)
 
 
 def records_of(
@@ -210,7 +238,10 @@ def file_outcome(outcome: JobOutcome) -> Path:
     if outcome.item_scores is not None:
         write_item_scores(outcome.item_scores, item_scores_path(path.parent, job.task.name))
     write_model_meta(path.parent, outcome.model_meta)
-    atomic_write_text(path, task_result_json(outcome.result, outcome.settings))
+    atomic_write_text(
+        path,
+        task_result_json(outcome.result, outcome.settings, provenance=outcome.where or None),
+    )
     return path
 
 
