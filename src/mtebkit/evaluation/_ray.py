@@ -19,6 +19,7 @@ import socket
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from mtebkit.errors import MtebkitError
@@ -88,7 +89,7 @@ def schedule(
     """
     queue = deque(j for j in jobs if j.status != "done")
     total = len(queue)
-    attempts: dict[Job, int] = {}
+    attempts: dict[Path, int] = {}  # by result path (jobs are not hashable)
     loaded: dict[Hashable, ModelSpec] = {}
     idle: list[Hashable] = list(pool.start())
     running: dict[Hashable, tuple[Hashable, Job]] = {}
@@ -120,8 +121,8 @@ def schedule(
                 fresh = pool.replace(slot)
                 if fresh is not None:
                     idle.append(fresh)
-                attempts[job] = attempts.get(job, 0) + 1
-                if attempts[job] <= max_retries:
+                tries = attempts[job.result_path] = attempts.get(job.result_path, 0) + 1
+                if tries <= max_retries:
                     queue.appendleft(job)
                     say(f"{job.label}: worker lost ({answer.reason}); retrying")
                     continue
@@ -129,7 +130,7 @@ def schedule(
                 say(f"{job.label}: worker lost ({answer.reason}); giving up")
                 yield JobOutcome(
                     job=job,
-                    error=f"its worker was lost {attempts[job]} time(s), last: {answer.reason}",
+                    error=f"its worker was lost {tries} time(s), last: {answer.reason}",
                 )
                 continue
             loaded[slot] = job.model
@@ -164,8 +165,6 @@ class _Worker:
         _quiet_hf_progress()
         cache = None
         if use_cache:
-            from pathlib import Path
-
             from mtebkit.models import EmbeddingCache
 
             cache = EmbeddingCache(Path(cache_dir)) if cache_dir else EmbeddingCache()
@@ -364,12 +363,13 @@ class RayExecutor:
         for name, value in (
             ("num_workers", num_workers),
             ("cpus_per_worker", cpus_per_worker),
-            ("max_retries+1", max_retries + 1),
         ):
             if value is not None and value < 1:
                 raise MtebkitError(f"{name} must be >= 1, not {value}")
         if gpus_per_worker is not None and gpus_per_worker < 0:
             raise MtebkitError(f"gpus_per_worker must be >= 0, not {gpus_per_worker}")
+        if max_retries < 0:
+            raise MtebkitError(f"max_retries must be >= 0, not {max_retries}")
         self.address = address
         self.num_workers = num_workers
         self.cpus_per_worker = cpus_per_worker
