@@ -177,3 +177,27 @@ def test_bad_executor_options_are_clear_errors(kwargs: dict[str, float], message
 def test_nothing_to_do_needs_no_ray() -> None:
     # every job done: no cluster is started or joined (works without ray installed)
     assert list(RayExecutor().run([_job("a", "T1", "done")])) == []
+
+
+MOUNTS = """\
+/dev/sda1 / ext4 rw 0 0
+server:/export /home nfs4 rw 0 0
+/dev/sdb1 /home/local ext4 rw 0 0
+host:/x /mnt/ss fuse.sshfs rw 0 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "fstype"),
+    [
+        ("/home/alice/.cache/mtebkit", "nfs4"),
+        ("/home/local/cache", None),
+        ("/tmp/cache", None),
+        ("/mnt/ss/cache", "sshfs"),
+        ("/home", "nfs4"),
+    ],
+)
+def test_a_cache_on_a_network_filesystem_is_detected(path: str, fstype: str | None) -> None:
+    from mtebkit.evaluation._ray import network_filesystem
+
+    assert network_filesystem(Path(path), MOUNTS) == fstype

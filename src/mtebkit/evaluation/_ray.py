@@ -142,6 +142,36 @@ def schedule(
         pool.close()
 
 
+# file systems on which SQLite's locking (and so the cache's WAL index) is not safe
+NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "lustre", "gpfs", "beegfs", "glusterfs"}
+)
+
+
+def network_filesystem(path: Path, mounts: str | None = None) -> str | None:
+    """The network file system type ``path`` lies on (from ``/proc/mounts``), or None."""
+    if mounts is None:
+        try:
+            mounts = Path("/proc/mounts").read_text(encoding="utf-8")
+        except OSError:  # not Linux: cannot tell
+            return None
+    target = Path(os.path.abspath(path))
+    best: tuple[int, str] | None = None
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point, fstype = Path(fields[1].replace("\\040", " ")), fields[2]
+        if (target == point or point in target.parents) and (
+            best is None or len(point.parts) > best[0]
+        ):
+            best = (len(point.parts), fstype)
+    if best is None:
+        return None
+    fstype = best[1].removeprefix("fuse.")
+    return fstype if fstype in NETWORK_FILESYSTEMS or fstype == "sshfs" else None
+
+
 def _ray() -> Any:
     try:
         import ray
@@ -168,6 +198,13 @@ class _Worker:
             from mtebkit.models import EmbeddingCache
 
             cache = EmbeddingCache(Path(cache_dir)) if cache_dir else EmbeddingCache()
+            fstype = network_filesystem(cache.root)
+            if fstype is not None:
+                raise MtebkitError(
+                    f"the embedding cache {cache.root} on {socket.gethostname()} is on {fstype}, "
+                    "a network file system where SQLite's locking is not safe: give a cache "
+                    "folder on each node's local disk, or run without the cache (docs/ray.md)"
+                )
         self.models = LoadedModels(cache=cache)
 
     def where(self) -> dict[str, Any]:
