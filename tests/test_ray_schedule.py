@@ -201,3 +201,24 @@ def test_a_cache_on_a_network_filesystem_is_detected(path: str, fstype: str | No
     from mtebkit.evaluation._ray import network_filesystem
 
     assert network_filesystem(Path(path), MOUNTS) == fstype
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--ray-workers", "0"],
+        ["--ray-cpus-per-worker", "0.5"],
+        ["--ray-gpus-per-worker", "-1"],
+        ["--ray-workers", "two"],
+    ],
+)
+def test_bad_ray_options_are_usage_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mtebkit.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--ray", *argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert argv[0] in err and "Traceback" not in err

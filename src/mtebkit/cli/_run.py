@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,6 +132,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     _add_ray_arguments(p)
 
 
+def _at_least(low: float, kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low:g}, got {text}")
+        return value
+
+    return parse
+
+
 def _add_ray_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("Ray (pip install 'mtebkit[ray]'; see docs/ray.md)")
     g.add_argument(
@@ -142,15 +155,21 @@ def _add_ray_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster (implies --ray)")
     g.add_argument(
         "--ray-workers",
-        type=int,
+        type=_at_least(1, int),
         metavar="N",
         help="worker slots (default: one per GPU, else one per node)",
     )
     g.add_argument(
-        "--ray-cpus-per-worker", type=float, metavar="N", help="CPUs per worker (and its threads)"
+        "--ray-cpus-per-worker",
+        type=_at_least(1, float),
+        metavar="N",
+        help="CPUs per worker (and its threads)",
     )
     g.add_argument(
-        "--ray-gpus-per-worker", type=float, metavar="N", help="GPUs per worker (default 1 if any)"
+        "--ray-gpus-per-worker",
+        type=_at_least(0, float),
+        metavar="N",
+        help="GPUs per worker (default 1 if any)",
     )
 
 

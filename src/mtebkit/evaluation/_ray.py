@@ -243,6 +243,7 @@ class _RayPool:
         self.gpus = executor.gpus_per_worker
         self.cache_dir = executor.cache_dir
         self.use_cache = executor.use_cache
+        self.start_timeout_s = executor.start_timeout_s
         self.slots: dict[int, _Slot] = {}
         self.options: dict[int, dict[str, Any]] = {}
         self.next_key = 0
@@ -296,7 +297,12 @@ class _RayPool:
     def _locate(self, key: int) -> None:
         slot = self.slots[key]
         try:
-            where = self.ray.get(slot.actor.where.remote())
+            where = self.ray.get(slot.actor.where.remote(), timeout=self.start_timeout_s)
+        except self.ray.exceptions.GetTimeoutError:
+            raise MtebkitError(
+                f"a Ray worker ({self.options[key]}) did not start within "
+                f"{self.start_timeout_s:g} s: are those resources free on the cluster?"
+            ) from None
         except self.ray.exceptions.RayError as exc:
             raise MtebkitError(f"a Ray worker did not start: {exc}") from None
         slot.node_id, slot.host, slot.pid = where["ray_node_id"], where["hostname"], where["pid"]
@@ -380,6 +386,7 @@ class RayExecutor:
         use_cache: each worker keeps an embedding cache on its node's local disk.
         cache_dir: that cache's folder on every node (default: the cache root there).
         max_retries: runs of a job after its worker is lost.
+        start_timeout_s: how long a worker may take to start (resources busy, image pulled).
         progress: called with one line per event (default: logging at INFO).
         init_kwargs: passed to ``ray.init`` (e.g. ``runtime_env``).
     """
@@ -394,6 +401,7 @@ class RayExecutor:
         use_cache: bool = False,
         cache_dir: str | None = None,
         max_retries: int = 2,
+        start_timeout_s: float = 600.0,
         progress: Callable[[str], None] | None = None,
         init_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -414,6 +422,7 @@ class RayExecutor:
         self.use_cache = use_cache
         self.cache_dir = cache_dir
         self.max_retries = max_retries
+        self.start_timeout_s = start_timeout_s
         self.progress = progress or logger.info
         self.init_kwargs = dict(init_kwargs or {})
 
