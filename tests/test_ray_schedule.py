@@ -222,3 +222,18 @@ def test_bad_ray_options_are_usage_errors(
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert argv[0] in err and "Traceback" not in err
+
+
+def test_the_driver_passes_its_offline_and_mirror_settings_to_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mtebkit.evaluation._ray import _init_kwargs
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("MTEBKIT_DATA_DIR", "/data/hf")
+    monkeypatch.delenv("HF_HOME", raising=False)
+    kw = _init_kwargs({"runtime_env": {"env_vars": {"MTEBKIT_DATA_DIR": "/mine"}, "pip": ["x"]}})
+    env = kw["runtime_env"]["env_vars"]
+    assert env["HF_HUB_OFFLINE"] == "1" and env["MTEBKIT_DATA_DIR"] == "/mine"
+    assert "HF_HOME" not in env and kw["runtime_env"]["pip"] == ["x"]
+    assert kw["log_to_driver"] is False

@@ -172,6 +172,26 @@ def network_filesystem(path: Path, mounts: str | None = None) -> str | None:
     return fstype if fstype in NETWORK_FILESYSTEMS or fstype == "sshfs" else None
 
 
+# passed on to the workers: they read the same mirror and cache settings as the driver
+FORWARDED_ENV = (
+    "HF_HUB_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_HOME",
+    "MTEBKIT_DATA_DIR",
+    "MTEBKIT_CACHE_DIR",
+)
+
+
+def _init_kwargs(given: dict[str, Any]) -> dict[str, Any]:
+    """``ray.init`` arguments: ``given``, with the driver's :data:`FORWARDED_ENV` added to the
+    runtime environment (values already in ``given`` win)."""
+    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+    runtime_env = dict(given.get("runtime_env") or {})
+    runtime_env["env_vars"] = {**env, **runtime_env.get("env_vars", {})}
+    return {"log_to_driver": False, **given, "runtime_env": runtime_env}
+
+
 def _ray() -> Any:
     try:
         import ray
@@ -434,9 +454,8 @@ class RayExecutor:
         started = False
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS") or None
-            kwargs = {"log_to_driver": False, **self.init_kwargs}
             try:
-                ray.init(address=address, **kwargs)
+                ray.init(address=address, **_init_kwargs(self.init_kwargs))
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise MtebkitError(f"cannot start or join the Ray cluster: {exc}") from None
             started = True
