@@ -6,6 +6,7 @@ lost worker, failure isolation, and what happens when workers (nodes) go away.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 
@@ -237,3 +238,75 @@ def test_the_driver_passes_its_offline_and_mirror_settings_to_the_workers(
     assert env["HF_HUB_OFFLINE"] == "1" and env["MTEBKIT_DATA_DIR"] == "/mine"
     assert "HF_HOME" not in env and kw["runtime_env"]["pip"] == ["x"]
     assert kw["log_to_driver"] is False
+
+
+# these import ray (nothing is started): like every Ray test they run only in the .ci/run block,
+# inside the loopback-only namespace
+in_ray_block = [
+    pytest.mark.ray,
+    pytest.mark.skipif(
+        os.environ.get("MTEBKIT_RAY_TESTS") != "1", reason="Ray tests run with MTEBKIT_RAY_TESTS=1"
+    ),
+]
+
+
+class FakeRay:
+    """Just what the pool's layout reads from a cluster."""
+
+    def __init__(self, resources: dict[str, float], nodes: list[dict[str, object]]) -> None:
+        self.resources = resources
+        self.node_list = nodes
+
+    def cluster_resources(self) -> dict[str, float]:
+        return self.resources
+
+    def nodes(self) -> list[dict[str, object]]:
+        return self.node_list
+
+    def remote(self, cls: type) -> type:
+        return cls
+
+
+def _layout(resources: dict[str, float], **options: float) -> list[dict[str, object]]:
+    pytest.importorskip("ray")
+    from mtebkit.evaluation._ray import _RayPool
+
+    nodes = [
+        {"NodeID": "1" * 56, "Alive": True, "Resources": {"CPU": 8.0}},
+        {"NodeID": "2" * 56, "Alive": True, "Resources": {"CPU": 4.0}},
+        {"NodeID": "3" * 56, "Alive": False, "Resources": {"CPU": 4.0}},
+        {"NodeID": "4" * 56, "Alive": True, "Resources": {}},
+    ]
+    return _RayPool(FakeRay(resources, nodes), RayExecutor(**options))._layout()  # type: ignore[arg-type]
+
+
+@in_ray_block[0]
+@in_ray_block[1]
+def test_default_layout_on_gpus_is_one_worker_per_gpu_with_a_share_of_cpus() -> None:
+    assert _layout({"CPU": 32.0, "GPU": 4.0}) == [{"num_cpus": 8.0, "num_gpus": 1.0}] * 4
+
+
+@in_ray_block[0]
+@in_ray_block[1]
+def test_default_layout_on_cpus_is_one_worker_per_live_node_with_its_cpus() -> None:
+    out = _layout({"CPU": 12.0})
+    assert [o["num_cpus"] for o in out] == [8.0, 4.0]
+    assert [o["scheduling_strategy"].node_id for o in out] == ["1" * 56, "2" * 56]  # type: ignore[attr-defined]
+
+
+@in_ray_block[0]
+@in_ray_block[1]
+def test_explicit_layouts() -> None:
+    assert _layout({"CPU": 12.0}, cpus_per_worker=3.0) == [{"num_cpus": 3.0, "num_gpus": 0.0}] * 4
+    assert _layout({"CPU": 12.0}, num_workers=2) == [{"num_cpus": 6.0, "num_gpus": 0.0}] * 2
+    two_per_gpu = _layout({"CPU": 8.0, "GPU": 2.0}, gpus_per_worker=0.5)
+    assert two_per_gpu == [{"num_cpus": 2.0, "num_gpus": 0.5}] * 4
+
+
+@in_ray_block[0]
+@in_ray_block[1]
+def test_a_worker_larger_than_the_cluster_is_a_clear_error() -> None:
+    from mtebkit.errors import MtebkitError
+
+    with pytest.raises(MtebkitError, match="no room for one worker"):
+        _layout({"CPU": 2.0}, cpus_per_worker=4.0)
