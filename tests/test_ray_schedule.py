@@ -310,3 +310,21 @@ def test_a_worker_larger_than_the_cluster_is_a_clear_error() -> None:
 
     with pytest.raises(MtebkitError, match="no room for one worker"):
         _layout({"CPU": 2.0}, cpus_per_worker=4.0)
+
+
+def test_an_unreachable_cluster_address_fails_fast_with_a_clear_error() -> None:
+    import socket
+
+    from mtebkit.errors import MtebkitError
+    from mtebkit.evaluation._ray import check_reachable
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(MtebkitError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        check_reachable(f"127.0.0.1:{port}")
+    check_reachable("auto")  # left to Ray
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        check_reachable(f"127.0.0.1:{server.getsockname()[1]}")

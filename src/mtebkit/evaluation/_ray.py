@@ -192,6 +192,19 @@ def _init_kwargs(given: dict[str, Any]) -> dict[str, Any]:
     return {"log_to_driver": False, **given, "runtime_env": runtime_env}
 
 
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast on a ``host:port`` GCS address nothing listens at: ``ray.init`` would retry
+    for minutes. Other forms (``auto``, ``ray://``, ``http://``) are left to Ray."""
+    host, sep, port = address.rpartition(":")
+    if not sep or "://" in address or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise MtebkitError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+
+
 def _ray() -> Any:
     try:
         import ray
@@ -454,6 +467,8 @@ class RayExecutor:
         started = False
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS") or None
+            if address is not None:
+                check_reachable(address)
             try:
                 ray.init(address=address, **_init_kwargs(self.init_kwargs))
             except (ConnectionError, RuntimeError, ValueError) as exc:
