@@ -17,6 +17,7 @@ HEAVY = (
     "matplotlib",
     "datasets",
     "sentence_transformers",
+    "ray",
 )
 
 

@@ -36,7 +36,11 @@ def _runs(tmp_path: Path) -> list[Path]:
         model = f"some-organisation/a-rather-long-checkpoint-name-step-{k}0000"
         for task in ("STS12", "STSBenchmarkWithAVeryLongTaskNameIndeed"):
             p = write_result(
-                root, model, task, sts(float(spearmanr(scores, gold).statistic)), main_metric="cosine_spearman"
+                root,
+                model,
+                task,
+                sts(float(spearmanr(scores, gold).statistic)),
+                main_metric="cosine_spearman",
             )
             write_pair_items(p, [float(x) for x in scores], [float(g) for g in gold])
         roots.append(root)

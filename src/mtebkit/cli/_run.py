@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mtebkit.evaluation import TaskRecord
+    from mtebkit.evaluation import Executor, TaskRecord
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -166,6 +166,69 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--quiet", "-q", action="store_true", help="no progress display and no per-task lines"
     )
+    _add_ray_arguments(p)
+
+
+def _at_least(low: float, kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low:g}, got {text}")
+        return value
+
+    return parse
+
+
+def _add_ray_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Ray (pip install 'mtebkit[ray]'; see docs/ray.md)")
+    g.add_argument(
+        "--ray",
+        action="store_true",
+        help="run on Ray: join $RAY_ADDRESS if set, else start a local cluster",
+    )
+    g.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster (implies --ray)")
+    g.add_argument(
+        "--ray-workers",
+        type=_at_least(1, int),
+        metavar="N",
+        help="worker slots (default: one per GPU, else one per node)",
+    )
+    g.add_argument(
+        "--ray-cpus-per-worker",
+        type=_at_least(1, float),
+        metavar="N",
+        help="CPUs per worker (and its threads)",
+    )
+    g.add_argument(
+        "--ray-gpus-per-worker",
+        type=_at_least(0, float),
+        metavar="N",
+        help="GPUs per worker (default 1 if any)",
+    )
+
+
+def _ray_executor(args: argparse.Namespace, cache_dir: Path | None) -> Executor | None:
+    """The Ray executor the options ask for, or None to run here."""
+    if not (args.ray or args.ray_address):
+        return None
+    from mtebkit.evaluation import RayExecutor
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(f"  ray {line}", file=sys.stderr)
+
+    return RayExecutor(
+        address=args.ray_address,
+        num_workers=args.ray_workers,
+        cpus_per_worker=args.ray_cpus_per_worker,
+        gpus_per_worker=args.ray_gpus_per_worker,
+        use_cache=not args.no_cache,
+        cache_dir=str(cache_dir) if cache_dir else None,
+        progress=say,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -221,7 +284,9 @@ def run(args: argparse.Namespace) -> int:
             )
 
     try:
-        records = run_evaluation(config, on_record=show)
+        records = run_evaluation(
+            config, executor=_ray_executor(args, args.cache_dir), on_record=show
+        )
     except EvaluationError as exc:
         _print_table(exc.records)  # what finished is written: show it before the error
         raise

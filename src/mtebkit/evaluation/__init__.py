@@ -2,7 +2,8 @@
 
 ``plan(config) -> list[Job]`` decides everything before a model loads (experiment folders,
 result paths, recorded settings, what is already done); ``execute(jobs, executor)`` runs the
-rest on an :class:`Executor` and writes every file; ``run_evaluation`` does both. Two-stage
+rest on an :class:`Executor` (in this process, or :class:`RayExecutor` on a Ray cluster) and
+writes every file; ``run_evaluation`` does both. Two-stage
 retrieval (embed, then rerank) is :func:`evaluate_two_stage`. Names are imported lazily.
 """
 
@@ -24,6 +25,7 @@ _LAZY: dict[str, str] = {
     "plan": "mtebkit.evaluation._plan",
     "Executor": "mtebkit.evaluation._execute",
     "InProcessExecutor": "mtebkit.evaluation._execute",
+    "RayExecutor": "mtebkit.evaluation._ray",
     "execute": "mtebkit.evaluation._execute",
     "run_evaluation": "mtebkit.evaluation._runner",
     "evaluate_two_stage": "mtebkit.evaluation._two_stage",
@@ -36,6 +38,7 @@ __all__ = [
     "JobOutcome",
     "ModelSpec",
     "ProgressReporter",
+    "RayExecutor",
     "RerankerSpec",
     "RunConfig",
     "TaskRecord",
@@ -61,5 +64,6 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from mtebkit.evaluation._plan import plan
     from mtebkit.evaluation._progress import ProgressReporter
+    from mtebkit.evaluation._ray import RayExecutor
     from mtebkit.evaluation._runner import run_evaluation
     from mtebkit.evaluation._two_stage import evaluate_two_stage

@@ -41,7 +41,14 @@ if TYPE_CHECKING:
 
     from mtebkit.models import Embedder, Reranker, VectorCache
 
-__all__ = ["Executor", "InProcessExecutor", "evaluate_job", "execute", "records_of"]
+__all__ = [
+    "Executor",
+    "InProcessExecutor",
+    "LoadedModels",
+    "evaluate_job",
+    "execute",
+    "records_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +124,12 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
         item_scores=items,
         predictions=predictions,
         seconds=seconds,
-        where={"executor": "in-process", "hostname": socket.gethostname(), "pid": os.getpid()},
+        where={
+            "executor": "in-process",
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "devices": list(model.devices),
+        },
     )
 
 
@@ -149,6 +161,45 @@ def _item_scores(task: Any, predictions_dir: Path) -> dict[str, Any] | None:
     return item_scores_from_predictions(task, predictions)
 
 
+class LoadedModels:
+    """Keeps one embedder (and the rerankers) loaded across jobs, so equal ``ModelSpec``s load once.
+
+    Used by :class:`InProcessExecutor` and by each Ray worker. A job that fails with an
+    :class:`~mtebkit.errors.MtebkitError` yields an outcome with ``error`` set.
+    """
+
+    def __init__(
+        self,
+        *,
+        cache: VectorCache | None = None,
+        show_progress: bool = False,
+        progress: ProgressReporter | None = None,
+    ) -> None:
+        self.cache = cache
+        self.show_progress = show_progress
+        self.progress = progress
+        self.loaded: tuple[ModelSpec, Embedder] | None = None
+        self.rerankers: dict[RerankerSpec, Reranker] = {}
+
+    def evaluate(self, job: Job) -> JobOutcome:
+        try:
+            if self.loaded is None or self.loaded[0] != job.model:
+                self.loaded = None  # free the previous model before loading the next
+                emb = job.model.build(cache=self.cache)
+                emb.show_progress_bar = self.show_progress and self.progress is None
+                if self.progress is not None:
+                    emb.on_progress = self.progress.encoded
+                self.loaded = (job.model, emb)
+            reranker = None
+            if job.reranker is not None:
+                if job.reranker not in self.rerankers:
+                    self.rerankers[job.reranker] = job.reranker.build()
+                reranker = self.rerankers[job.reranker]
+            return evaluate_job(job, self.loaded[1], reranker)
+        except MtebkitError as exc:
+            return JobOutcome(job=job, error=str(exc))
+
+
 class InProcessExecutor:
     """Runs jobs here, one at a time, keeping one model loaded while its jobs run.
 
@@ -171,30 +222,15 @@ class InProcessExecutor:
 
     def run(self, jobs: Sequence[Job]) -> Iterator[JobOutcome]:
         _quiet_hf_progress()
-        loaded: tuple[ModelSpec, Embedder] | None = None
-        rerankers: dict[RerankerSpec, Reranker] = {}
-        progress = self.progress
+        models = LoadedModels(
+            cache=self.cache, show_progress=self.show_progress, progress=self.progress
+        )
         for n, job in enumerate(jobs, start=1):
-            if progress is not None:
-                progress.task_started(n, len(jobs), job.label)
-            try:
-                if loaded is None or loaded[0] != job.model:
-                    loaded = None  # free the previous model before loading the next
-                    emb = job.model.build(cache=self.cache)
-                    emb.show_progress_bar = self.show_progress and progress is None
-                    if progress is not None:
-                        emb.on_progress = progress.encoded
-                    loaded = (job.model, emb)
-                reranker = None
-                if job.reranker is not None:
-                    if job.reranker not in rerankers:
-                        rerankers[job.reranker] = job.reranker.build()
-                    reranker = rerankers[job.reranker]
-                outcome = evaluate_job(job, loaded[1], reranker)
-            except MtebkitError as exc:
-                outcome = JobOutcome(job=job, error=str(exc))
-            if progress is not None:
-                progress.task_finished()
+            if self.progress is not None:
+                self.progress.task_started(n, len(jobs), job.label)
+            outcome = models.evaluate(job)
+            if self.progress is not None:
+                self.progress.task_finished()
             yield outcome
 
 
@@ -257,7 +293,10 @@ def file_outcome(outcome: JobOutcome) -> Path:
     if outcome.predictions is not None:  # beside the result, as mteb names it
         atomic_write_text(path.parent / predictions_file_name(job.task.name), outcome.predictions)
     write_model_meta(path.parent, outcome.model_meta)
-    atomic_write_text(path, task_result_json(outcome.result, outcome.settings))
+    atomic_write_text(
+        path,
+        task_result_json(outcome.result, outcome.settings, provenance=outcome.where or None),
+    )
     return path
 
 

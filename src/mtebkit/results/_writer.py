@@ -56,14 +56,24 @@ def _nan_to_null(value: Any) -> Any:
     return value
 
 
-def task_result_json(result: TaskResult, settings: Mapping[str, Any]) -> str:
+def task_result_json(
+    result: TaskResult,
+    settings: Mapping[str, Any],
+    *,
+    provenance: Mapping[str, Any] | None = None,
+) -> str:
     """The file content: mteb's own serialisation (``TaskResult.to_disk``, scores rounded to 6
-    places) with non-finite values as null, plus the ``"mtebkit"`` block."""
+    places) with non-finite values as null, plus the ``"mtebkit"`` block.
+
+    ``provenance`` (where it ran: executor, host, device) goes beside ``settings``, never in
+    them, so it never makes two results count as different."""
     with tempfile.TemporaryDirectory(prefix="mtebkit-result-") as tmp:
         path = Path(tmp) / "result.json"
         result.to_disk(path)
         obj = _nan_to_null(json.loads(path.read_text(encoding="utf-8")))
     obj["mtebkit"] = {"schema_version": RESULTS_SCHEMA_VERSION, "settings": dict(settings)}
+    if provenance:
+        obj["mtebkit"]["provenance"] = dict(provenance)
     return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
 
 
