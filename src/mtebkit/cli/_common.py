@@ -13,7 +13,20 @@ from mtebkit.errors import ResultsError
 if TYPE_CHECKING:
     from mtebkit.results import ResultSet
 
-__all__ = ["add_run_selection", "load_quietly", "print_warnings", "resolve_run_arg"]
+__all__ = ["add_run_selection", "load_quietly", "points", "print_warnings", "resolve_run_arg"]
+
+
+def points(text: str) -> float:
+    """argparse type of a tolerance in points: a finite number >= 0 (NaN would pass any gate)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of points, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of points >= 0, not {text!r}")
+    return value
 
 
 def add_run_selection(parser: argparse.ArgumentParser, *, model_required: bool = False) -> None:

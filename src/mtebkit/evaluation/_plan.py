@@ -9,6 +9,9 @@ refused here, before anything runs, rather than replaced.
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
     from mtebkit.models._configure import EmbedderConfig, RerankerConfig
 
 __all__ = ["PROVENANCE_SETTINGS", "comparable_settings", "experiment_kwargs", "plan"]
+
+logger = logging.getLogger(__name__)
 
 # Settings that may differ between two runs of the same experiment: provenance only, they do
 # not change a score beyond float32 rounding.
@@ -121,11 +126,37 @@ def job_settings(
     return rec
 
 
+def _has_undefined_score(path: Path) -> bool:
+    """Whether a result file holds a main score that is not a finite number (null, NaN)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ResultsError(f"cannot read result file {path}: {exc}") from exc
+    scores = data.get("scores") if isinstance(data, dict) else None
+    if not isinstance(scores, dict):
+        return True
+    for rows in scores.values():
+        for row in rows if isinstance(rows, list) else [None]:
+            value = row.get("main_score") if isinstance(row, dict) else None
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return True
+            if not math.isfinite(value):
+                return True
+    return False
+
+
 def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -> bool:
-    """True when ``path`` holds a result computed with identical settings."""
+    """True when ``path`` holds a result computed with identical settings.
+
+    A result whose main score is undefined (written by an older mtebkit) is not done: the
+    task runs again and replaces it.
+    """
     if overwrite or not path.exists():
         return False
     block = read_mtebkit_block(path)
+    if block is not None and _has_undefined_score(path):
+        logger.warning("%s holds an undefined main score: computing it again", path)
+        return False
     if block is None:
         raise ResultsError(
             f"{path} exists but was not written by mtebkit (no settings recorded); "

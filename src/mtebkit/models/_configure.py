@@ -62,6 +62,31 @@ def _decide_dtype(dtype: str | None, use_fp16: bool, devices: Sequence[str]) -> 
     return "float16" if (use_fp16 and on_cuda) else "float32"
 
 
+# A tokenizer's vocabulary lives in one of these; without any, transformers builds a tokenizer
+# of special tokens only and every word becomes [UNK] (a valid-looking, meaningless score).
+TOKENIZER_VOCAB_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+)
+
+
+def check_tokenizer_files(path: Path) -> None:
+    """Refuse a model folder without a tokenizer vocabulary, naming the files expected."""
+    if any((path / name).is_file() for name in TOKENIZER_VOCAB_FILES) or any(
+        path.glob("*.tiktoken")
+    ):
+        return
+    raise MtebkitError(
+        f"{path} has no tokenizer vocabulary: expected one of {', '.join(TOKENIZER_VOCAB_FILES)} "
+        "(copy the tokenizer files of the base model into the folder, e.g. with "
+        "tokenizer.save_pretrained)"
+    )
+
+
 @dataclass(frozen=True)
 class EmbedderConfig:
     """An embedder's identity and effective settings (see the module docstring)."""
@@ -87,6 +112,7 @@ class EmbedderConfig:
             max_length=self.max_length if max_length is None else max_length,
             dtype=self.dtype,
             weights_sha256=self.resolved.weights_sha256,
+            model_files_sha256=self.resolved.model_files_sha256,
         )
 
 
@@ -106,6 +132,7 @@ def configure_embedder(
     """Resolve ``model`` and decide its settings: explicit options, else the preset's, else the
     model folder's own configuration (:func:`~mtebkit.models._settings.model_defaults`)."""
     resolved = resolve_model(model, revision=revision, preset=preset)
+    check_tokenizer_files(resolved.path)
     found = model_defaults(resolved.path, resolved.preset)
     chosen_pooling: Pooling = pooling or found.pooling
     if chosen_pooling not in ("cls", "mean"):
@@ -168,6 +195,7 @@ class RerankerConfig:
             "revision": self.resolved.revision,
             "model_source": self.resolved.source,
             "weights_sha256": self.resolved.weights_sha256,
+            "model_files_sha256": self.resolved.model_files_sha256,
             "max_length": self.max_length,
             "dtype": self.dtype,
         }
@@ -188,6 +216,7 @@ def configure_reranker(
     text = os.fspath(model)
     preset = RERANKER_PRESETS.find(text)
     resolved = resolve_model(text, revision=revision or (preset.revision if preset else None))
+    check_tokenizer_files(resolved.path)
     length = int(max_length or (preset.max_length if preset else 512))
     size = int(batch_size or (preset.batch_size if preset else 128))
     if length < 8 or size < 1:
