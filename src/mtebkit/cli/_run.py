@@ -24,6 +24,17 @@ def _instruction_override(text: str) -> tuple[str, str | None]:
     return task, instr or None
 
 
+def _positive(text: str) -> int:
+    """argparse type: an integer >= 1 (0 and negatives are refused, never silently ignored)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
@@ -59,9 +70,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--results", type=Path, default=Path("results"), help="results folder (default: results/)"
     )
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--batch-size", type=_positive, default=None)
     p.add_argument(
-        "--max-length", type=int, default=None, help="override the model's max sequence length"
+        "--max-length",
+        type=_positive,
+        default=None,
+        help="override the model's max sequence length",
     )
     p.add_argument(
         "--fp16",
@@ -101,7 +115,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reranker", default=None, help="cross-encoder for two-stage retrieval")
     p.add_argument(
         "--rerank-top-k",
-        type=int,
+        type=_positive,
         default=100,
         help="candidates the reranker rescores (default 100)",
     )
@@ -118,7 +132,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--cpu-lanes",
-        type=int,
+        type=_positive,
         default=None,
         metavar="N",
         help="CPU: batches encoded at once, one thread each (default: one per core)",

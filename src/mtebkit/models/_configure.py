@@ -37,15 +37,33 @@ logger = logging.getLogger(__name__)
 
 
 def pick_devices(devices: Sequence[str] | str | None) -> tuple[str, ...]:
-    """The given devices, else every visible GPU, else the CPU."""
+    """The given devices (each checked to exist here), else every visible GPU, else the CPU."""
     if devices is None:
         import torch
 
         n = torch.cuda.device_count()
         return tuple(f"cuda:{i}" for i in range(n)) if n else ("cpu",)
-    if isinstance(devices, str):
-        return (devices,)
-    return tuple(devices) or ("cpu",)
+    chosen = (devices,) if isinstance(devices, str) else tuple(devices) or ("cpu",)
+    for d in chosen:
+        check_device(d)
+    return chosen
+
+
+def check_device(device: str) -> None:
+    """``cpu`` or ``cuda[:N]`` with that GPU visible: fail before any weights are loaded."""
+    kind, _, index = str(device).partition(":")
+    if kind == "cpu" and not index:
+        return
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise MtebkitError(f"device {device!r} is not supported: use cpu, cuda or cuda:N")
+    import torch
+
+    n = torch.cuda.device_count()
+    if n == 0:
+        why = "a CPU-only build" if torch.version.cuda is None else "no GPU is visible"
+        raise MtebkitError(f"device {device!r}: this torch has no CUDA device ({why}); use cpu")
+    if index and int(index) >= n:
+        raise MtebkitError(f"device {device!r}: only cuda:0 ... cuda:{n - 1} are visible")
 
 
 def _decide_dtype(dtype: str | None, use_fp16: bool, devices: Sequence[str]) -> str:

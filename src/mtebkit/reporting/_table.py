@@ -28,6 +28,50 @@ __all__ = ["Image", "Paragraph", "Report", "Table", "format_cell"]
 Cell = Any
 
 
+# one pass, so the braces of \textbackslash{} are not escaped again
+_LATEX = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+        "<": r"\textless{}",
+        ">": r"\textgreater{}",
+        "|": r"\textbar{}",
+        "\n": " ",
+    }
+)
+_MARKDOWN_SPECIAL = "\\`*_[]<>|"
+
+
+def latex_escape(text: str) -> str:
+    """``text`` as literal LaTeX (task and model names may hold _, &, %, #, ...)."""
+    return text.translate(_LATEX)
+
+
+def markdown_escape(text: str) -> str:
+    """``text`` as a literal Markdown table cell: no emphasis, links, HTML or cell breaks."""
+    out = "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+    return out.replace("\r", " ").replace("\n", " ")
+
+
+def _csv_text(value: Cell) -> Cell:
+    """A text cell a spreadsheet would run as a formula (=, +, -, @) gets a leading quote."""
+    if not isinstance(value, str) or len(value) < 2 or value[0] not in "=+-@\t\r":
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value  # a number written as text ("-0.5") is data, not a formula
+
+
 def format_cell(value: Cell, digits: int = 2) -> str:
     """Display form of a cell: floats with ``digits`` decimals, None/NaN as ``-``, bools as yes/no."""
     if value is None:
@@ -87,21 +131,19 @@ class Table:
         return "\n".join(out)
 
     def to_markdown(self) -> str:
-        def esc(s: str) -> str:
-            return s.replace("|", "\\|")
-
-        body = self.cells()
+        esc = markdown_escape
+        body = [[esc(c) for c in r] for r in self.cells()]
         for ri, ci in self.bold:
             if ri < len(body) and body[ri][ci] != "-":
                 body[ri][ci] = f"**{body[ri][ci]}**"
-        out = [f"### {self.title}", ""] if self.title else []
+        out = [f"### {esc(self.title)}", ""] if self.title else []
         out.append("| " + " | ".join(esc(c) for c in self.columns) + " |")
         out.append(
             "|"
             + "|".join(":---" if i < self.align_left else "---:" for i in range(len(self.columns)))
             + "|"
         )
-        out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in body]
+        out += ["| " + " | ".join(r) + " |" for r in body]
         if self.note:
             out += ["", self.note]
         return "\n".join(out) + "\n"
@@ -109,26 +151,18 @@ class Table:
     def to_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(self.columns)
+        w.writerow([_csv_text(c) for c in self.columns])
         for r in self.rows:
-            w.writerow(["" if v is None else (repr(v) if isinstance(v, float) else v) for v in r])
+            w.writerow(
+                [
+                    "" if v is None else (repr(v) if isinstance(v, float) else _csv_text(v))
+                    for v in r
+                ]
+            )
         return buf.getvalue()
 
     def to_latex(self) -> str:
-        def esc(s: str) -> str:
-            for a, b in (
-                ("\\", r"\textbackslash{}"),
-                ("&", r"\&"),
-                ("%", r"\%"),
-                ("$", r"\$"),
-                ("#", r"\#"),
-                ("_", r"\_"),
-                ("{", r"\{"),
-                ("}", r"\}"),
-            ):
-                s = s.replace(a, b)
-            return s
-
+        esc = latex_escape
         body = self.cells()
         n_left = min(self.align_left, len(self.columns))
         spec = "l" * n_left + "r" * (len(self.columns) - n_left)
@@ -232,14 +266,14 @@ class Report:
         return "\n".join(parts).rstrip() + "\n"
 
     def to_markdown(self, image_dir: str | None = None) -> str:
-        parts = [f"# {self.title}", ""]
+        parts = [f"# {markdown_escape(self.title)}", ""]
         for i in self.items:
             if isinstance(i, Table):
                 parts.append(i.to_markdown())
             elif isinstance(i, Paragraph):
                 parts += [i.text, ""]
             elif isinstance(i, Image) and image_dir is not None:
-                parts += [f"![{i.title}]({image_dir}/{i.filename})", ""]
+                parts += [f"![{markdown_escape(i.title)}]({image_dir}/{i.filename})", ""]
         return "\n".join(parts)
 
     def to_html(self) -> str:
