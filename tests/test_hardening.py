@@ -18,10 +18,9 @@ import yaml
 
 from mtebkit.cli import main
 from mtebkit.errors import DataError, ResultsError
+from tests.helpers.hardening import MOCK_STS, own_cache, tiny_src
 from tests.helpers.reporting.factory import sts, write_result
-from tests.helpers.tiny_models import make_tiny_bert
 
-MOCK_STS = "mteb.mocks.mock_tasks.sts:MockSTSTask"
 CONSTANT_STS = "tests.helpers.fault_tasks:ConstantSTSTask"
 TOKENIZER_FILES = (
     "vocab.txt",
@@ -31,16 +30,7 @@ TOKENIZER_FILES = (
 )
 
 pytestmark = pytest.mark.faults
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MTEBKIT_CACHE_DIR", str(tmp_path / "cache-root"))
-
-
-@pytest.fixture(scope="module")
-def tiny_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_bert(tmp_path_factory.mktemp("models") / "tiny")
+__all__ = ["own_cache", "tiny_src"]  # fixtures
 
 
 @pytest.fixture

@@ -168,6 +168,7 @@ class EncodingEngine:
     # ------------------------------------------------------------------ loading
     def _load(self) -> None:
         import torch
+        from safetensors import SafetensorError
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -184,11 +185,13 @@ class EncodingEngine:
             base = AutoModel.from_pretrained(
                 path, local_files_only=True, dtype=getattr(torch, self.dtype)
             )
-        except (OSError, ValueError, RuntimeError, EOFError) as exc:
+        except (OSError, ValueError, RuntimeError, EOFError, SafetensorError) as exc:
             # truncated or damaged weights (safetensors / torch raise assorted types)
+            found = [self.path / n for n in ("model.safetensors", "pytorch_model.bin")]
+            weights = next((p for p in found if p.is_file()), self.path)
             raise MtebkitError(
-                f"{self.path}: the weights cannot be loaded ({type(exc).__name__}: {exc}); "
-                "the file may be truncated: copy it again"
+                f"{weights}: cannot be loaded ({type(exc).__name__}: {exc}); "
+                "the file may be truncated or damaged: copy it again"
             ) from None
         base.eval()
         self.n_parameters = sum(p.numel() for p in base.parameters())  # before any kernel swap
