@@ -35,9 +35,9 @@ class BigSTSTask(MockSTSTask):
 
     def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
         words = ["cat", "dog", "river", "music", "car", "tree", "house", "film", "game", "city"]
-        s1 = [f"the {words[i % 10]} {words[(i // 10) % 10]} plays {i}" for i in range(3000)]
-        s2 = [f"a {words[(i * 7) % 10]} and the {words[i % 10]} {i}" for i in range(3000)]
-        score = [float((i * 37) % 11) / 10 for i in range(3000)]
+        s1 = [f"the {words[i % 10]} {words[(i // 10) % 10]} plays {i}" for i in range(1000)]
+        s2 = [f"a {words[(i * 7) % 10]} and the {words[i % 10]} {i}" for i in range(1000)]
+        score = [float((i * 37) % 11) / 10 for i in range(1000)]
         self.dataset = DatasetDict(
             {"test": Dataset.from_dict({"sentence1": s1, "sentence2": s2, "score": score})}
         )

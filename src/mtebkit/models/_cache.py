@@ -244,9 +244,7 @@ class EmbeddingCache:
         if self.readonly:
             if not self.index_path.is_file():
                 raise CacheError(f"embedding cache {self.root} is read-only and empty", "readonly")
-            # immutable: a read-only folder has no writer, and SQLite need not create -shm
-            uri = f"{self.index_path.resolve().as_uri()}?mode=ro&immutable=1"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            conn = self._open_readonly()
         else:
             conn = sqlite3.connect(
                 self.index_path, timeout=self.timeout, isolation_level=None, check_same_thread=False
@@ -284,6 +282,22 @@ class EmbeddingCache:
             conn.close()
             raise
         return conn
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        """A read-only index: through its WAL when a -wal/-shm pair is there (a writer elsewhere
+        may be live), else immutable (SQLite cannot create -shm in a read-only folder)."""
+        uri = self.index_path.resolve().as_uri()
+        conn = sqlite3.connect(
+            f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        return sqlite3.connect(
+            f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+        )
 
     @staticmethod
     def _schema_row(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
