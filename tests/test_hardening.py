@@ -465,3 +465,27 @@ def test_a_local_copy_of_the_official_minilm_keeps_the_official_name(tmp_path: P
     assert r.revision == get_preset(MINILM_ID).revision
     # under another model's preset it is not that model, nor filed as MiniLM with its settings
     assert resolve_model(copy, preset="BAAI/bge-small-en-v1.5").name == "local/minilm"
+
+
+# ---------------------------------------------------------------- output escaping
+
+
+def test_markdown_latex_and_csv_escape_task_and_model_names() -> None:
+    import csv
+    import io
+
+    from mtebkit.reporting import Table
+
+    hostile = "=cmd|x <b>*_bold_*</b> [a](javascript:x) 100% & $ # ~ ^ \\ {}"
+    t = Table(["Model", "Score"], [[hostile, 0.5]], title="T_1 & *x*")
+    md = t.to_markdown()
+    row = md.splitlines()[-1]
+    assert row.count(" | ") == 1  # the | in the name does not add a cell
+    assert "<b>" not in md and "*_bold_*" not in md and "[a](" not in md
+    assert "\\<b\\>" in md and "\\[a\\](javascript:x)" in md
+    tex = t.to_latex()
+    assert r"100\% \& \$ \# \textasciitilde{} \textasciicircum{} \textbackslash{} \{\}" in tex
+    assert r"\textless{}b\textgreater{}" in tex and r"T\_1 \& *x*" in tex
+    (_header, data) = list(csv.reader(io.StringIO(t.to_csv())))
+    assert data[0] == "'" + hostile  # a spreadsheet does not run it as a formula
+    assert Table(["A"], [["-0.5"]]).to_csv().splitlines()[1] == "-0.5"

@@ -41,7 +41,7 @@ def test_best_thresholds_hand_computed() -> None:
 
 def test_table_renderings() -> None:
     t = Table(["Model", "Score"], [["a_b", 12.3456], ["c|d", None]], title="T & 100%")
-    assert "| a\\_b | 12.35 |" in t.to_markdown() and "c\\|d" in t.to_markdown()
+    assert "| a_b | 12.35 |" in t.to_markdown() and "c\\|d" in t.to_markdown()
     rows = list(csv.reader(io.StringIO(t.to_csv())))
     assert rows[1] == ["a_b", "12.3456"] and rows[2] == ["c|d", ""]
     tex = t.to_latex()

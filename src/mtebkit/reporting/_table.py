@@ -47,7 +47,7 @@ _LATEX = str.maketrans(
         "\n": " ",
     }
 )
-_MARKDOWN_SPECIAL = "\\`*_[]<>|"
+_MARKDOWN_SPECIAL = "\\`*<>|"
 
 
 def latex_escape(text: str) -> str:
@@ -56,9 +56,20 @@ def latex_escape(text: str) -> str:
 
 
 def markdown_escape(text: str) -> str:
-    """``text`` as a literal Markdown table cell: no emphasis, links, HTML or cell breaks."""
-    out = "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in text)
-    return out.replace("\r", " ").replace("\n", " ")
+    """``text`` as a literal Markdown table cell: no emphasis, links, HTML or cell breaks.
+
+    What renders literally anyway stays readable: an underscore inside a word
+    (``cosine_spearman``) and brackets that form no link (``org/m [max_length-128]``).
+    """
+    link = "](" in text or "][" in text
+    out = []
+    for i, ch in enumerate(text):
+        inner = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        if ch in _MARKDOWN_SPECIAL or (ch == "_" and not inner) or (link and ch in "[]"):
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out).replace("\r", " ").replace("\n", " ")
 
 
 def _csv_text(value: Cell) -> Cell:
