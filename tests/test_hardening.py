@@ -390,6 +390,30 @@ def test_page_level_damage_sets_the_index_aside_once_and_goes_on(
     assert len([p for p in root.iterdir() if p.name.startswith("index.sqlite3.corrupt-")]) >= 1
 
 
+def test_a_unique_constraint_failure_is_damage_set_aside_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mtebkit import EmbeddingCache
+
+    root = tmp_path / "cache"
+    cache = EmbeddingCache(root)
+    cache.put_many("ns", {"a": np.ones(4, np.float32)})
+    original = EmbeddingCache._put_group
+    calls: list[int] = []
+
+    def damaged(self: EmbeddingCache, *args: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # what a damaged entries b-tree gives: a key it did not find
+            raise sqlite3.IntegrityError("UNIQUE constraint failed: entries.ns, entries.key")
+        original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EmbeddingCache, "_put_group", damaged)
+    cache.put_many("ns", {"b": np.zeros(4, np.float32)})
+    assert cache.get_many("ns", ["b"])["b"].tolist() == [0.0] * 4  # stored in a fresh index
+    assert "is damaged" in caplog.text
+    assert len([p for p in root.iterdir() if p.name.startswith("index.sqlite3.corrupt-")]) == 1
+
+
 # ---------------------------------------------------------------- 7. a preset is not an identity
 
 
