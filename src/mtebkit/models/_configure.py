@@ -248,6 +248,8 @@ def configure_reranker(
         import torch
 
         chosen = "cuda:0" if torch.cuda.is_available() else "cpu"
+    else:
+        check_device(str(chosen))
     limit = _position_limit(resolved.path)
     if length > limit:
         if max_length is not None:
