@@ -26,7 +26,8 @@ def test_local_directory_is_filed_under_its_fingerprint(tmp_path: Path) -> None:
 def test_local_directory_with_a_preset(tmp_path: Path) -> None:
     d = make_tiny_bert(tmp_path / "copy")
     r = resolve_model(d, preset="BAAI/bge-small-en-v1.5")
-    assert r.name == "BAAI/bge-small-en-v1.5"
+    # a preset supplies settings, never identity (issue 12, defect 7)
+    assert r.name == "local/copy"
     assert r.preset is get_preset("BAAI/bge-small-en-v1.5")
     # a local copy is not known to be the official commit: its fingerprint stands in
     assert r.revision.startswith("fp-")

@@ -12,6 +12,7 @@ MtebkitError
 │   └── HashMismatchError  a data file no longer matches its recorded content hash
 ├── TaskSpecError          a custom task spec is invalid (names the file)
 ├── ResultsError           a results folder or file cannot be used (names it)
+├── CacheError             the embedding cache is busy, read-only, full or damaged (names it)
 └── EvaluationError        some tasks of a run failed (each named); the others were written
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "CacheError",
     "DataError",
     "DuplicateNameError",
     "EvaluationError",
@@ -85,6 +87,17 @@ class TaskSpecError(MtebkitError):
 
 class ResultsError(MtebkitError):
     """A results folder or result file cannot be used."""
+
+
+class CacheError(MtebkitError):
+    """The embedding cache cannot be used as asked (busy, read-only, full, damaged).
+
+    ``kind`` is one of ``"busy"``, ``"readonly"``, ``"full"``, ``"corrupt"``, ``"error"``.
+    """
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class EvaluationError(MtebkitError):

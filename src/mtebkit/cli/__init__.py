@@ -84,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MtebkitError as exc:
         print(f"mtebkit: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file or folder the user named cannot be read or written
+        print(f"mtebkit: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("mtebkit: interrupted", file=sys.stderr)
         return 130

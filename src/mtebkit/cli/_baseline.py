@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mtebkit.cli._common import add_run_selection
+from mtebkit.cli._common import add_run_selection, points
 
 
 def _task_tolerance(text: str) -> tuple[str, float]:
     """``TASK=POINTS`` for ``--task-tolerance``."""
     name, sep, val = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected TASK=POINTS, got {text!r}")
     try:
-        if not sep or not name.strip():
-            raise ValueError
-        return name.strip(), float(val)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected TASK=POINTS, got {text!r}") from None
+        return name.strip(), points(val)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mtebkit.cli._common import add_run_selection
+from mtebkit.cli._common import add_run_selection, points
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_selection(parser)
     parser.add_argument(
         "--tolerance",
-        type=float,
+        type=points,
         default=0.5,
         help="allowed drop in points (x100) for tasks without their own tolerance; default 0.5",
     )

@@ -17,9 +17,23 @@ __all__ = [
     "add_run_selection",
     "gate_experiment",
     "load_quietly",
+    "points",
     "print_warnings",
     "resolve_run_arg",
 ]
+
+
+def points(text: str) -> float:
+    """argparse type of a tolerance in points: a finite number >= 0 (NaN would pass any gate)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of points, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of points >= 0, not {text!r}")
+    return value
 
 
 def add_run_selection(parser: argparse.ArgumentParser, *, model_required: bool = False) -> None:

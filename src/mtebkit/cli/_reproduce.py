@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mtebkit.cli._common import add_run_selection
+from mtebkit.cli._common import add_run_selection, points
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_selection(parser)
     parser.add_argument(
         "--tolerance",
-        type=float,
+        type=points,
         default=0.01,
         help="largest allowed |reproduced - published|, in points (x100); default 0.01",
     )

@@ -24,6 +24,17 @@ def _instruction_override(text: str) -> tuple[str, str | None]:
     return task, instr or None
 
 
+def _positive(text: str) -> int:
+    """argparse type: an integer >= 1 (0 and negatives are refused, never silently ignored)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
+    return value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
@@ -65,7 +76,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--results", type=Path, default=Path("results"), help="results folder (default: results/)"
     )
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--batch-size", type=_positive, default=None)
     ck = p.add_argument_group(
         "model settings", "for a checkpoint without a preset; non-default values name an experiment"
     )
@@ -73,11 +84,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--max-length",
         "--passage-max-length",
         dest="max_length",
-        type=int,
+        type=_positive,
         default=None,
         help="max tokens per text (passages, and queries unless --query-max-length)",
     )
-    ck.add_argument("--query-max-length", type=int, default=None, help="max tokens per query")
+    ck.add_argument("--query-max-length", type=_positive, default=None, help="max tokens per query")
     ck.add_argument("--pooling", choices=["cls", "mean"], default=None)
     ck.add_argument(
         "--normalize",
@@ -130,7 +141,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reranker", default=None, help="cross-encoder for two-stage retrieval")
     p.add_argument(
         "--rerank-top-k",
-        type=int,
+        type=_positive,
         default=100,
         help="candidates the reranker rescores (default 100)",
     )
@@ -147,7 +158,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--cpu-lanes",
-        type=int,
+        type=_positive,
         default=None,
         metavar="N",
         help="CPU: batches encoded at once, one thread each (default: one per core)",

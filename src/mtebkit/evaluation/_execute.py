@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import shutil
 import socket
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mtebkit._util.atomic import atomic_write_text
-from mtebkit.errors import EvaluationError, MtebkitError
+from mtebkit.errors import EvaluationError, MtebkitError, ResultsError
 from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec, RerankerSpec, TaskRecord
 from mtebkit.evaluation._plan import comparable_settings
 from mtebkit.evaluation._progress import ProgressReporter
@@ -277,6 +278,32 @@ def _check_outcome(outcome: JobOutcome) -> None:
         )
 
 
+def undefined_scores(result: TaskResult) -> list[str]:
+    """``split (subset) = value`` for every main score that is not a finite number."""
+    bad = []
+    for split, rows in result.scores.items():
+        for row in rows:
+            value = row.get("main_score")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                bad.append(f"{split} ({row.get('hf_subset', 'default')}) = {value}")
+    return bad
+
+
+def _check_scores(outcome: JobOutcome) -> None:
+    """An undefined main score (NaN: e.g. constant gold scores) is never filed as a result."""
+    assert outcome.result is not None
+    bad = undefined_scores(outcome.result)
+    if bad:
+        raise MtebkitError(
+            f"{outcome.job.label}: the main score is undefined ({'; '.join(bad)}), e.g. an STS "
+            "split whose gold scores are all equal; nothing was written"
+        )
+
+
 def file_outcome(outcome: JobOutcome) -> Path:
     """Write an outcome's files: item scores and predictions, then ``model_meta.json``, then
     the result.
@@ -287,16 +314,24 @@ def file_outcome(outcome: JobOutcome) -> Path:
     job = outcome.job
     assert outcome.result is not None
     _check_outcome(outcome)
+    _check_scores(outcome)
     path = job.result_path
-    if outcome.item_scores is not None:
-        write_item_scores(outcome.item_scores, item_scores_path(path.parent, job.task.name))
-    if outcome.predictions is not None:  # beside the result, as mteb names it
-        atomic_write_text(path.parent / predictions_file_name(job.task.name), outcome.predictions)
-    write_model_meta(path.parent, outcome.model_meta)
-    atomic_write_text(
-        path,
-        task_result_json(outcome.result, outcome.settings, provenance=outcome.where or None),
-    )
+    try:
+        if outcome.item_scores is not None:
+            write_item_scores(outcome.item_scores, item_scores_path(path.parent, job.task.name))
+        if outcome.predictions is not None:  # beside the result, as mteb names it
+            atomic_write_text(
+                path.parent / predictions_file_name(job.task.name), outcome.predictions
+            )
+        write_model_meta(path.parent, outcome.model_meta)
+        atomic_write_text(
+            path,
+            task_result_json(outcome.result, outcome.settings, provenance=outcome.where or None),
+        )
+    except OSError as exc:  # disk full, read-only: the atomic writes leave nothing half-written
+        raise ResultsError(
+            f"{job.label}: cannot write its result to {path.parent}: {exc}; nothing was written"
+        ) from None
     return path
 
 
@@ -341,15 +376,26 @@ def execute(
             failures.append((outcome.job.label, outcome.error or "no result"))
             by_index[i] = []
         else:
-            path = file_outcome(outcome)
-            # the records show what was filed (scores rounded as in the file), read back
-            by_index[i] = records_of(
-                TaskResult.from_disk(path),
-                outcome.job,
-                seconds=outcome.seconds,
-                status="ran",
-                path=path,
-            )
+            try:
+                path = file_outcome(outcome)
+            except ResultsError as exc:
+                # the results folder is unusable (disk full, read-only): later tasks would be
+                # computed only to be lost, so stop here
+                failures.append((outcome.job.label, str(exc)))
+                by_index[i] = []
+                break
+            except MtebkitError as exc:
+                failures.append((outcome.job.label, str(exc)))
+                by_index[i] = []
+            else:
+                # the records show what was filed (scores rounded as in the file), read back
+                by_index[i] = records_of(
+                    TaskResult.from_disk(path),
+                    outcome.job,
+                    seconds=outcome.seconds,
+                    status="ran",
+                    path=path,
+                )
         upto = emitted
         while upto in finished:
             upto += 1

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import logging
+import math
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
     from mtebkit.models._configure import EmbedderConfig, RerankerConfig
 
 __all__ = ["PROVENANCE_SETTINGS", "comparable_settings", "experiment_kwargs", "plan"]
+
+logger = logging.getLogger(__name__)
 
 # Settings that may differ between two runs of the same experiment: provenance only, they do
 # not change a score beyond float32 rounding.
@@ -205,8 +211,54 @@ def job_settings(
     return rec
 
 
+def _main_scores(path: Path) -> list[Any]:
+    """Every main score of a result file; a file whose ``scores`` are not mteb's shape is a
+    :class:`ResultsError` naming it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ResultsError(f"cannot read result file {path}: {exc}") from exc
+    scores = data.get("scores") if isinstance(data, dict) else None
+    ok = isinstance(scores, dict) and all(
+        isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+        for rows in scores.values()
+    )
+    if not ok or not scores:
+        raise ResultsError(
+            f"{path}: 'scores' is not mteb's {{split: [{{main_score, hf_subset, ...}}]}}; "
+            "use --overwrite to replace the file"
+        )
+    return [row.get("main_score") for rows in scores.values() for row in rows]
+
+
+def _defined(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_readable(path: Path) -> None:
+    """mteb must read the file back (it becomes the "skipped" record): else a named error."""
+    import warnings
+
+    from mteb.results import TaskResult
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            TaskResult.from_disk(path)
+    except (ValueError, TypeError, KeyError) as exc:  # pydantic's ValidationError: a ValueError
+        first = str(exc).strip().splitlines()[:3]
+        raise ResultsError(
+            f"{path}: not a valid mteb result ({type(exc).__name__}: {' / '.join(first)}); "
+            "use --overwrite to replace it"
+        ) from None
+
+
 def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -> bool:
-    """True when ``path`` holds a result computed with identical settings."""
+    """True when ``path`` holds a result computed with identical settings.
+
+    A result whose main score is undefined (written by an older mtebkit) is not done: the
+    task runs again and replaces it. Malformed scores are a :class:`ResultsError` naming it.
+    """
     if overwrite or not path.exists():
         return False
     block = read_mtebkit_block(path)
@@ -215,6 +267,9 @@ def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -
             f"{path} exists but was not written by mtebkit (no settings recorded); "
             "use --overwrite to replace it or choose another --results folder"
         )
+    if not all(_defined(v) for v in _main_scores(path)):
+        logger.warning("%s holds an undefined main score: computing it again", path)
+        return False
     old = comparable_settings(block.get("settings", {}))
     new = comparable_settings(settings)
     if old != new:
@@ -223,7 +278,41 @@ def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -
             f"{path} holds a result computed with different settings ({', '.join(diff)}); "
             "use --overwrite to replace it, or another --results folder to keep both"
         )
+    _check_readable(path)
     return True
+
+
+def _check_instructions(config: RunConfig, tasks: Sequence[tuple[TaskRef, AbsTask]]) -> None:
+    """An instruction for a task not in the run, or for one that never takes one, is a mistake
+    (and would otherwise name a new experiment folder for nothing)."""
+    types = {ref.name: str(task.metadata.type) for ref, task in tasks}
+    for name in config.task_instructions:
+        if name not in types:
+            raise MtebkitError(
+                f"--instruction {name}=...: {name} is not a task of this run "
+                f"(tasks: {', '.join(types)})"
+            )
+        if types[name] not in QUERY_TASK_TYPES:
+            raise MtebkitError(
+                f"--instruction {name}=...: {name} is a {types[name]} task; query instructions "
+                f"apply to {' and '.join(sorted(QUERY_TASK_TYPES))} tasks only"
+            )
+
+
+def check_results_dir(results_dir: Path) -> None:
+    """The results folder must be a folder we can write to: checked before anything is encoded,
+    so that no score is computed only to be lost."""
+    if results_dir.exists() and not results_dir.is_dir():
+        raise ResultsError(f"--results {results_dir} is a file, not a folder")
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=results_dir, prefix=".mtebkit-probe-"):
+            pass
+    except OSError as exc:
+        raise ResultsError(
+            f"--results {results_dir} is not writable ({exc.strerror or exc}); "
+            "choose another results folder"
+        ) from None
 
 
 def _variants(config: RunConfig) -> list[bool]:
@@ -233,9 +322,18 @@ def _variants(config: RunConfig) -> list[bool]:
 
 def plan(config: RunConfig) -> list[Job]:
     """Every job of ``config``, in order (model, instruction variant, task); see the module doc."""
-    if config.rerank_top_k < 1:
-        raise MtebkitError(f"--rerank-top-k must be >= 1, not {config.rerank_top_k}")
+    for option, value in (
+        ("--rerank-top-k", config.rerank_top_k),
+        ("--batch-size", config.batch_size),
+        ("--max-length", config.max_length),
+        ("--cpu-lanes", config.cpu_lanes),
+    ):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise MtebkitError(f"{option} must be a whole number >= 1, not {value!r}")
     tasks = _tasks(config)
+    _check_instructions(config, tasks)
     spec_instructions = {
         t.metadata.name: getattr(t, "query_instruction", None)
         for _, t in tasks
@@ -321,6 +419,8 @@ def plan(config: RunConfig) -> list[Job]:
                         save_predictions=config.save_predictions,
                     )
                 )
+    if any(j.status == "todo" for j in jobs):
+        check_results_dir(config.results_dir)
     return jobs
 
 

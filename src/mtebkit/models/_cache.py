@@ -21,11 +21,20 @@ Layout under ``root``::
   an unreferenced file (swept later), never an index entry pointing at missing data. Every read
   checks the shard header and file size and each row's CRC-32: a bad entry is a miss and is deleted;
 * **bounded**: with ``max_bytes``, whole shards are evicted least-recently-used first (reads
-  refresh a shard's time) until the shard files fit.
+  refresh a shard's time) until the shard files fit;
+* **never fatal to an evaluation**: ``get_many`` / ``put_many`` (what the encoding engine calls)
+  never fail a run over the cache. A lock held by another process past ``timeout``, a read-only
+  folder or a full disk is said once (a warning naming the cache and the cause) and the run goes
+  on without that part of the cache; only real damage to the index (not a database, ``database
+  disk image is malformed``, an index contradicting itself) sets the index aside, once, and
+  starts a fresh one. A busy or read-only index is never moved. ``strict=True`` raises
+  :class:`~mtebkit.errors.CacheError` instead; the maintenance methods (``info``, ``clear``,
+  ``evict``, ``sweep``) always do.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -44,7 +53,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mtebkit._util.paths import embeddings_cache_dir
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import CacheError, MtebkitError
 
 __all__ = ["EmbeddingCache", "VectorCache"]
 
@@ -76,6 +85,42 @@ _SCHEMA = (
 )
 
 
+def _kind(exc: BaseException) -> str:
+    """What went wrong: busy / readonly / full / corrupt / error (see :class:`CacheError`)."""
+    if isinstance(exc, CacheError):
+        return exc.kind
+    msg = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError):
+        if "locked" in msg or "busy" in msg:
+            return "busy"
+        if "readonly" in msg or "read-only" in msg:
+            return "readonly"
+        if "full" in msg:
+            return "full"
+        return "error"
+    if isinstance(exc, sqlite3.IntegrityError):
+        # keys are checked for presence inside the write transaction before they are inserted:
+        # a UNIQUE failure means the index contradicts itself (a damaged b-tree)
+        return "corrupt"
+    if isinstance(exc, sqlite3.DatabaseError):  # "not a database", "disk image is malformed"
+        return "corrupt"
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "full"
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return "readonly"
+    return "error"
+
+
+_WHAT = {
+    "busy": "is busy: another process has held its write lock for more than {timeout:g}s",
+    "readonly": "is read-only",
+    "full": "is on a full disk",
+    "corrupt": "has a damaged index",
+    "error": "cannot be used",
+}
+
+
 class VectorCache(Protocol):
     """Storage for embeddings, addressed by (namespace, key): what the encoding engine needs."""
 
@@ -98,6 +143,8 @@ class EmbeddingCache:
         max_bytes: bound on the total size of the shard files; least-recently-used shards are
             evicted after each write until it fits. ``None``: unbounded.
         timeout: seconds a writer waits for another process's write lock before giving up.
+        strict: ``get_many`` / ``put_many`` raise :class:`~mtebkit.errors.CacheError` rather
+            than warn and go on without the cache (see the module docstring).
     """
 
     def __init__(
@@ -106,6 +153,7 @@ class EmbeddingCache:
         *,
         max_bytes: int | None = None,
         timeout: float = 120.0,
+        strict: bool = False,
     ) -> None:
         self.root = Path(root).expanduser() if root is not None else embeddings_cache_dir()
         if max_bytes is not None and max_bytes < 0:
@@ -118,64 +166,150 @@ class EmbeddingCache:
         self._pid = -1
         self._lock = threading.RLock()
         self._ns_ids: dict[str, int] = {}
+        self.strict = strict
+        self.readonly = False
+        self._set_aside = False  # the index was set aside once already in this process
+        self._no_reads: str | None = None  # why reads / writes are off for the rest of the run
+        self._no_writes: str | None = None
 
     # ------------------------------------------------------------------ connection
     def _connect(self) -> sqlite3.Connection:
         # a connection must not cross fork(): reopen in a child process
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
-        try:
-            self.shard_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise MtebkitError(
-                f"embedding cache folder {self.root} cannot be created: {exc}"
-            ) from exc
+        # a read-only folder (or file system) is used read-only: never written, never moved
+        self.readonly = self.root.is_dir() and not os.access(self.root, os.W_OK)
+        if not self.readonly:
+            try:
+                self.shard_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CacheError(
+                    f"embedding cache folder {self.root} cannot be created: {exc}", _kind(exc)
+                ) from None
         try:
             conn = self._open()
-        except sqlite3.DatabaseError as exc:
-            # the index is not a database any more (truncated / overwritten): set it aside and
-            # start afresh; its shards become orphans and are swept later
-            aside = f"{self.index_path}.corrupt-{int(time.time())}-{os.getpid()}"
-            logger.warning(
-                "embedding cache index %s is unreadable (%s); moved to %s",
-                self.index_path,
-                exc,
-                aside,
-            )
-            for suffix in ("", "-wal", "-shm"):
-                src = Path(f"{self.index_path}{suffix}")
-                if src.exists():
-                    os.replace(src, f"{aside}{suffix}")
-            conn = self._open()
+        except (sqlite3.Error, OSError) as exc:
+            kind = _kind(exc)
+            if kind != "corrupt":
+                raise self._error(kind, exc) from None
+            self._move_index_aside(exc)
+            try:
+                conn = self._open()
+            except (sqlite3.Error, OSError) as again:
+                raise self._error(_kind(again), again) from None
         self._conn, self._pid, self._ns_ids = conn, os.getpid(), {}
         return conn
 
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.index_path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+    @contextmanager
+    def _raising(self) -> Iterator[None]:
+        """Maintenance: a cache failure is a :class:`CacheError` naming the cache and the cause."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            raise self._error(_kind(exc), exc) from None
+
+    def _error(self, kind: str, exc: BaseException) -> CacheError:
+        what = _WHAT.get(kind, _WHAT["error"]).format(timeout=self.timeout)
+        hint = {
+            "busy": "; wait for the other run, or use another --cache-dir",
+            "readonly": "; give write access, or use another --cache-dir",
+            "full": "; free space, or use another --cache-dir or --no-cache",
+        }.get(kind, "")
+        return CacheError(f"embedding cache {self.root} {what} ({exc}){hint}", kind)
+
+    def _move_index_aside(self, exc: BaseException) -> None:
+        """Real damage (never a busy or read-only index): set the index aside, once per process.
+
+        Its shards become orphans, swept later; the next open starts a fresh index.
+        """
+        if self._set_aside or self.readonly:
+            raise self._error("corrupt", exc)
+        self._set_aside = True
+        if self._conn is not None and self._pid == os.getpid():
+            with suppress(sqlite3.Error):
+                self._conn.close()
+        self._conn = None
+        aside = f"{self.index_path}.corrupt-{int(time.time())}-{os.getpid()}"
+        logger.warning(
+            "embedding cache index %s is damaged (%s); moved to %s and starting a fresh index",
+            self.index_path,
+            exc,
+            aside,
         )
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{self.index_path}{suffix}")
+            if src.exists():
+                os.replace(src, f"{aside}{suffix}")
+
+    def _open(self) -> sqlite3.Connection:
+        if self.readonly:
+            if not self.index_path.is_file():
+                raise CacheError(f"embedding cache {self.root} is read-only and empty", "readonly")
+            conn = self._open_readonly()
+        else:
+            conn = sqlite3.connect(
+                self.index_path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # WAL + NORMAL: a killed process loses nothing committed; a power cut may lose the
-            # last transactions but never corrupts the index
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA journal_size_limit = 67108864")
-            with _transaction(conn):
-                for stmt in _SCHEMA:
-                    conn.execute(stmt)
-                row = conn.execute("SELECT v FROM meta WHERE k = 'schema'").fetchone()
-                if row is None:
-                    conn.execute("INSERT INTO meta (k, v) VALUES ('schema', ?)", (_SCHEMA_VERSION,))
-                elif row[0] != _SCHEMA_VERSION:
-                    raise MtebkitError(
-                        f"embedding cache {self.root} has schema {row[0]}, this mtebkit uses "
-                        f"{_SCHEMA_VERSION}; delete the folder or use another --cache-dir"
-                    )
+            row = self._schema_row(conn)
+            if not self.readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+                # WAL + NORMAL: a killed process loses nothing committed; a power cut may lose
+                # the last transactions but never corrupts the index
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA journal_size_limit = 67108864")
+            if row is None and not self.readonly:
+                # the write lock only to create the schema: opening a cache that another
+                # process is writing to must not wait for its lock
+                with _transaction(conn):
+                    for stmt in _SCHEMA:
+                        conn.execute(stmt)
+                    row = conn.execute("SELECT v FROM meta WHERE k = 'schema'").fetchone()
+                    if row is None:
+                        conn.execute(
+                            "INSERT INTO meta (k, v) VALUES ('schema', ?)", (_SCHEMA_VERSION,)
+                        )
+                        row = (_SCHEMA_VERSION,)
+            if row is None:
+                raise CacheError(f"embedding cache {self.root} has no index tables", "corrupt")
+            if row[0] != _SCHEMA_VERSION:
+                raise MtebkitError(
+                    f"embedding cache {self.root} has schema {row[0]}, this mtebkit uses "
+                    f"{_SCHEMA_VERSION}; delete the folder or use another --cache-dir"
+                )
+            conn.execute("SELECT count(*) FROM entries WHERE 0").fetchone()
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        """A read-only index: through its WAL when a -wal/-shm pair is there (a writer elsewhere
+        may be live), else immutable (SQLite cannot create -shm in a read-only folder)."""
+        uri = self.index_path.resolve().as_uri()
+        conn = sqlite3.connect(
+            f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        return sqlite3.connect(
+            f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+        )
+
+    @staticmethod
+    def _schema_row(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+        """The stored schema version; None for a new (empty) index."""
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if has_meta is None:
+            return None
+        row = conn.execute("SELECT v FROM meta WHERE k = 'schema'").fetchone()
+        return tuple(row) if row is not None else None
 
     def close(self) -> None:
         """Close the index connection (reopened on the next use)."""
@@ -210,8 +344,45 @@ class EmbeddingCache:
     # ------------------------------------------------------------------ protocol
     def get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors among ``keys``; missing and damaged entries are simply absent."""
-        if not keys:
+        if not keys or self._no_reads:
             return {}
+        found: dict[str, np.ndarray] | None = self._guarded(
+            "reads", lambda: self._get_many(namespace, keys)
+        )
+        return found or {}
+
+    def _guarded(self, what: str, op: Any) -> Any:
+        """Run ``op``; on a cache failure set a damaged index aside (once) and retry, else warn
+        and turn ``what`` ("reads" / "writes") off for the rest of the run (see module doc)."""
+        for attempt in (1, 2):
+            try:
+                return op()
+            except (sqlite3.Error, OSError, MtebkitError) as exc:
+                kind = _kind(exc)
+                if kind == "corrupt" and attempt == 1 and not self._set_aside and not self.readonly:
+                    with self._lock:
+                        self._move_index_aside(exc)
+                    continue  # a fresh index: reads find nothing, writes go there
+                err = exc if isinstance(exc, MtebkitError) else self._error(kind, exc)
+                if self.strict:
+                    raise err from None
+                self._turn_off(what, kind, err)
+                return None
+        return None
+
+    def _turn_off(self, what: str, kind: str, err: BaseException) -> None:
+        # a read-only or full cache can still be read; anything else is left alone entirely
+        off = (
+            ("writes",)
+            if kind in ("readonly", "full") and what == "writes"
+            else ("reads", "writes")
+        )
+        for name in off:
+            if getattr(self, f"_no_{name}") is None:
+                setattr(self, f"_no_{name}", str(err))
+        logger.warning("%s; going on without the cache's %s", err, " and ".join(off))
+
+    def _get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
         with self._lock:
             conn = self._connect()
             # a remembered id is never reused (AUTOINCREMENT), so a stale one (the namespace
@@ -325,8 +496,17 @@ class EmbeddingCache:
                     f"got {type(key).__name__} -> shape {arr.shape} dtype {arr.dtype}"
                 )
             groups[(arr.dtype.str, int(arr.shape[0]))].append((key, arr))
+        if self._no_writes:
+            return
+        self._guarded("writes", lambda: self._put_groups(namespace, groups))
+
+    def _put_groups(
+        self, namespace: str, groups: Mapping[tuple[str, int], list[tuple[str, np.ndarray]]]
+    ) -> None:
         with self._lock:
             conn = self._connect()
+            if self.readonly:
+                raise CacheError(f"embedding cache {self.root} is read-only", "readonly")
             with _transaction(conn):
                 ns = self._ns_id(conn, namespace, create=True)
                 assert ns is not None
@@ -412,12 +592,12 @@ class EmbeddingCache:
         limit = self.max_bytes if max_bytes is None else max_bytes
         if limit is None:
             return 0
-        with self._lock:
+        with self._lock, self._raising():
             return self._evict(self._connect(), limit)
 
     def sweep(self, min_age_s: float = _ORPHAN_AGE_S) -> int:
         """Delete shard files no index entry refers to (left by killed writers); return how many."""
-        with self._lock:
+        with self._lock, self._raising():
             conn = self._connect()
             with _transaction(conn, "DEFERRED"):
                 known = {r[0] for r in conn.execute("SELECT file FROM shards")}
@@ -464,7 +644,7 @@ class EmbeddingCache:
         ``bytes`` is the size of the shard files; ``index_bytes`` that of the SQLite index. A
         namespace with a recorded description has it under ``"description"``.
         """
-        with self._lock:
+        with self._lock, self._raising():
             conn = self._connect()
             with _transaction(conn, "DEFERRED"):
                 per_ns = conn.execute(
@@ -495,7 +675,7 @@ class EmbeddingCache:
 
     def clear(self, namespace: str | None = None) -> int:
         """Delete every entry (or one namespace's); return how many entries were deleted."""
-        with self._lock:
+        with self._lock, self._raising():
             conn = self._connect()
             with _transaction(conn):
                 if namespace is None:
@@ -562,6 +742,8 @@ def _transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE") -> Iterator[
     try:
         yield
     except BaseException:
-        conn.execute("ROLLBACK")
+        # a damaged index may refuse the rollback too: the original error is the one to see
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")

@@ -37,15 +37,33 @@ logger = logging.getLogger(__name__)
 
 
 def pick_devices(devices: Sequence[str] | str | None) -> tuple[str, ...]:
-    """The given devices, else every visible GPU, else the CPU."""
+    """The given devices (each checked to exist here), else every visible GPU, else the CPU."""
     if devices is None:
         import torch
 
         n = torch.cuda.device_count()
         return tuple(f"cuda:{i}" for i in range(n)) if n else ("cpu",)
-    if isinstance(devices, str):
-        return (devices,)
-    return tuple(devices) or ("cpu",)
+    chosen = (devices,) if isinstance(devices, str) else tuple(devices) or ("cpu",)
+    for d in chosen:
+        check_device(d)
+    return chosen
+
+
+def check_device(device: str) -> None:
+    """``cpu`` or ``cuda[:N]`` with that GPU visible: fail before any weights are loaded."""
+    kind, _, index = str(device).partition(":")
+    if kind == "cpu" and not index:
+        return
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise MtebkitError(f"device {device!r} is not supported: use cpu, cuda or cuda:N")
+    import torch
+
+    n = torch.cuda.device_count()
+    if n == 0:
+        why = "a CPU-only build" if torch.version.cuda is None else "no GPU is visible"
+        raise MtebkitError(f"device {device!r}: this torch has no CUDA device ({why}); use cpu")
+    if index and int(index) >= n:
+        raise MtebkitError(f"device {device!r}: only cuda:0 ... cuda:{n - 1} are visible")
 
 
 def _decide_dtype(dtype: str | None, use_fp16: bool, devices: Sequence[str]) -> str:
@@ -60,6 +78,31 @@ def _decide_dtype(dtype: str | None, use_fp16: bool, devices: Sequence[str]) -> 
         # silently), so every CPU run would otherwise start with a warning
         log_once(logger, f"use_fp16 applies on CUDA only; running float32 on {','.join(devices)}")
     return "float16" if (use_fp16 and on_cuda) else "float32"
+
+
+# A tokenizer's vocabulary lives in one of these; without any, transformers builds a tokenizer
+# of special tokens only and every word becomes [UNK] (a valid-looking, meaningless score).
+TOKENIZER_VOCAB_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+)
+
+
+def check_tokenizer_files(path: Path) -> None:
+    """Refuse a model folder without a tokenizer vocabulary, naming the files expected."""
+    if any((path / name).is_file() for name in TOKENIZER_VOCAB_FILES) or any(
+        path.glob("*.tiktoken")
+    ):
+        return
+    raise MtebkitError(
+        f"{path} has no tokenizer vocabulary: expected one of {', '.join(TOKENIZER_VOCAB_FILES)} "
+        "(copy the tokenizer files of the base model into the folder, e.g. with "
+        "tokenizer.save_pretrained)"
+    )
 
 
 @dataclass(frozen=True)
@@ -88,6 +131,7 @@ class EmbedderConfig:
             max_length=self.max_length if max_length is None else max_length,
             dtype=self.dtype,
             weights_sha256=self.resolved.weights_sha256,
+            model_files_sha256=self.resolved.model_files_sha256,
         )
 
 
@@ -108,6 +152,7 @@ def configure_embedder(
     """Resolve ``model`` and decide its settings: explicit options, else the preset's, else the
     model folder's own configuration (:func:`~mtebkit.models._settings.model_defaults`)."""
     resolved = resolve_model(model, revision=revision, preset=preset)
+    check_tokenizer_files(resolved.path)
     found = model_defaults(resolved.path, resolved.preset)
     chosen_pooling: Pooling = pooling or found.pooling
     if chosen_pooling not in ("cls", "mean"):
@@ -174,6 +219,7 @@ class RerankerConfig:
             "revision": self.resolved.revision,
             "model_source": self.resolved.source,
             "weights_sha256": self.resolved.weights_sha256,
+            "model_files_sha256": self.resolved.model_files_sha256,
             "max_length": self.max_length,
             "dtype": self.dtype,
         }
@@ -194,6 +240,7 @@ def configure_reranker(
     text = os.fspath(model)
     preset = RERANKER_PRESETS.find(text)
     resolved = resolve_model(text, revision=revision or (preset.revision if preset else None))
+    check_tokenizer_files(resolved.path)
     length = int(max_length or (preset.max_length if preset else 512))
     size = int(batch_size or (preset.batch_size if preset else 128))
     if length < 8 or size < 1:
@@ -207,6 +254,8 @@ def configure_reranker(
         import torch
 
         chosen = "cuda:0" if torch.cuda.is_available() else "cpu"
+    else:
+        check_device(str(chosen))
     limit = _position_limit(resolved.path)
     if length > limit:
         if max_length is not None:

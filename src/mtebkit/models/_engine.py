@@ -23,6 +23,7 @@ import numpy as np
 
 from mtebkit.errors import MtebkitError
 from mtebkit.models._cache import VectorCache
+from mtebkit.models._resolve import model_files_digest
 from mtebkit.models._settings import DTYPES, EncodingSettings
 
 if TYPE_CHECKING:
@@ -174,6 +175,8 @@ class EncodingEngine:
             raise MtebkitError(f"cpu_lanes must be >= 1, not {cpu_lanes}")
         self.path = Path(path)
         self.weights_sha256 = weights_sha256
+        # the files read here, besides the weights, that change a vector (tokenizer, config)
+        self.model_files_sha256 = model_files_digest(self.path)
         self.cpu_lanes = cpu_lanes
         self.devices = list(devices) or ["cpu"]
         self.dtype = dtype
@@ -185,15 +188,31 @@ class EncodingEngine:
     # ------------------------------------------------------------------ loading
     def _load(self) -> None:
         import torch
+        from safetensors import SafetensorError
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # loading bar: noise
         path = str(self.path)
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        base = AutoModel.from_pretrained(
-            path, local_files_only=True, dtype=getattr(torch, self.dtype)
-        )
+        specials = set(getattr(self.tokenizer, "all_special_tokens", []))
+        if len(self.tokenizer) <= len(specials):
+            raise MtebkitError(
+                f"{self.path}: the tokenizer has no vocabulary beyond its {len(specials)} special "
+                "tokens (every word would be [UNK]); check vocab.txt / tokenizer.json"
+            )
+        try:
+            base = AutoModel.from_pretrained(
+                path, local_files_only=True, dtype=getattr(torch, self.dtype)
+            )
+        except (OSError, ValueError, RuntimeError, EOFError, SafetensorError) as exc:
+            # truncated or damaged weights (safetensors / torch raise assorted types)
+            found = [self.path / n for n in ("model.safetensors", "pytorch_model.bin")]
+            weights = next((p for p in found if p.is_file()), self.path)
+            raise MtebkitError(
+                f"{weights}: cannot be loaded ({type(exc).__name__}: {exc}); "
+                "the file may be truncated or damaged: copy it again"
+            ) from None
         base.eval()
         self.n_parameters = sum(p.numel() for p in base.parameters())  # before any kernel swap
         self._replicas: list[tuple[str, torch.nn.Module]] = []
@@ -224,6 +243,7 @@ class EncodingEngine:
             max_length=max_length,
             dtype=self.dtype,
             weights_sha256=self.weights_sha256,
+            model_files_sha256=self.model_files_sha256,
         )
 
     def check_max_length(self, max_length: int) -> None:

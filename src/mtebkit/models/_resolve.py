@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mtebkit._util.hashing import sha256_file
@@ -37,6 +37,7 @@ __all__ = [
     "HubSource",
     "ResolvedModel",
     "fingerprint_weights",
+    "model_files_digest",
     "mpnet_cache_dir",
     "resolve_model",
 ]
@@ -69,6 +70,8 @@ class ResolvedModel:
     source: str
     preset: ModelPreset | None
     weights_sha256: str
+    model_files_sha256: str = ""
+    """Digest of the folder's other files that change a vector (see :func:`model_files_digest`)."""
 
 
 @functools.lru_cache(maxsize=32)
@@ -98,6 +101,45 @@ def fingerprint_weights(model_dir: Path) -> str:
         st = s.stat()
         h.update(_fingerprint_cached(str(s.resolve()), st.st_size, st.st_mtime_ns).encode())
     return h.hexdigest()
+
+
+# Files besides the weights that can change a vector: tokenizer files (vocab.txt, merges.txt,
+# tokenizer.json, sentencepiece models ...), config.json, sentence-transformers module configs.
+_MODEL_FILE_SUFFIXES = (".json", ".txt", ".model", ".tiktoken")
+_NOT_MODEL_FILES = frozenset({"readme.md", "data_config.json"})
+
+
+def _is_weights(name: str) -> bool:
+    return name.endswith((".safetensors", ".bin", ".pt", ".pth", ".h5", ".msgpack", ".onnx"))
+
+
+def model_files_digest(model_dir: Path) -> str:
+    """sha256 over every file of ``model_dir`` other than the weights that can change a vector.
+
+    Top-level files ending in .json / .txt / .model / .tiktoken, plus the same in
+    sentence-transformers module folders (``1_Pooling/config.json`` ...), each as
+    ``relative path + sha256``, in path order. README and training-data lists are left out.
+    """
+    root = Path(model_dir)
+    files = [p for p in root.iterdir() if p.is_file()]
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and p.name[:1].isdigit()):
+        files.extend(p for p in sub.iterdir() if p.is_file())
+    h = hashlib.sha256()
+    for p in sorted(files, key=lambda q: q.relative_to(root).as_posix()):
+        rel = p.relative_to(root).as_posix()
+        name = p.name.lower()
+        if _is_weights(name) or name in _NOT_MODEL_FILES or not name.endswith(_MODEL_FILE_SUFFIXES):
+            continue
+        if name.endswith(".index.json") or name.startswith("."):
+            continue  # sharded weights' index: part of the weights fingerprint
+        st = p.stat()
+        digest = _fingerprint_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
+        h.update(f"{rel}\0{digest}\n".encode())
+    return h.hexdigest()
+
+
+# Weights whose official fingerprint we know: a local folder holding them may carry the name.
+_OFFICIAL_WEIGHTS = {MINILM_SHA256: MINILM_ID}
 
 
 def _hub_cache_dir() -> str:
@@ -346,15 +388,33 @@ def resolve_model(
     else:
         chosen = None
 
+    found = _resolve(model, revision, chosen)
+    return replace(found, model_files_sha256=model_files_digest(found.path))
+
+
+def _local(local: Path, revision: str | None, chosen: ModelPreset | None) -> ResolvedModel:
+    """A local folder is named by where it came from: ``local/<folder>``. A preset supplies
+    settings, never identity; only weights matching an official fingerprint we know carry
+    the official name (and revision)."""
+    sha = fingerprint_weights(local)
+    official = _OFFICIAL_WEIGHTS.get(sha)
+    if official is not None and (chosen is None or chosen.name == official):
+        known = chosen or find_preset(official)
+        rev = revision or (known.revision if known and known.revision else f"fp-{sha[:16]}")
+        return ResolvedModel(official, local.resolve(), rev, "local directory", known, sha)
+    # a local copy is filed under its own fingerprint unless the caller pins a revision
+    rev = revision or f"fp-{sha[:16]}"
+    name = f"local/{local.resolve().name}"
+    return ResolvedModel(name, local.resolve(), rev, "local directory", chosen, sha)
+
+
+def _resolve(
+    model: str | os.PathLike[str], revision: str | None, chosen: ModelPreset | None
+) -> ResolvedModel:
     text = os.fspath(model)
     local = Path(text).expanduser()
     if local.is_dir():
-        sha = fingerprint_weights(local)
-        name = chosen.name if chosen else f"local/{local.resolve().name}"
-        # A local copy is filed under its own fingerprint unless the caller pins a revision:
-        # we cannot know that a folder holds the official weights.
-        rev = revision or f"fp-{sha[:16]}"
-        return ResolvedModel(name, local.resolve(), rev, "local directory", chosen, sha)
+        return _local(local, revision, chosen)
 
     if "/" not in text or text.startswith((".", "/", "~")):
         raise ModelNotFoundError(

@@ -39,6 +39,9 @@ class EncodingSettings:
     max_length: int
     dtype: str
     weights_sha256: str
+    model_files_sha256: str
+    """The tokenizer files, config.json and module configs (``_resolve.model_files_digest``):
+    a vector depends on them as much as on the weights."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

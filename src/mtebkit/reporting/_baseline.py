@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -73,9 +74,13 @@ class BaselineTask(BaseModel):
     split: str
     subsets: list[str]
     metric: str | None
-    score: float = Field(description="0-1 scale, mean over subsets")
+    # NaN would pass every comparison of the gate: refused when a baseline is read or built
+    score: float = Field(description="0-1 scale, mean over subsets", allow_inf_nan=False)
     tolerance: float | None = Field(
-        default=None, description="points (x100); overrides the check's --tolerance"
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="points (x100); overrides the check's --tolerance",
     )
     items: BaselineItems | None = None
 
@@ -156,9 +161,11 @@ def make_baseline(
         split = preferred_split({r.split for r in rows}, name)
         subsets = _subsets(rows, split)
         score = mean_score(rows, split)
-        if score is None:
+        if score is None or not math.isfinite(score):
             raise ResultsError(f"{name}: no valid main score on split {split} ({rows[0].path})")
         tol = (tolerances or {}).get(name)
+        if tol is not None and not (math.isfinite(tol) and tol >= 0):
+            raise ResultsError(f"tolerance of {name} must be a number of points >= 0, not {tol}")
         tasks.append(
             BaselineTask(
                 task=name,
@@ -218,7 +225,9 @@ class TaskCheck:
 
     @property
     def failed(self) -> bool:
-        return self.current is None or (self.drop is not None and self.drop > self.tolerance + 1e-9)
+        # written so that NaN anywhere fails: ``drop <= tolerance`` is False for NaN
+        drop = self.drop
+        return drop is None or not drop <= self.tolerance + 1e-9
 
     @property
     def status(self) -> str:
@@ -278,7 +287,9 @@ class CheckReport:
             return f"PASS: {len(self.checks)} task(s) within tolerance"
         parts = []
         for c in self.failures:
-            if c.current is None:
+            if c.current is None and c.note != "missing":
+                parts.append(f"{c.task}: no defined result ({c.note})")
+            elif c.current is None:
                 parts.append(f"{c.task}: no result (missing task)")
             else:
                 sig = ""
@@ -366,8 +377,8 @@ def check_against_baseline(
 ) -> CheckReport:
     """Compare one run with ``baseline`` (see the module docstring). Raises ResultsError when the
     baseline is for another benchmark or shares no task with the results."""
-    if tolerance < 0:
-        raise ResultsError(f"tolerance must be >= 0, got {tolerance}")
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise ResultsError(f"--tolerance must be a number of points >= 0, not {tolerance}")
     if benchmark is not None:
         want = get_benchmark_spec(benchmark).name
         if baseline.benchmark != want:
@@ -392,7 +403,10 @@ def check_against_baseline(
         cur = mean_score(rows, b.split, subsets=b.subsets)
         p = lo = hi = None
         note = ""
-        if cur is not None:
+        if cur is None or not math.isfinite(cur):
+            # the task has a result file, but no defined score where the baseline has one
+            cur, note = None, f"undefined or missing main score on {b.split}"
+        else:
             p, lo, hi, note = _significance(b, rows, n_resamples=n_resamples, seed=seed)
         checks.append(TaskCheck(b.task, b.split, b.score, cur, tol, p, lo, hi, note))
     extra = tuple(sorted(set(by_task) - set(baseline.task_names())))

@@ -2,11 +2,14 @@
 
 Per (task, split, subset) present in both: the metric is the task's mteb 2 main score, looked up
 in the published numbers under its current or historical name. ``delta = 100 × (reproduced -
-published)`` in points; a row is within tolerance when ``|delta| <= tolerance`` (points).
+published)`` in points; a row is within tolerance when ``|delta| <= tolerance`` (points). A
+row where only one of the published and reproduced values is defined (not missing, not NaN)
+is never within tolerance; where neither is, there is nothing to compare.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +38,14 @@ class ReproduceRow:
         return 100.0 * (self.reproduced - self.published)
 
     def within(self, tolerance: float) -> bool | None:
+        """None when neither side has a defined value (nothing to compare, e.g. a split
+        without labels); False when only one has, or the delta is beyond ``tolerance``."""
+        defined = [v is not None and math.isfinite(v) for v in (self.published, self.reproduced)]
+        if not any(defined):
+            return None
         d = self.delta
-        return None if d is None else abs(d) <= tolerance + 1e-9
+        # False for NaN: a gate must not pass on an undefined value
+        return all(defined) and d is not None and abs(d) <= tolerance + 1e-9
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,10 @@ class ReproduceReport:
         s = f"{n_ok}/{len(self.rows)} compared scores within ±{self.tolerance:g} points"
         if self.failures:
             s += "; off: " + ", ".join(
-                f"{r.task} ({r.delta:+.2f})" for r in self.failures if r.delta is not None
+                f"{r.task} ({r.delta:+.2f})"
+                if r.delta is not None and math.isfinite(r.delta)
+                else f"{r.task} (undefined: published {r.published}, reproduced {r.reproduced})"
+                for r in self.failures
             )
         if self.missing:
             shown = ", ".join(self.missing[:8]) + (
@@ -128,8 +140,8 @@ def reproduce(
     require_all: bool = False,
 ) -> ReproduceReport:
     """Match reproduced against published scores; see the module docstring for the rule."""
-    if tolerance < 0:
-        raise ResultsError(f"tolerance must be >= 0, got {tolerance}")
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise ResultsError(f"--tolerance must be a number of points >= 0, not {tolerance}")
     repro = reproduced.run(model, experiment=experiment)
     name = repro.models()[0]
     pub_models = published.models()

@@ -29,6 +29,61 @@ __all__ = ["Image", "Paragraph", "Report", "Table", "clip", "fit_widths", "forma
 Cell = Any
 
 
+# one pass, so the braces of \textbackslash{} are not escaped again
+_LATEX = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+        "<": r"\textless{}",
+        ">": r"\textgreater{}",
+        "|": r"\textbar{}",
+        "\n": " ",
+    }
+)
+_MARKDOWN_SPECIAL = "\\`*<>|"
+
+
+def latex_escape(text: str) -> str:
+    """``text`` as literal LaTeX (task and model names may hold _, &, %, #, ...)."""
+    return text.translate(_LATEX)
+
+
+def markdown_escape(text: str) -> str:
+    """``text`` as a literal Markdown table cell: no emphasis, links, HTML or cell breaks.
+
+    What renders literally anyway stays readable: an underscore inside a word
+    (``cosine_spearman``) and brackets that form no link (``org/m [max_length-128]``).
+    """
+    link = "](" in text or "][" in text
+    out = []
+    for i, ch in enumerate(text):
+        inner = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        if ch in _MARKDOWN_SPECIAL or (ch == "_" and not inner) or (link and ch in "[]"):
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out).replace("\r", " ").replace("\n", " ")
+
+
+def _csv_text(value: Cell) -> Cell:
+    """A text cell a spreadsheet would run as a formula (=, +, -, @) gets a leading quote."""
+    if not isinstance(value, str) or len(value) < 2 or value[0] not in "=+-@\t\r":
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value  # a number written as text ("-0.5") is data, not a formula
+
+
 def format_cell(value: Cell, digits: int = 2) -> str:
     """Display form of a cell: floats with ``digits`` decimals, None/NaN as ``-``, bools as yes/no."""
     if value is None:
@@ -134,21 +189,19 @@ class Table:
         return "\n".join(out)
 
     def to_markdown(self) -> str:
-        def esc(s: str) -> str:
-            return s.replace("|", "\\|")
-
-        body = self.cells()
+        esc = markdown_escape
+        body = [[esc(c) for c in r] for r in self.cells()]
         for ri, ci in self.bold:
             if ri < len(body) and body[ri][ci] != "-":
                 body[ri][ci] = f"**{body[ri][ci]}**"
-        out = [f"### {self.title}", ""] if self.title else []
+        out = [f"### {esc(self.title)}", ""] if self.title else []
         out.append("| " + " | ".join(esc(c) for c in self.columns) + " |")
         out.append(
             "|"
             + "|".join(":---" if i < self.align_left else "---:" for i in range(len(self.columns)))
             + "|"
         )
-        out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in body]
+        out += ["| " + " | ".join(r) + " |" for r in body]
         if self.note:
             out += ["", self.note]
         return "\n".join(out) + "\n"
@@ -156,26 +209,18 @@ class Table:
     def to_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(self.columns)
+        w.writerow([_csv_text(c) for c in self.columns])
         for r in self.rows:
-            w.writerow(["" if v is None else (repr(v) if isinstance(v, float) else v) for v in r])
+            w.writerow(
+                [
+                    "" if v is None else (repr(v) if isinstance(v, float) else _csv_text(v))
+                    for v in r
+                ]
+            )
         return buf.getvalue()
 
     def to_latex(self) -> str:
-        def esc(s: str) -> str:
-            for a, b in (
-                ("\\", r"\textbackslash{}"),
-                ("&", r"\&"),
-                ("%", r"\%"),
-                ("$", r"\$"),
-                ("#", r"\#"),
-                ("_", r"\_"),
-                ("{", r"\{"),
-                ("}", r"\}"),
-            ):
-                s = s.replace(a, b)
-            return s
-
+        esc = latex_escape
         body = self.cells()
         n_left = min(self.align_left, len(self.columns))
         spec = "l" * n_left + "r" * (len(self.columns) - n_left)
@@ -282,14 +327,14 @@ class Report:
         return "\n".join(parts).rstrip() + "\n"
 
     def to_markdown(self, image_dir: str | None = None) -> str:
-        parts = [f"# {self.title}", ""]
+        parts = [f"# {markdown_escape(self.title)}", ""]
         for i in self.items:
             if isinstance(i, Table):
                 parts.append(i.to_markdown())
             elif isinstance(i, Paragraph):
                 parts += [i.text, ""]
             elif isinstance(i, Image) and image_dir is not None:
-                parts += [f"![{i.title}]({image_dir}/{i.filename})", ""]
+                parts += [f"![{markdown_escape(i.title)}]({image_dir}/{i.filename})", ""]
         return "\n".join(parts)
 
     def to_html(self) -> str:

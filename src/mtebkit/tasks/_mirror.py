@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -332,6 +333,52 @@ def check_mirror(task: AbsTask, root: Path) -> None:
 _OFFLINE_CLASSES: dict[type, type] = {}
 
 
+def _load_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [OSError, EOFError, zlib.error, ValueError]
+    try:
+        from datasets.exceptions import DatasetGenerationError
+
+        errors.append(DatasetGenerationError)
+    except ImportError:  # pragma: no cover - an older datasets
+        pass
+    return tuple(errors)
+
+
+# what a damaged mirror file raises inside datasets / pyarrow (truncated gzip: EOFError)
+_LOAD_ERRORS = _load_errors()
+
+
+def damaged_file(root: Path) -> Path | None:
+    """The first compressed or parquet file under ``root`` that cannot be read to its end."""
+    for path in sorted(root.rglob("*")):
+        name = path.name.lower()
+        try:
+            if name.endswith(".gz"):
+                with gzip.open(path, "rb") as fh:
+                    while fh.read(1 << 20):
+                        pass
+            elif name.endswith(".parquet"):
+                import pyarrow.parquet as pq
+
+                pq.read_metadata(path)
+        except (OSError, EOFError, zlib.error, ValueError):
+            return path
+    return None
+
+
+def _load_error(task_name: str, root: Path, exc: BaseException) -> DataError:
+    """A named error for a mirror that fails to load: the damaged file when one is found."""
+    if isinstance(exc, DataError):
+        return exc
+    bad = damaged_file(root) if root.is_dir() else None
+    if bad is not None:
+        return DataError(
+            f"task {task_name}: mirror file {bad} is damaged or truncated (it cannot be read to "
+            "its end); download it again"
+        )
+    return DataError(f"task {task_name}: loading {root} failed: {type(exc).__name__}: {exc}")
+
+
 def _offline_class(cls: type) -> type:
     """A subclass of ``cls`` whose ``load_data`` runs in HF offline mode (cached per class)."""
     if getattr(cls, "_mtebkit_offline", False):
@@ -343,9 +390,13 @@ def _offline_class(cls: type) -> type:
         def load_data(self: Any, *args: Any, **kwargs: Any) -> Any:
             if getattr(self, "data_loaded", False):
                 return original(self, *args, **kwargs)
-            cache = mirror_cache_dir(Path(self.metadata.dataset["path"]))
+            root = Path(self.metadata.dataset["path"])
+            cache = mirror_cache_dir(root)
             with hf_offline(datasets_cache=cache):
-                return original(self, *args, **kwargs)
+                try:
+                    return original(self, *args, **kwargs)
+                except _LOAD_ERRORS as exc:
+                    raise _load_error(self.metadata.name, root, exc) from None
 
         sub = type(
             cls.__name__,

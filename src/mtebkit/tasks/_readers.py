@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mtebkit.errors import DataError
+from mtebkit.tasks._spec import read_utf8
 
 __all__ = [
     "BeirData",
@@ -28,17 +29,17 @@ logger = logging.getLogger(__name__)
 def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
-            if not isinstance(record, dict):
-                raise DataError(f"{path}:{lineno}: expected a JSON object per line")
-            yield lineno, record
+    # invalid UTF-8 names the file, line and byte offset
+    for lineno, line in enumerate(read_utf8(path, DataError).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path}:{lineno}: expected a JSON object per line")
+        yield lineno, record
 
 
 def _text(record: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
@@ -94,31 +95,31 @@ def _read_qrels(path: Path, query_ids: set[str], doc_ids: set[str]) -> dict[str,
     if not path.is_file():
         raise DataError(f"{path}: qrels file not found")
     qrels: dict[str, dict[str, int]] = {}
-    with path.open(encoding="utf-8") as fh:
-        header = fh.readline().rstrip("\r\n").split("\t")
-        if header != ["query-id", "corpus-id", "score"]:
-            raise DataError(
-                f"{path}:1: expected the header 'query-id<TAB>corpus-id<TAB>score', got {header!r}"
-            )
-        for lineno, line in enumerate(fh, start=2):
-            if not line.strip():
-                continue
-            parts = line.rstrip("\r\n").split("\t")
-            where = f"{path}:{lineno}"
-            if len(parts) != 3:
-                raise DataError(f"{where}: expected 3 tab-separated fields, got {len(parts)}")
-            qid, did, score_s = parts
-            try:
-                score = int(score_s)
-            except ValueError:
-                raise DataError(f"{where}: score {score_s!r} is not an integer") from None
-            if qid not in query_ids:
-                raise DataError(f"{where}: query-id {qid!r} is not in queries.jsonl")
-            if did not in doc_ids:
-                raise DataError(f"{where}: corpus-id {did!r} is not in corpus.jsonl")
-            if did in qrels.get(qid, {}):
-                raise DataError(f"{where}: duplicate judgement for ({qid!r}, {did!r})")
-            qrels.setdefault(qid, {})[did] = score
+    lines = read_utf8(path, DataError).split("\n")
+    header = lines[0].rstrip("\r\n").split("\t")
+    if header != ["query-id", "corpus-id", "score"]:
+        raise DataError(
+            f"{path}:1: expected the header 'query-id<TAB>corpus-id<TAB>score', got {header!r}"
+        )
+    for lineno, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        parts = line.rstrip("\r\n").split("\t")
+        where = f"{path}:{lineno}"
+        if len(parts) != 3:
+            raise DataError(f"{where}: expected 3 tab-separated fields, got {len(parts)}")
+        qid, did, score_s = parts
+        try:
+            score = int(score_s)
+        except ValueError:
+            raise DataError(f"{where}: score {score_s!r} is not an integer") from None
+        if qid not in query_ids:
+            raise DataError(f"{where}: query-id {qid!r} is not in queries.jsonl")
+        if did not in doc_ids:
+            raise DataError(f"{where}: corpus-id {did!r} is not in corpus.jsonl")
+        if did in qrels.get(qid, {}):
+            raise DataError(f"{where}: duplicate judgement for ({qid!r}, {did!r})")
+        qrels.setdefault(qid, {})[did] = score
     if not any(score > 0 for docs in qrels.values() for score in docs.values()):
         raise DataError(f"{path}: no relevant (score > 0) judgement")
     return qrels
@@ -152,8 +153,12 @@ def read_sts_rows(path: Path, min_score: float, max_score: float) -> list[StsRow
     for lineno, rec in _jsonl(path):
         where = f"{path}:{lineno}"
         score = rec.get("score")
-        if isinstance(score, bool) or not isinstance(score, int | float) or math.isnan(score):
-            raise DataError(f"{where}: field 'score' must be a number")
+        if (
+            isinstance(score, bool)
+            or not isinstance(score, int | float)
+            or not math.isfinite(score)
+        ):
+            raise DataError(f"{where}: field 'score' must be a finite number, not {score!r}")
         if not min_score <= score <= max_score:
             raise DataError(f"{where}: score {score} is outside [{min_score}, {max_score}]")
         rows.append(
@@ -161,6 +166,11 @@ def read_sts_rows(path: Path, min_score: float, max_score: float) -> list[StsRow
         )
     if len(rows) < 2:
         raise DataError(f"{path}: an STS split needs at least 2 pairs (correlations)")
+    if len({r.score for r in rows}) == 1:
+        raise DataError(
+            f"{path}: all {len(rows)} gold scores are {rows[0].score}: a correlation with "
+            "constant gold scores is undefined"
+        )
     return rows
 
 

@@ -14,6 +14,8 @@ spec -> hex digest); :func:`rehash_spec` writes that mapping.
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -114,6 +116,8 @@ class TaskSpec(_Strict):
     reference: str | None = None
     data: DataSpec
     sha256: dict[str, str] = Field(default_factory=dict)
+    allow_outside: bool = False
+    """Data paths may leave the spec's folder (refused unless this is set)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:
@@ -135,6 +139,9 @@ class TaskSpec(_Strict):
         if self.type == "sts":
             if self.min_score is None or self.max_score is None:
                 raise ValueError("type: sts tasks need min_score and max_score")
+            for key in ("min_score", "max_score"):
+                if not math.isfinite(getattr(self, key)):
+                    raise ValueError(f"{key}: must be a finite number, not {getattr(self, key)}")
             if self.min_score >= self.max_score:
                 raise ValueError("min_score: must be below max_score")
         elif self.min_score is not None or self.max_score is not None:
@@ -158,6 +165,22 @@ class TaskSpec(_Strict):
         elif isinstance(self.data, RowsData):
             rels = [self.data.files[s] for s in self.eval_splits]
         return {Path(r).as_posix(): base / r for r in rels}
+
+    def check_paths(self, spec_path: Path) -> None:
+        """Refuse data paths that leave the spec's folder, unless ``allow_outside: true``."""
+        if self.allow_outside:
+            return
+        base = Path(os.path.realpath(spec_path.parent))
+        paths = dict(self.data_files(spec_path))
+        if isinstance(self.data, BeirData):
+            paths[self.data.dir] = spec_path.parent / self.data.dir
+        for rel, path in paths.items():
+            real = Path(os.path.realpath(path))
+            if real != base and base not in real.parents:
+                raise TaskSpecError(
+                    f"{spec_path}: data path {rel} leaves the spec's folder ({real}); move the "
+                    "data beside the spec, or set `allow_outside: true` if this is intended"
+                )
 
 
 # ---------------------------------------------------------------------------- YAML + lines
@@ -224,8 +247,9 @@ def load_spec(path: Path) -> TaskSpec:
         raise TaskSpecError(f"{where}: invalid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise TaskSpecError(f"{path}: a task spec must be a YAML mapping")
+    _refuse_duplicate_keys(root, path)
     try:
-        return TaskSpec.model_validate(raw)
+        spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -240,6 +264,26 @@ def load_spec(path: Path) -> TaskSpec:
             prefix = f"{path}:{line}" if line else str(path)
             problems.append(f"{prefix}: {field}: {msg}")
         raise TaskSpecError("invalid task spec:\n  " + "\n  ".join(problems)) from None
+    spec.check_paths(path)
+    return spec
+
+
+def _refuse_duplicate_keys(node: yaml.Node | None, path: Path) -> None:
+    """YAML keeps the last of two equal keys silently; a spec must not."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            line = key.start_mark.line + 1
+            if name in seen:
+                raise TaskSpecError(
+                    f"{path}:{line}: key {name!r} is given twice (lines {seen[name]} and {line})"
+                )
+            seen[name] = line
+            _refuse_duplicate_keys(value, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, path)
 
 
 # ---------------------------------------------------------------------------- hashes
