@@ -217,15 +217,12 @@ class InProcessExecutor:
         show_progress: bool = False,
         progress: ProgressReporter | None = None,
     ) -> None:
-        self.cache = cache
-        self.show_progress = show_progress
         self.progress = progress
+        self.models = LoadedModels(cache=cache, show_progress=show_progress, progress=progress)
 
     def run(self, jobs: Sequence[Job]) -> Iterator[JobOutcome]:
         _quiet_hf_progress()
-        models = LoadedModels(
-            cache=self.cache, show_progress=self.show_progress, progress=self.progress
-        )
+        models = self.models
         for n, job in enumerate(jobs, start=1):
             if self.progress is not None:
                 self.progress.task_started(n, len(jobs), job.label)
