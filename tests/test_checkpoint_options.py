@@ -55,3 +55,26 @@ def test_query_max_length_applies_to_queries_only(tiny: Path) -> None:
     np.testing.assert_array_equal(query, emb.encode([long], max_length=8))
     np.testing.assert_array_equal(doc, emb.encode([long]))
     assert not np.array_equal(query, doc)
+
+
+def test_query_template_joins_instruction_and_query(tiny: Path, tmp_path: Path) -> None:
+    from mtebkit import Embedder
+
+    plain = Embedder(tiny, query_instruction="query: ")
+    templated = Embedder(tiny, query_instruction="query", query_instruction_format="<{}> {}")
+    direct = plain.encode(["<query> how big is the city"])
+    np.testing.assert_array_equal(templated.encode_queries(["how big is the city"]), direct)
+    assert templated.settings_record()["query_template"] == "<{}> {}"
+    assert "query_template" not in plain.settings_record()  # the default is not recorded
+    with pytest.raises(Exception, match="two \\{\\} fields"):
+        Embedder(tiny, query_instruction_format="{} only")
+
+    results = tmp_path / "r"
+    task = "mteb.mocks.mock_tasks.retrieval:MockRetrievalTask"
+    argv = ["run", "-m", str(tiny), "-t", task, "--results", str(results), "-q", "--no-cache"]
+    assert main([*argv, "--query-instruction", "q", "--query-template", "{}: {}"]) == 0
+    (path,) = results.rglob("MockRetrievalTask.json")
+    assert "query_template" in path.parent.name  # a non-default template names an experiment
+    settings = json.loads(path.read_text())["mtebkit"]["settings"]
+    assert settings["query_template"] == "{}: {}" and settings["query_instruction"] == "q"
+    assert main([*argv, "--query-template", "{}"]) == 2  # refused before anything runs

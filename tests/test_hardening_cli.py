@@ -91,11 +91,15 @@ def _run(model: Path, tmp: Path, *extra: str, tasks: tuple[str, ...] = (MOCK_STS
 
 
 def case_max_length_negative(model: Path, tmp: Path) -> tuple[list[str], str]:
-    return _run(model, tmp, "--max-length", "-5"), "--max-length/--passage-max-length: must be >= 1, not -5"
+    return _run(
+        model, tmp, "--max-length", "-5"
+    ), "--max-length/--passage-max-length: must be >= 1, not -5"
 
 
 def case_max_length_zero(model: Path, tmp: Path) -> tuple[list[str], str]:
-    return _run(model, tmp, "--max-length", "0"), "--max-length/--passage-max-length: must be >= 1, not 0"
+    return _run(
+        model, tmp, "--max-length", "0"
+    ), "--max-length/--passage-max-length: must be >= 1, not 0"
 
 
 def case_batch_size_zero(model: Path, tmp: Path) -> tuple[list[str], str]:

@@ -103,6 +103,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="prefix of every query of retrieval / reranking tasks (--instruction TASK=TEXT "
         "overrides it per task)",
     )
+    ck.add_argument(
+        "--query-template",
+        default=None,
+        metavar="T",
+        help="how the instruction and the query are joined: T.format(instruction, query), "
+        "FlagEmbedding's query_instruction_format (default '{}{}')",
+    )
     p.add_argument(
         "--fp16",
         dest="fp16",
@@ -266,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
         pooling=args.pooling,
         normalize=args.normalize,
         query_instruction=args.query_instruction,
+        query_template=args.query_template,
         use_fp16=args.fp16,
         dtype=args.dtype,
         use_instructions=not args.no_instruction,

@@ -39,6 +39,7 @@ class RunConfig:
     pooling: str | None = None  # cls / mean; None: the preset's or the model folder's
     normalize: bool | None = None
     query_instruction: str | None = None  # one for every query-side task; None: the preset's
+    query_template: str | None = None  # "{}{}" style: template.format(instruction, query)
     use_fp16: bool = True
     dtype: str | None = None  # float32 / float16 / bfloat16; wins over use_fp16
     use_instructions: bool = True

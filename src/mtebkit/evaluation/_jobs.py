@@ -50,6 +50,7 @@ class ModelSpec:
     normalize: bool | None = None
     query_instruction: str | None = None
     query_max_length: int | None = None
+    query_template: str | None = None  # None: FlagEmbedding's "{}{}"
 
     @classmethod
     def of(
@@ -84,7 +85,10 @@ class ModelSpec:
         """The embedder's identity and settings, without loading it."""
         from mtebkit.models._configure import configure_embedder
 
-        return configure_embedder(self.model, **self._options())
+        extra: dict[str, Any] = {}
+        if self.query_template is not None:
+            extra["query_template"] = self.query_template
+        return configure_embedder(self.model, **self._options(), **extra)
 
     def build(self, cache: VectorCache | None = None) -> Embedder:
         """Load the embedder."""
@@ -93,6 +97,8 @@ class ModelSpec:
         extra: dict[str, Any] = {}
         if self.batch_size is not None:
             extra["batch_size"] = self.batch_size
+        if self.query_template is not None:
+            extra["query_instruction_format"] = self.query_template
         return Embedder(
             self.model,
             **self._options(),

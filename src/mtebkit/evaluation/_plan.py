@@ -24,6 +24,7 @@ from mtebkit.evaluation._config import RunConfig
 from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef
 from mtebkit.models import QUERY_TASK_TYPES, InstructionPolicy
 from mtebkit.models._embedder import embedder_settings_record
+from mtebkit.models._instructions import DEFAULT_TEMPLATE
 from mtebkit.results import read_mtebkit_block, result_path
 from mtebkit.tasks import DEMO_TASKS, canonical_benchmark, get_benchmark_tasks, get_tasks
 
@@ -67,6 +68,8 @@ def experiment_kwargs(
         # the text is in the settings; the folder name gets a short digest of it
         text = cfg.query_instruction or ""
         exp["query_instruction"] = hashlib.sha256(text.encode()).hexdigest()[:10]
+    if use_instructions and cfg.query_template != DEFAULT_TEMPLATE:
+        exp["query_template"] = hashlib.sha256(cfg.query_template.encode()).hexdigest()[:10]
     if not use_instructions:
         exp["instructions"] = "off"
     elif task_instructions:
@@ -203,6 +206,7 @@ def job_settings(
         use_instructions=policy.enabled,
         cpu_kernels=None,
         query_max_length=cfg.query_max_length,
+        query_template=cfg.query_template,
     )
     rec["query_instruction"] = policy.for_task(task_name, task_type)
     # all of the reranker's score-changing settings (max length, dtype, weights), so a re-run
@@ -357,6 +361,7 @@ def plan(config: RunConfig) -> list[Job]:
             pooling=config.pooling,
             normalize=config.normalize,
             query_instruction=config.query_instruction,
+            query_template=config.query_template,
             batch_size=config.batch_size,
             devices=tuple(config.devices) if config.devices else None,
             cpu_lanes=config.cpu_lanes,
@@ -372,6 +377,7 @@ def plan(config: RunConfig) -> list[Job]:
                 enabled=use_instr,
                 task_overrides=dict(config.task_instructions),
                 spec_instructions=spec_instructions,
+                template=cfg.query_template,
             )
             base = experiment_kwargs(
                 cfg, use_instructions=use_instr, task_instructions=config.task_instructions

@@ -18,6 +18,7 @@ from typing import Any
 
 from mtebkit._util.log_once import log_once
 from mtebkit.errors import MtebkitError
+from mtebkit.models._instructions import DEFAULT_TEMPLATE, check_template
 from mtebkit.models._presets import RERANKER_PRESETS, ModelPreset, Pooling, RerankerPreset
 from mtebkit.models._resolve import ResolvedModel, resolve_model
 from mtebkit.models._settings import DTYPES, EncodingSettings, ModelDefaults, model_defaults
@@ -118,6 +119,7 @@ class EmbedderConfig:
     devices: tuple[str, ...]
     query_instruction: str | None
     query_max_length: int | None = None  # queries only; None: ``max_length`` for every text
+    query_template: str = DEFAULT_TEMPLATE  # ``template.format(instruction, query)``
 
     @property
     def preset(self) -> ModelPreset | None:
@@ -135,6 +137,13 @@ class EmbedderConfig:
         )
 
 
+def _checked_template(template: str) -> str:
+    try:
+        return check_template(template)
+    except ValueError as exc:
+        raise MtebkitError(str(exc)) from None
+
+
 def configure_embedder(
     model: str | os.PathLike[str],
     revision: str | None = None,
@@ -148,6 +157,7 @@ def configure_embedder(
     dtype: str | None = None,
     devices: Sequence[str] | str | None = None,
     query_max_length: int | None = None,
+    query_template: str = DEFAULT_TEMPLATE,
 ) -> EmbedderConfig:
     """Resolve ``model`` and decide its settings: explicit options, else the preset's, else the
     model folder's own configuration (:func:`~mtebkit.models._settings.model_defaults`)."""
@@ -181,6 +191,7 @@ def configure_embedder(
         devices=chosen_devices,
         query_instruction=query_instruction,
         query_max_length=query_max_length,
+        query_template=_checked_template(query_template),
     )
 
 

@@ -27,7 +27,7 @@ from mtebkit.errors import MtebkitError
 from mtebkit.models._cache import VectorCache
 from mtebkit.models._configure import UNSET, configure_embedder
 from mtebkit.models._engine import EncodingEngine
-from mtebkit.models._instructions import InstructionPolicy
+from mtebkit.models._instructions import DEFAULT_TEMPLATE, InstructionPolicy
 from mtebkit.models._mteb_adapter import MtebEncoderMixin
 from mtebkit.models._presets import ModelPreset, Pooling
 from mtebkit.models._resolve import ResolvedModel
@@ -69,6 +69,8 @@ class Embedder(MtebEncoderMixin):
         preset: apply a known model's settings (name from ``mtebkit models``); by default the
             preset whose name equals ``model`` is used, if any.
         query_instruction: text prepended to queries. Default: the preset's, else none.
+        query_instruction_format: how it is put in (FlagModel's option):
+            ``template.format(instruction, query)``; default ``"{}{}"``.
         pooling, normalize, max_length: default: the preset's, else the model's own
             sentence-transformers configuration, else cls / True / 512.
         use_fp16: half precision on CUDA (ignored, with one notice, on CPU).
@@ -113,6 +115,7 @@ class Embedder(MtebEncoderMixin):
         cache: VectorCache | None = None,
         show_progress_bar: bool = False,
         query_max_length: int | None = None,
+        query_instruction_format: str = DEFAULT_TEMPLATE,
         **flagmodel_options: Any,
     ) -> None:
         aliased = _flagmodel_options(flagmodel_options)
@@ -130,6 +133,7 @@ class Embedder(MtebEncoderMixin):
             dtype=dtype,
             devices=devices if devices is not None else device,
             query_max_length=query_max_length,
+            query_template=query_instruction_format,
         )
         cfg = self.config
         self.resolved: ResolvedModel = cfg.resolved
@@ -142,6 +146,7 @@ class Embedder(MtebEncoderMixin):
         self.max_length: int = cfg.max_length
         self.query_max_length: int | None = cfg.query_max_length  # mteb's query side only
         self.query_instruction: str | None = cfg.query_instruction
+        self.query_template: str = cfg.query_template
         self.use_instructions = use_instructions
         self.task_instructions: dict[str, str | None] = dict(task_instructions or {})
         self.spec_instructions: dict[str, str | None] = dict(spec_instructions or {})
@@ -197,6 +202,7 @@ class Embedder(MtebEncoderMixin):
             enabled=self.use_instructions,
             task_overrides=self.task_instructions,
             spec_instructions=self.spec_instructions,
+            template=self.query_template,
         )
 
     def instruction_for(self, task_name: str, task_type: str) -> str | None:
@@ -234,6 +240,7 @@ class Embedder(MtebEncoderMixin):
             use_instructions=self.use_instructions,
             cpu_kernels=self.cpu_kernels,
             query_max_length=self.query_max_length,
+            query_template=self.query_template,
         )
 
     # ------------------------------------------------------------------ FlagModel API
@@ -282,9 +289,8 @@ class Embedder(MtebEncoderMixin):
         qs = validate_texts(
             [queries] if isinstance(queries, str) else queries, allow_empty=False, what="queries"
         )
-        instr = self.policy.for_queries()
-        if instr:
-            qs = [f"{instr}{q}" for q in qs]
+        policy = self.policy
+        qs = policy.apply(policy.for_queries(), qs)
         return self._encode_texts(qs, batch_size=batch_size, max_length=max_length)
 
     def encode_corpus(
@@ -378,10 +384,16 @@ def embedder_settings_record(
     use_instructions: bool,
     cpu_kernels: str | None,
     query_max_length: int | None = None,
+    query_template: str = DEFAULT_TEMPLATE,
 ) -> dict[str, Any]:
     """The settings recorded in a result file (``cpu_kernels`` is provenance only;
-    ``query_max_length`` only when set, so older results keep comparing equal)."""
-    extra = {} if query_max_length is None else {"query_max_length": query_max_length}
+    ``query_max_length`` and ``query_template`` only when set, so older results keep
+    comparing equal)."""
+    extra: dict[str, Any] = (
+        {} if query_max_length is None else {"query_max_length": query_max_length}
+    )
+    if query_template != DEFAULT_TEMPLATE:
+        extra["query_template"] = query_template
     return {
         "model": resolved.name,
         "revision": resolved.revision,

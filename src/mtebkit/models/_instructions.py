@@ -15,9 +15,28 @@ from dataclasses import dataclass, field
 
 from mtebkit.models._presets import ModelPreset
 
-__all__ = ["QUERY_TASK_TYPES", "InstructionPolicy"]
+__all__ = ["DEFAULT_TEMPLATE", "QUERY_TASK_TYPES", "InstructionPolicy", "check_template"]
 
 QUERY_TASK_TYPES = frozenset({"Retrieval", "Reranking"})
+# FlagEmbedding's ``query_instruction_format``: ``template.format(instruction, query)``
+DEFAULT_TEMPLATE = "{}{}"
+
+
+def check_template(template: str) -> str:
+    """``template`` if ``template.format(instruction, query)`` keeps both, else ValueError."""
+    try:
+        probe = template.format("\x00I\x00", "\x00Q\x00")
+    except (IndexError, KeyError, ValueError) as exc:
+        raise ValueError(
+            f"query instruction template {template!r} must have two {{}} fields "
+            f"(instruction, then query), as FlagEmbedding's query_instruction_format: {exc}"
+        ) from None
+    if "\x00I\x00" not in probe or "\x00Q\x00" not in probe:
+        raise ValueError(
+            f"query instruction template {template!r} must place both the instruction and the "
+            "query (two {} fields)"
+        )
+    return template
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,13 @@ class InstructionPolicy:
     enabled: bool = True
     task_overrides: Mapping[str, str | None] = field(default_factory=dict)
     spec_instructions: Mapping[str, str | None] = field(default_factory=dict)
+    template: str = DEFAULT_TEMPLATE
+
+    def apply(self, instruction: str | None, texts: list[str]) -> list[str]:
+        """The texts with ``instruction`` put in by the template (unchanged when None/empty)."""
+        if not instruction:
+            return texts
+        return [self.template.format(instruction, t) for t in texts]
 
     def for_task(self, task_name: str, task_type: str) -> str | None:
         """The instruction prepended to this task's *queries* (never to documents or pairs)."""

@@ -81,7 +81,7 @@ class MtebEncoderMixin:
         if task_metadata is not None and prompt_value(prompt_type) == "query":
             instr = self.policy.for_task(task_metadata.name, task_metadata.type)
         if instr:
-            texts = [f"{instr}{t}" for t in texts]
+            texts = self.policy.apply(instr, texts)
         valid = validate_texts(
             texts, allow_empty=True, what=f"{getattr(task_metadata, 'name', 'task')} texts"
         )
