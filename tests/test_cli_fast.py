@@ -52,3 +52,15 @@ def test_unknown_preset_is_a_clean_error(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["models", "BAAI/bge-bse-en-v1.5"]) == 2
     err = capsys.readouterr().err
     assert "Did you mean" in err and "BAAI/bge-base-en-v1.5" in err and "Traceback" not in err
+
+
+def test_a_closed_pipe_is_not_an_error() -> None:
+    # `mtebkit models | head -1`: the reader leaves early; no error message, exit 0
+    proc = subprocess.run(
+        f"{sys.executable} -m mtebkit models | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.startswith("name") and "error" not in proc.stderr

@@ -8,8 +8,10 @@ module level (no torch, no mteb), so ``mtebkit --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -84,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MtebkitError as exc:
         print(f"mtebkit: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `mtebkit tasks | head`: the reader left; not an error of ours
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (no second error at exit)
+        return 0
     except OSError as exc:  # a file or folder the user named cannot be read or written
         print(f"mtebkit: error: {exc}", file=sys.stderr)
         return 2
