@@ -9,7 +9,7 @@ What an item is depends on the task type, through the :data:`ITEM_KINDS` registr
 which task types it serves and how to build an entry from mteb's predictions; the reporting
 layer registers, per kind, how to recompute the main score from the items):
 
-* ``sts``: per pair the gold score normalised as mteb does (``task._normalize``) and every
+* ``sts``: per pair the gold score normalised as mteb does (by the task's ``min_score`` / ``max_score``) and every
   score column mteb predicted (``cosine_scores``, ``manhattan_distances``, ...), unrounded, so
   Spearman / Pearson over all pairs is the main score mteb wrote;
 * ``pair_classification``: per pair the 0/1 label and all five score columns (``max_ap`` is the
@@ -345,12 +345,20 @@ def _score_columns(
     return out
 
 
+def _normalized_gold(task: AbsTask, score: float) -> float:
+    """The gold score on mteb's 0-1 scale: ``(x - min_score) / (max_score - min_score)``, from
+    the task's public score range (as ``AbsTaskSTS`` normalises before correlating)."""
+    low, high = getattr(task, "min_score", None), getattr(task, "max_score", None)
+    if low is None or high is None or high == low:
+        return score
+    return (score - float(low)) / (float(high) - float(low))
+
+
 def _sts_entry(
     task: AbsTask, subset: str, split: str, pred: Mapping[str, Any], sample_per_query: int
 ) -> dict[str, Any]:
     data = _split_data(task, subset, split)
-    norm = getattr(task, "_normalize", None)
-    gold = [float(norm(x)) if norm else float(x) for x in _column(data, "score")]
+    gold = [_normalized_gold(task, float(x)) for x in _column(data, "score")]
     return {
         "split": split,
         "subset": subset,
