@@ -80,30 +80,27 @@ PAIRS = [
 ]
 
 
+def _rows_spec(root: Path, kind: str, rows: list[dict[str, Any]], name: str, **body: Any) -> Path:
+    """A one-split (test) rows spec of type ``kind``; data in ``<root>/<kind>/test.jsonl``."""
+    _jsonl(root / kind / "test.jsonl", rows)
+    files = {"test": f"{kind}/test.jsonl"}
+    return _spec(root, name, {"type": kind, **body, "data": {"format": "rows", "files": files}})
+
+
 def write_pairs(
     root: Path, rows: list[dict[str, Any]] | None = None, name: str = "MyPairs"
 ) -> Path:
-    _jsonl(root / "pairs" / "test.jsonl", PAIRS if rows is None else rows)
-    body = {
-        "type": "pair-classification",
-        "main_score": "max_ap",
-        "data": {"format": "rows", "files": {"test": "pairs/test.jsonl"}},
-    }
-    return _spec(root, name, body)
+    return _rows_spec(
+        root, "pair-classification", PAIRS if rows is None else rows, name, main_score="max_ap"
+    )
 
 
 def write_clustering(
     root: Path, rows: list[dict[str, Any]] | None = None, name: str = "MyClustering", **kw: Any
 ) -> Path:
     default = [{"text": r["text"], "label": f"topic{r['label']}"} for r in _rows(6)]
-    _jsonl(root / "clu" / "test.jsonl", default if rows is None else rows)
-    body = {
-        "type": "clustering",
-        "main_score": "v_measure",
-        "data": {"format": "rows", "files": {"test": "clu/test.jsonl"}},
-        **kw,
-    }
-    return _spec(root, name, body)
+    rows = default if rows is None else rows
+    return _rows_spec(root, "clustering", rows, name, main_score="v_measure", **kw)
 
 
 # ---------------------------------------------------------------------------- happy paths
@@ -266,24 +263,24 @@ def test_classification_spec_fields(
 )
 def test_pair_label_outside_0_1(tmp_path: Path, label: Any, message: str) -> None:
     write_pairs(tmp_path, [*PAIRS, {"sentence1": "a", "sentence2": "b", "label": label}])
-    path = re.escape(str(tmp_path / "pairs" / "test.jsonl"))
+    path = re.escape(str(tmp_path / "pair-classification" / "test.jsonl"))
     _refused(tmp_path, "MyPairs", DataError, rf"{path}:7: {re.escape(message)}")
 
 
 def test_pairs_of_one_label_only(tmp_path: Path) -> None:
     write_pairs(tmp_path, [r for r in PAIRS if r["label"] == 1])
-    path = re.escape(str(tmp_path / "pairs" / "test.jsonl"))
+    path = re.escape(str(tmp_path / "pair-classification" / "test.jsonl"))
     _refused(tmp_path, "MyPairs", DataError, rf"{path}:1: all 3 pairs have label 1")
 
 
 def test_pair_empty_sentence(tmp_path: Path) -> None:
     write_pairs(tmp_path, [*PAIRS[:2], {"sentence1": "x", "sentence2": "", "label": 0}])
-    path = re.escape(str(tmp_path / "pairs" / "test.jsonl"))
+    path = re.escape(str(tmp_path / "pair-classification" / "test.jsonl"))
     _refused(tmp_path, "MyPairs", DataError, rf"{path}:3: field 'sentence2' is empty")
 
 
 def test_clustering_bad_labels(tmp_path: Path) -> None:
-    path = re.escape(str(tmp_path / "clu" / "test.jsonl"))
+    path = re.escape(str(tmp_path / "clustering" / "test.jsonl"))
     one = [{"text": t, "label": "a"} for t in _texts(0, 4)]
     write_clustering(tmp_path, one)
     _refused(tmp_path, "MyClustering", DataError, rf"{path}:1: all 4 rows have label 'a'")
@@ -296,27 +293,39 @@ def test_clustering_bad_labels(tmp_path: Path) -> None:
     _refused(tmp_path, "MyClustering", DataError, rf"{path}: 3 labels, but documents_per_exp")
 
 
-def test_new_types_in_a_hub_spec_load_through_the_mirror(tmp_path: Path) -> None:
-    """``format: hf`` with mteb's own column names (classification: text, label)."""
+def _hub_rows(kind: str) -> dict[str, list[dict[str, Any]]]:
+    """Hub files of each type, with mteb's column names (split -> rows)."""
+    if kind == "classification":
+        return {"train": _rows(10), "test": _rows(4, offset=1)}
+    if kind == "pair-classification":
+        return {"test": [{**r, "labels": r.pop("label")} for r in map(dict, PAIRS)]}
+    rows = [{"sentences": r["text"], "labels": f"topic{r['label']}"} for r in _rows(6)]
+    return {"test": rows}
+
+
+@pytest.mark.parametrize("kind", ["classification", "pair-classification", "clustering"])
+def test_new_types_in_a_hub_spec_load_through_the_mirror(tmp_path: Path, kind: str) -> None:
+    """``format: hf`` reads mteb's own column names; it scores as the same rows spec does."""
     specs, mirror = tmp_path / "specs", tmp_path / "mirror"
     specs.mkdir()
-    repo = mirror / "my-org" / "my-cls"
-    _jsonl(repo / "train.jsonl", _rows(10))
-    _jsonl(repo / "test.jsonl", _rows(4, offset=1))
+    for split, rows in _hub_rows(kind).items():
+        _jsonl(mirror / "my-org" / "my-set" / f"{split}.jsonl", rows)
+    main_score = {"classification": "accuracy", "pair-classification": "max_ap"}
     body = {
-        "name": "HubCls",
-        "type": "classification",
-        "description": "classification rows on the hub",
+        "name": "HubTask",
+        "type": kind,
+        "description": f"{kind} rows on the hub",
         "languages": ["eng-Latn"],
-        "main_score": "accuracy",
-        "n_experiments": 2,
-        "data": {"format": "hf", "path": "my-org/my-cls", "revision": "r1"},
+        "main_score": main_score.get(kind, "v_measure"),
+        "data": {"format": "hf", "path": "my-org/my-set", "revision": "r1"},
     }
-    (specs / "HubCls.yaml").write_text(_yaml(body), encoding="utf-8")
-    (task,) = get_tasks(["HubCls"], spec_paths=[specs], data_dir=mirror)
-    local_spec = write_classification(tmp_path / "local", n_experiments=2)
-    (local,) = get_tasks(["MyClassification"], spec_paths=[local_spec.parent])
-    assert _evaluate(task)["accuracy"] == _evaluate(local)["accuracy"]
+    (specs / "HubTask.yaml").write_text(_yaml(body), encoding="utf-8")
+    (task,) = get_tasks(["HubTask"], spec_paths=[specs], data_dir=mirror)
+    local = tmp_path / "local"
+    writer = {"classification": write_classification, "pair-classification": write_pairs}
+    writer.get(kind, write_clustering)(local, name="LocalTask")
+    (twin,) = get_tasks(["LocalTask"], spec_paths=[local])
+    assert _evaluate(task)["main_score"] == _evaluate(twin)["main_score"]
 
 
 # ---------------------------------------------------------------------------- mtebkit == mteb

@@ -37,8 +37,6 @@ from mtebkit.tasks._readers import (
     BeirData as BeirRecords,
 )
 from mtebkit.tasks._readers import (
-    LabelledRow,
-    PairRow,
     RerankingRow,
     StsRow,
     check_classification,
@@ -218,30 +216,36 @@ def _columns(rows_by_split: dict[str, list[Any]], columns: dict[str, str]) -> An
     )
 
 
-class _LocalClassificationTask(AbsTaskClassification):
-    _rows: ClassVar[dict[str, list[LabelledRow]]]  # the train split and the eval splits
+class _RowsDataset:
+    """``load_data`` for a task of parsed rows: one ``datasets`` column per row attribute.
+
+    Row order is kept: mteb's seeded classification undersample picks train rows by position.
+    """
+
+    _rows: ClassVar[dict[str, list[Any]]]  # split -> rows (classification: train split too)
+    _column_map: ClassVar[dict[str, str]]  # mteb's column name -> row attribute
+    data_loaded: bool
+    dataset: Any
 
     def load_data(
         self, num_proc: int | None = None, *, timer: TimingStack | None = None, **kwargs: Any
     ) -> None:
         if self.data_loaded:
             return
-        # row order is kept: mteb's seeded undersample picks train rows by position
-        self.dataset = _columns(self._rows, {"text": "text", "label": "label"})
+        self.dataset = _columns(self._rows, self._column_map)
         self.data_loaded = True
 
 
-class _LocalPairClassificationTask(AbsTaskPairClassification):
-    _rows: ClassVar[dict[str, list[PairRow]]]
+class _LocalClassificationTask(_RowsDataset, AbsTaskClassification):
+    _column_map: ClassVar[dict[str, str]] = {"text": "text", "label": "label"}
 
-    def load_data(
-        self, num_proc: int | None = None, *, timer: TimingStack | None = None, **kwargs: Any
-    ) -> None:
-        if self.data_loaded:
-            return
-        columns = {"sentence1": "sentence1", "sentence2": "sentence2", "labels": "label"}
-        self.dataset = _columns(self._rows, columns)
-        self.data_loaded = True
+
+class _LocalPairClassificationTask(_RowsDataset, AbsTaskPairClassification):
+    _column_map: ClassVar[dict[str, str]] = {
+        "sentence1": "sentence1",
+        "sentence2": "sentence2",
+        "labels": "label",
+    }
 
 
 class _SpecClusteringTask(AbsTaskClustering):
@@ -257,16 +261,8 @@ class _SpecClusteringTask(AbsTaskClustering):
         return super()._evaluate_subset(model, data_split, **kwargs)
 
 
-class _LocalClusteringTask(_SpecClusteringTask):
-    _rows: ClassVar[dict[str, list[LabelledRow]]]
-
-    def load_data(
-        self, num_proc: int | None = None, *, timer: TimingStack | None = None, **kwargs: Any
-    ) -> None:
-        if self.data_loaded:
-            return
-        self.dataset = _columns(self._rows, {"sentences": "text", "labels": "label"})
-        self.data_loaded = True
+class _LocalClusteringTask(_RowsDataset, _SpecClusteringTask):
+    _column_map: ClassVar[dict[str, str]] = {"sentences": "text", "labels": "label"}
 
 
 class _HubRetrievalTask(AbsTaskRetrieval):
