@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mtebkit import DataError, TaskSpecError
-from mtebkit.tasks import get_tasks, list_tasks, rehash_spec
+from mtebkit.tasks import get_tasks, list_tasks, load_spec, rehash_spec
 from tests.test_tasks_specs import OverlapEncoder, _evaluate, _jsonl, _yaml
 
 TOPICS = {  # label -> words its texts are made of
@@ -228,6 +228,16 @@ def test_classification_empty_text(tmp_path: Path) -> None:
     write_classification(tmp_path, test=test)
     path = re.escape(str(tmp_path / "cls" / "test.jsonl"))
     _refused(tmp_path, "MyClassification", DataError, rf"{path}:4: field 'text' is empty")
+
+
+def test_classification_train_file_is_hashed_too(tmp_path: Path) -> None:
+    from mtebkit import HashMismatchError
+
+    spec = write_classification(tmp_path)
+    assert sorted(load_spec(spec).sha256) == ["cls/test.jsonl", "cls/train.jsonl"]
+    train = tmp_path / "cls" / "train.jsonl"
+    train.write_text(train.read_text(encoding="utf-8").replace("cat", "cow"), encoding="utf-8")
+    _refused(tmp_path, "MyClassification", HashMismatchError, re.escape(str(train)))
 
 
 def test_classification_ap_needs_two_labels(tmp_path: Path) -> None:
