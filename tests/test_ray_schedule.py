@@ -232,6 +232,8 @@ def test_when_every_worker_is_gone_the_rest_fail_with_a_reason() -> None:
         ({"cpus_per_worker": 0.0}, "cpus_per_worker must be >= 1"),
         ({"gpus_per_worker": -1.0}, "gpus_per_worker must be >= 0"),
         ({"max_retries": -1}, "max_retries"),
+        ({"shard_min_texts": -1}, "shard_min_texts must be >= 0"),
+        ({"shard_texts": 0}, "shard_texts must be >= 1"),
     ],
 )
 def test_bad_executor_options_are_clear_errors(kwargs: dict[str, float], message: str) -> None:
@@ -277,6 +279,7 @@ def test_a_cache_on_a_network_filesystem_is_detected(path: str, fstype: str | No
         ["--ray-cpus-per-worker", "0.5"],
         ["--ray-gpus-per-worker", "-1"],
         ["--ray-workers", "two"],
+        ["--ray-shard-min-texts", "-1"],
     ],
 )
 def test_bad_ray_options_are_usage_errors(
@@ -289,6 +292,16 @@ def test_bad_ray_options_are_usage_errors(
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert argv[0] in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "expected"), [([], 2048), (["--ray-shard-min-texts", "0"], 0)])
+def test_the_shard_threshold_reaches_the_executor(argv: list[str], expected: int) -> None:
+    from mtebkit.cli import build_parser
+    from mtebkit.cli._run import _ray_executor
+
+    args = build_parser(only="run").parse_args(["run", "--ray", *argv])
+    executor = _ray_executor(args, None)
+    assert isinstance(executor, RayExecutor) and executor.shard_min_texts == expected
 
 
 def test_the_driver_passes_its_offline_and_mirror_settings_to_the_workers(

@@ -298,22 +298,25 @@ class _Worker:
     ) -> JobOutcome:
         """Run ``job``; with ``helpers`` (lent actors), encodes of ``shard_min_texts`` texts or
         more are sharded across them and this worker."""
+        where = self.where()
         if helpers and shard_min_texts > 0:
             from mtebkit.evaluation._shard import sharded_runner
             from mtebkit.models._engine import batches_run_by
 
             lost: set[int] = set()  # helpers lost in one encode are not asked again in the next
+            stats = {"lent_workers": len(helpers), "texts_by_lent_workers": 0}
 
             def helpers_for(settings: EncodingSettings) -> _RayShardHelpers:
-                return _RayShardHelpers(list(helpers), lost, job.model, settings)
+                return _RayShardHelpers(list(helpers), lost, job.model, settings, stats)
 
             runner = sharded_runner(helpers_for, min_texts=shard_min_texts, shard_texts=shard_texts)
             with batches_run_by(runner):
                 outcome = self.models.evaluate(job)
+            where["sharding"] = {**stats, "lost": len(lost)}
         else:
             outcome = self.models.evaluate(job)
         devices = list(outcome.where.get("devices", []))
-        return replace(outcome, where={**self.where(), "devices": devices})
+        return replace(outcome, where={**where, "devices": devices})
 
     def encode_shard(
         self, model: ModelSpec, settings: EncodingSettings, shard: Shard
@@ -337,12 +340,17 @@ class _RayShardHelpers:
     """:class:`~mtebkit.evaluation._shard.ShardHelpers` over lent actors (inside a worker)."""
 
     def __init__(
-        self, actors: list[Any], lost: set[int], model: ModelSpec, settings: EncodingSettings
+        self,
+        actors: list[Any],
+        lost: set[int],
+        model: ModelSpec,
+        settings: EncodingSettings,
+        stats: dict[str, int],
     ) -> None:
         import ray
 
         self.ray, self.actors, self.lost = ray, actors, lost
-        self.model, self.settings = model, settings
+        self.model, self.settings, self.stats = model, settings, stats
         self.of: dict[Any, int] = {}
 
     def helpers(self) -> list[Hashable]:
@@ -367,7 +375,9 @@ class _RayShardHelpers:
         for ref in done:
             helper = self.of.pop(ref)
             try:
-                out.append((ref, ray.get(ref)))
+                answer: tuple[int, list[np.ndarray]] = ray.get(ref)
+                self.stats["texts_by_lent_workers"] += sum(len(v) for v in answer[1])
+                out.append((ref, answer))
                 continue
             except ray.exceptions.RayTaskError as exc:
                 # the helper raised (could not load the model...): its shards run here instead
