@@ -133,13 +133,7 @@ def shard_main() -> None:
         },
         "cluster_start_seconds_excluded": cluster_start,
     }
-    C.table([summary], list(summary), title="Summary")
-    path = C.write_result(
-        "ray_shard", {"tasks": SHARD_TASKS, "runs": rows, **summary, "load_after": os.getloadavg()}
-    )
-    print(f"\nwritten {path}")
-    if not identical:
-        raise SystemExit("bench_ray --shard: the scores differ between runs")
+    _report("ray_shard", SHARD_TASKS, rows, summary)
 
 
 def main() -> None:
@@ -176,13 +170,20 @@ def main() -> None:
         "scores_identical": identical,
         "cluster_start_seconds_excluded": cluster_start,
     }
+    _report("ray", TASKS, rows, summary)
+
+
+def _report(
+    name: str, tasks: list[str], rows: list[dict[str, Any]], summary: dict[str, Any]
+) -> None:
+    """Print the summary, write ``bench/results/<name>.json``; fail if the scores differ."""
     C.table([summary], list(summary), title="Summary")
     path = C.write_result(
-        "ray", {"tasks": TASKS, "runs": rows, **summary, "load_after": os.getloadavg()}
+        name, {"tasks": tasks, "runs": rows, **summary, "load_after": os.getloadavg()}
     )
     print(f"\nwritten {path}")
-    if not identical:
-        raise SystemExit("bench_ray: the scores differ between runs")
+    if not summary["scores_identical"]:
+        raise SystemExit(f"bench {name}: the scores differ between runs")
 
 
 if __name__ == "__main__":

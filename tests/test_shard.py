@@ -148,26 +148,10 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _texts(n: int) -> list[str]:
-    words = [
-        "the",
-        "cat",
-        "a",
-        "dog",
-        "plays",
-        "in",
-        "the",
-        "river",
-        "red",
-        "car",
-        "big",
-        "old",
-        "house",
-        "music",
-        "city",
-    ]
-    return [
-        " ".join(words[(i * 7 + k) % len(words)] for k in range(1 + (i * 5) % 13)) for i in range(n)
-    ]
+    """Texts of 1 to 13 words of the tiny model's vocabulary (lengths vary: several batches)."""
+    from tests.helpers.tiny_models import WORDS
+
+    return [" ".join(WORDS[(i * 7 + k) % 40] for k in range(1 + (i * 5) % 13)) for i in range(n)]
 
 
 def test_a_sharded_encode_gives_the_unsharded_vectors_bit_for_bit(tiny_model: Path) -> None:
