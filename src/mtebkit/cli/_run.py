@@ -226,6 +226,14 @@ def _add_ray_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="GPUs per worker (default 1 if any)",
     )
+    g.add_argument(
+        "--ray-shard-min-texts",
+        type=_at_least(0, int),
+        metavar="N",
+        default=None,
+        help="shard an encode of N texts or more (a large corpus) across idle workers "
+        "(default 2048; 0: never)",
+    )
 
 
 def _ray_executor(args: argparse.Namespace, cache_dir: Path | None) -> Executor | None:
@@ -233,6 +241,7 @@ def _ray_executor(args: argparse.Namespace, cache_dir: Path | None) -> Executor 
     if not (args.ray or args.ray_address):
         return None
     from mtebkit.evaluation import RayExecutor
+    from mtebkit.evaluation._ray import DEFAULT_SHARD_MIN_TEXTS
 
     def say(line: str) -> None:
         if not args.quiet:
@@ -243,6 +252,9 @@ def _ray_executor(args: argparse.Namespace, cache_dir: Path | None) -> Executor 
         num_workers=args.ray_workers,
         cpus_per_worker=args.ray_cpus_per_worker,
         gpus_per_worker=args.ray_gpus_per_worker,
+        shard_min_texts=DEFAULT_SHARD_MIN_TEXTS
+        if args.ray_shard_min_texts is None
+        else args.ray_shard_min_texts,
         use_cache=not args.no_cache,
         cache_dir=str(cache_dir) if cache_dir else None,
         progress=say,

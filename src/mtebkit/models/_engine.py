@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CACHE_CHUNK_TEXTS",
     "MAX_TEXTS_FACTOR",
+    "BatchRunner",
     "EncodingEngine",
+    "batches_run_by",
     "lanes_for",
     "max_texts",
     "text_key",
@@ -111,6 +114,25 @@ def lanes_for(
         return [0], None
     lanes = [r % len(devices) for r in range(max(n, len(devices)))]
     return lanes, max(1, cores // len(lanes))
+
+
+# Runs the batches of one encode instead of ``EncodingEngine.forward_batches`` (e.g. sharded
+# across Ray workers, evaluation/_shard.py): (engine, token-id batches, settings, progress bar)
+# -> one array per batch, in order.
+BatchRunner = Callable[
+    ["EncodingEngine", list[list[list[int]]], EncodingSettings, Any], list[np.ndarray]
+]
+_BATCH_RUNNER: ContextVar[BatchRunner | None] = ContextVar("mtebkit_batch_runner", default=None)
+
+
+@contextmanager
+def batches_run_by(runner: BatchRunner) -> Iterator[None]:
+    """Within the block (this thread/context), every encode's batches go to ``runner``."""
+    token = _BATCH_RUNNER.set(runner)
+    try:
+        yield
+    finally:
+        _BATCH_RUNNER.reset(token)
 
 
 @contextmanager
@@ -310,10 +332,30 @@ class EncodingEngine:
         self, texts: list[str], *, settings: EncodingSettings, batch_size: int, bar: Any = None
     ) -> list[np.ndarray]:
         """Encode unique texts, longest first; return vectors in the input order."""
-        import torch
+        ids, batches = self.batch_plan(texts, settings=settings, batch_size=batch_size)
+        token_ids = [[ids[i] for i in b] for b in batches]
+        runner = _BATCH_RUNNER.get()
+        if runner is None:
+            vectors = self.forward_batches(token_ids, settings=settings, bar=bar)
+        else:
+            vectors = runner(self, token_ids, settings, bar)
+        result: list[np.ndarray | None] = [None] * len(texts)
+        for b, vecs in zip(batches, vectors, strict=True):
+            for idx, vec in zip(b, vecs, strict=True):
+                result[idx] = vec
+        missing = [i for i, r in enumerate(result) if r is None]
+        if missing:  # pragma: no cover - defensive: every index is in exactly one batch
+            raise MtebkitError(f"internal error: {len(missing)} texts were not encoded")
+        return result  # type: ignore[return-value]
 
+    def batch_plan(
+        self, texts: Sequence[str], *, settings: EncodingSettings, batch_size: int
+    ) -> tuple[list[list[int]], list[list[int]]]:
+        """(token ids of each text, batches of text indices, longest first): what
+        :meth:`forward_batches` runs. It depends on the texts and settings only, never on who
+        runs the batches, so a sharded encode gives the same vectors as one process."""
         enc = self.tokenizer(
-            texts,
+            list(texts),
             truncation=True,
             max_length=settings.max_length,
             padding=False,
@@ -328,28 +370,34 @@ class EncodingEngine:
             max_tokens=batch_size * settings.max_length,
             max_texts=max_texts(batch_size, self.devices),
         )
-        result: list[np.ndarray | None] = [None] * len(texts)
+        return ids, batches
 
-        # batches are handed out in order (longest first) to one worker per lane
+    def forward_batches(
+        self, batches: Sequence[list[list[int]]], *, settings: EncodingSettings, bar: Any = None
+    ) -> list[np.ndarray]:
+        """Vectors of batches of token ids (one ``(len(batch), d)`` array each, in order), the
+        batches handed out in order to one worker per lane."""
+        import torch
+
+        out: list[np.ndarray | None] = [None] * len(batches)
         lanes, threads_per_lane = lanes_for(
             [d for d, _ in self._replicas],
             len(batches),
             cpu_lanes=self.cpu_lanes,
             cores=torch.get_num_threads(),
         )
-        pending = iter(batches)
+        pending = iter(enumerate(batches))
         lock = threading.Lock()
 
         def work(replica: int) -> None:
             dev, model = self._replicas[replica]
             while True:
                 with lock:
-                    b = next(pending, None)
-                if b is None:
+                    item = next(pending, None)
+                if item is None:
                     return
-                vecs = self._forward_batch(model, dev, [ids[i] for i in b], settings)
-                for idx, vec in zip(b, vecs, strict=True):
-                    result[idx] = vec
+                k, b = item
+                out[k] = self._forward_batch(model, dev, b, settings)
                 if bar is not None:
                     bar.update(len(b))
 
@@ -376,10 +424,7 @@ class EncodingEngine:
                     t.join()
             if errors:
                 raise errors[0]
-        missing = [i for i, r in enumerate(result) if r is None]
-        if missing:  # pragma: no cover - defensive: every index is in exactly one batch
-            raise MtebkitError(f"internal error: {len(missing)} texts were not encoded")
-        return result  # type: ignore[return-value]
+        return out  # type: ignore[return-value]
 
     def _forward_batch(
         self,
