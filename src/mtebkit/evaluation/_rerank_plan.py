@@ -65,8 +65,10 @@ def check_first_stage(
     """The fixed candidates of each retrieval / reranking task (``config.first_stage``), read
     and checked against the task's data: ids, and the deepest depth against every query's list.
 
-    Without fixed candidates, a depth beyond what the first stage keeps per query (the task's
-    largest ``k_values``) is refused here too.
+    Without fixed candidates, a depth given is checked too: against what the first stage keeps
+    per query (the task's largest ``k_values``) and, for reranking tasks, against the task's own
+    candidate lists (their data is loaded for it). A corpus smaller than the depth is found
+    when the job runs, before it encodes.
     """
     from mteb.abstasks.retrieval import AbsTaskRetrieval
 
@@ -80,6 +82,8 @@ def check_first_stage(
                         f"{ref.name}: --rerank-top-k {max(depths)} is deeper than the "
                         f"{kept} candidates per query that the first stage keeps"
                     )
+                if str(task.metadata.type) == "Reranking":
+                    _check_own_candidates(ref, max(depths))
         return {}
     if not config.reranker:
         raise MtebkitError("--first-stage gives candidates to rerank: it needs --reranker")
@@ -100,3 +104,16 @@ def check_first_stage(
         finally:
             task.unload_data()
     return runs
+
+
+def _check_own_candidates(ref: TaskRef, depth: int) -> None:
+    """A reranking task's own candidate lists (its ``top_ranked``) must hold ``depth``."""
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
+
+    task = ref.build()
+    assert isinstance(task, AbsTaskRetrieval)
+    task.load_data()
+    try:
+        check_depth(candidate_counts(task), depth, f"{ref.name} (its candidate lists)")
+    finally:
+        task.unload_data()
