@@ -24,16 +24,19 @@ def _rr(top_k: int, model: str = "org/ce", **extra: object) -> dict[str, object]
 def results(tmp_path: Path) -> Path:
     root = tmp_path / "results"
     fixed = {"sha256": "ab" * 32, "format": "trec", "file": "bm25.trec"}
+    fs = f"first_stage_{'ab' * 6}__"
     rows = [
-        # (experiment, reranker record, ndcg)
-        ("rr10", _rr(10), 0.50),
-        ("rr50", _rr(50), 0.55),
-        ("rr100", _rr(100), 0.54),
-        ("big10", _rr(10, "org/big-ce"), 0.60),
-        ("big100", _rr(100, "org/big-ce"), 0.70),
-        ("bm10", _rr(10, first_stage=fixed), 0.40),
-        ("bm50", _rr(50, first_stage=fixed), 0.45),
-        ("lonely", _rr(20, "org/third"), 0.30),  # one depth: no curve
+        # (experiment, reranker record, ndcg): named as the plan names them
+        ("rerank_top_k_10__reranker_org__ce", _rr(10), 0.50),
+        ("rerank_top_k_50__reranker_org__ce", _rr(50), 0.55),
+        ("rerank_top_k_100__reranker_org__ce", _rr(100), 0.54),
+        ("rerank_top_k_10__reranker_org__big-ce", _rr(10, "org/big-ce"), 0.60),
+        ("rerank_top_k_100__reranker_org__big-ce", _rr(100, "org/big-ce"), 0.70),
+        (f"{fs}rerank_top_k_10__reranker_org__ce", _rr(10, first_stage=fixed), 0.40),
+        (f"{fs}rerank_top_k_50__reranker_org__ce", _rr(50, first_stage=fixed), 0.45),
+        ("rerank_top_k_20__reranker_org__third", _rr(20, "org/third"), 0.30),  # one depth
+        # another embedder setting (max length): its own curve, not mixed into the first
+        ("max_length_128__rerank_top_k_10__reranker_org__ce", _rr(10), 0.20),
     ]
     for exp, rr, v in rows:
         write_result(

@@ -9,6 +9,7 @@ embedder the results are filed under, or the candidates file (name + sha256 pref
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from mtebkit.reporting._table import Image, Report, Table
 from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
 
 __all__ = ["DepthCurve", "add_depth_curves", "depth_curve_figure", "depth_curves"]
+
+_DEPTH_PART = re.compile(r"(^|__)rerank_top_k_\d+(?=__|$)")
 
 
 @dataclass
@@ -42,9 +45,9 @@ def _curve_key(row: ScoreRow) -> tuple[str, str, str, str, int] | None:
     rr = (row.settings or {}).get("reranker")
     if not isinstance(rr, Mapping) or not isinstance(rr.get("top_k"), int):
         return None
-    rest = {k: v for k, v in (row.settings or {}).items() if k != "reranker"}
-    rest["reranker"] = {k: v for k, v in rr.items() if k != "top_k"}
-    same = repr(sorted(rest.items(), key=lambda kv: kv[0]))  # the curve's other settings
+    # the experiment folder names every setting that changes scores: without its depth, it
+    # names the curve (provenance fields, which may differ between runs, are not in it)
+    same = f"{row.revision}/{_DEPTH_PART.sub('', row.experiment or '')}"
     name = str(rr.get("model", "?"))
     return row.task, _first_stage(row, rr), name, same, int(rr["top_k"])
 
