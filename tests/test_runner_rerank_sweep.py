@@ -127,6 +127,8 @@ def test_bad_protocol_options_are_refused_by_the_plan(
         plan(_config(models, spec_dir, res, rerank_top_k=[2000]))
     run_file = tmp_path / "r.trec"
     run_file.write_text("\n".join(_trec_lines(2)), encoding="utf-8")
+    with pytest.raises(MtebkitError, match=r"--rerank-top-k is the reranker's depth"):
+        plan(_config(models, spec_dir, res, reranker=None, rerank_top_k=[10]))
     with pytest.raises(MtebkitError, match=r"--first-stage .* needs --reranker"):
         plan(_config(models, spec_dir, res, reranker=None, first_stage=[str(run_file)]))
     with pytest.raises(MtebkitError, match=r"deeper than the candidate lists of 4 of 4 queries"):

@@ -73,6 +73,8 @@ def check_first_stage(
     from mteb.abstasks.retrieval import AbsTaskRetrieval
 
     query_tasks = [(r, t) for r, t in tasks if str(t.metadata.type) in QUERY_TASK_TYPES]
+    if config.rerank_top_k is not None and not config.reranker:
+        raise MtebkitError("--rerank-top-k is the reranker's depth: it needs --reranker")
     if not config.first_stage:
         if config.reranker and config.rerank_top_k is not None:
             for ref, task in query_tasks:
