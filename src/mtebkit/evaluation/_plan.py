@@ -331,6 +331,31 @@ def _variants(config: RunConfig) -> list[bool]:
     return [True, False] if config.instruction_ablation else [config.use_instructions]
 
 
+def _at_depths(job: Job, depths: Sequence[int], config: RunConfig) -> list[Job]:
+    """A two-stage job at every depth of a sweep (the plan builds it at the first), each its own
+    experiment; the depths still to do are told to run together."""
+    if not job.two_stage or len(depths) < 2:
+        return [job]
+    out = []
+    for depth in depths:
+        exp = {**dict(job.experiment_kwargs), "rerank_top_k": depth}
+        path = _path_of(config.results_dir, job.model_name, job.revision, exp, job.task.name)
+        settings = {**job.settings, "reranker": {**job.settings["reranker"], "top_k": depth}}
+        done = _already_done(path, settings, overwrite=config.overwrite)
+        out.append(
+            dataclasses.replace(
+                job,
+                experiment_kwargs=tuple(exp.items()),
+                experiment=_experiment_name(job.model_name, job.revision, exp),
+                result_path=path,
+                settings=settings,
+                status="done" if done else "todo",
+                rerank_top_k=depth,
+            )
+        )
+    return sweep_together(out)
+
+
 def plan(config: RunConfig) -> list[Job]:
     """Every job of ``config``, in order (model, instruction variant, task); see the module doc."""
     depths = rerank_depths(config.rerank_top_k)
@@ -396,55 +421,50 @@ def plan(config: RunConfig) -> list[Job]:
                     continue  # instructions never reach other task types: nothing to ablate
                 two_stage = reranker_cfg is not None and ttype in QUERY_TASK_TYPES
                 fixed = first_stage.get(ref.name) if two_stage else None
-                sweep: list[Job] = []
-                for depth in depths if two_stage else [None]:
-                    exp = dict(base)
-                    if two_stage and reranker_cfg is not None:
-                        exp["reranker"] = reranker_cfg.resolved.name.replace("/", "__")
-                        exp["rerank_top_k"] = depth
-                        if fixed is not None:  # other candidates: another experiment folder
-                            exp["first_stage"] = fixed.sha256[:12]
-                    path = _path_of(config.results_dir, name, revision, exp, ref.name)
-                    if path in seen:
-                        continue
-                    seen.add(path)
-                    settings = job_settings(
-                        cfg,
-                        policy,
-                        ref.name,
-                        ttype,
-                        reranker_cfg if two_stage else None,
-                        depth,
-                        fixed,
+                exp = dict(base)
+                if two_stage and reranker_cfg is not None:
+                    exp["reranker"] = reranker_cfg.resolved.name.replace("/", "__")
+                    exp["rerank_top_k"] = depths[0]  # other depths: _at_depths
+                    if fixed is not None:  # other candidates: another experiment folder
+                        exp["first_stage"] = fixed.sha256[:12]
+                path = _path_of(config.results_dir, name, revision, exp, ref.name)
+                if path in seen:
+                    continue
+                seen.add(path)
+                settings = job_settings(
+                    cfg,
+                    policy,
+                    ref.name,
+                    ttype,
+                    reranker_cfg if two_stage else None,
+                    depths[0] if two_stage else None,
+                    fixed,
+                )
+                if ref.eval_splits is not None:  # a partial result is never taken for a full one
+                    settings["eval_splits"] = list(ref.eval_splits)
+                done = _already_done(path, settings, overwrite=config.overwrite)
+                jobs.append(
+                    Job(
+                        model=spec,
+                        task=ref,
+                        task_type=ttype,
+                        use_instructions=use_instr,
+                        experiment_kwargs=tuple(exp.items()),
+                        model_name=name,
+                        revision=revision,
+                        experiment=_experiment_name(name, revision, exp),
+                        result_path=path,
+                        settings=settings,
+                        status="done" if done else "todo",
+                        reranker=reranker_spec if two_stage else None,
+                        rerank_top_k=depths[0] if two_stage else None,
+                        keep_item_scores=config.keep_item_scores,
+                        save_predictions=config.save_predictions,
+                        first_stage=fixed,
+                        strict_depth=config.rerank_top_k is not None,
                     )
-                    if (
-                        ref.eval_splits is not None
-                    ):  # a partial result is never taken for a full one
-                        settings["eval_splits"] = list(ref.eval_splits)
-                    done = _already_done(path, settings, overwrite=config.overwrite)
-                    jobs.append(
-                        Job(
-                            model=spec,
-                            task=ref,
-                            task_type=ttype,
-                            use_instructions=use_instr,
-                            experiment_kwargs=tuple(exp.items()),
-                            model_name=name,
-                            revision=revision,
-                            experiment=_experiment_name(name, revision, exp),
-                            result_path=path,
-                            settings=settings,
-                            status="done" if done else "todo",
-                            reranker=reranker_spec if two_stage else None,
-                            rerank_top_k=depth,
-                            keep_item_scores=config.keep_item_scores,
-                            save_predictions=config.save_predictions,
-                            first_stage=fixed,
-                            strict_depth=config.rerank_top_k is not None,
-                        )
-                    )
-                    sweep.append(jobs[-1])
-                jobs[len(jobs) - len(sweep) :] = sweep_together(sweep)
+                )
+    jobs = [j for job in jobs for j in _at_depths(job, depths, config)]
     if any(j.status == "todo" for j in jobs):
         check_results_dir(config.results_dir)
     return jobs
