@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mtebkit._util.atomic import atomic_write_text
     from mtebkit.cli._common import load_quietly
-    from mtebkit.reporting import add_similarity_plots, build_report
+    from mtebkit.reporting import add_depth_curves, add_similarity_plots, build_report
 
     rs = load_quietly(*args.results, revision=args.revision)
     if args.model:
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(rs, benchmark=args.benchmark, metrics=args.metrics)
     if not args.no_plots:
         add_similarity_plots(report, rs)
+    depth_table = add_depth_curves(report, rs, plot=not args.no_plots)
     stem = "leaderboard"  # with or without --benchmark, as the README names the files
     written = report.write(args.out, stem=stem)
     tex = args.out / f"{stem}.tex"
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         turned = Table([board.columns[0], *runs], rows, title=board.title, note=board.note)
         text = turned.to_terminal(max_width=TERMINAL_WIDTH)
     print(text)
+    if depth_table is not None:  # the depth curves are what a sweep is run for
+        print("\n" + depth_table.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
     print(
         f"\nwrote {written['markdown']}, {written['html']}, {tex} and "
         f"{sum(1 for k in written if k.startswith('csv:'))} CSV file(s) to {args.out}"

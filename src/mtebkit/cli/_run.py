@@ -149,8 +149,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rerank-top-k",
         type=_positive,
-        default=100,
-        help="candidates the reranker rescores (default 100)",
+        nargs="+",
+        default=None,
+        metavar="K",
+        help="candidates the reranker rescores (default 100, or fewer where a query has fewer); "
+        "several depths, e.g. 10 50 100, are a sweep: one first stage, one reranker pass, "
+        "one experiment per depth",
+    )
+    p.add_argument(
+        "--first-stage",
+        nargs="+",
+        default=None,
+        metavar="RUN",
+        help="fixed candidates to rerank instead of the embedder's: a TREC run file "
+        "(qid Q0 docid rank score tag) or an mteb predictions file (--save-predictions); "
+        "TASK=PATH per task, or a folder with <Task>.trec / <Task>_predictions.json",
     )
     p.add_argument("--overwrite", action="store_true", help="redo tasks that already have results")
     p.add_argument(
@@ -298,6 +311,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         reranker=args.reranker,
         rerank_top_k=args.rerank_top_k,
+        first_stage=args.first_stage,
         instruction_ablation=args.instruction_ablation,
         keep_item_scores=not args.no_item_scores,
         save_predictions=args.save_predictions,
