@@ -255,7 +255,8 @@ class _Worker:
     def run(self, job: Job) -> JobOutcome:
         outcome = self.models.evaluate(job)
         devices = list(outcome.where.get("devices", []))
-        return replace(outcome, where={**self.where(), "devices": devices})
+        extra = {k: outcome.where[k] for k in ("encoding",) if k in outcome.where}
+        return replace(outcome, where={**self.where(), "devices": devices, **extra})
 
 
 @dataclass
