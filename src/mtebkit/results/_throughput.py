@@ -63,7 +63,8 @@ def truncation_cell(encoding: Mapping[str, Any] | None) -> str:
     if not kinds:
         return "-"
     parts = []
-    for kind in sorted(kinds, key=lambda k: (k not in _SHORT, k)):
+    order = [*_SHORT, *sorted(set(kinds) - set(_SHORT))]  # queries first, then documents
+    for kind in (k for k in order if k in kinds):
         share = truncated_share(encoding, kind)
         text = "cached" if share is None else f"{100 * share:.1f}%"
         parts.append(text if len(kinds) == 1 else f"{_SHORT.get(kind, kind)} {text}")
