@@ -72,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
         turned = Table([board.columns[0], *runs], rows, title=board.title, note=board.note)
         text = turned.to_terminal(max_width=TERMINAL_WIDTH)
     print(text)
+    for extra in report.tables[1:]:  # rank groups and heavy truncation: visible here too
+        if extra.title == "Ranking with rank groups" or (
+            extra.title.startswith("Truncation") and extra.note
+        ):
+            print()
+            print(extra.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
     print(
         f"\nwrote {written['markdown']}, {written['html']}, {tex} and "
         f"{sum(1 for k in written if k.startswith('csv:'))} CSV file(s) to {args.out}"
