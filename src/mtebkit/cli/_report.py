@@ -44,6 +44,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wide", action="store_true", help="terminal: the table as in the files, however wide"
     )
+    parser.add_argument(
+        "--resamples",
+        type=int,
+        default=200,
+        metavar="N",
+        help="resamples per test for the rank groups (paired bootstrap and randomisation; "
+        "default 200)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +62,13 @@ def run(args: argparse.Namespace) -> int:
     rs = load_quietly(*args.results, revision=args.revision)
     if args.model:
         rs = rs.models_only(args.model)
-    report = build_report(rs, benchmark=args.benchmark, metrics=args.metrics)
+    if args.resamples < 1:
+        from mtebkit.errors import MtebkitError
+
+        raise MtebkitError(f"--resamples must be >= 1, not {args.resamples}")
+    report = build_report(
+        rs, benchmark=args.benchmark, metrics=args.metrics, rank_resamples=args.resamples
+    )
     if not args.no_plots:
         add_similarity_plots(report, rs)
     stem = "leaderboard"  # with or without --benchmark, as the README names the files

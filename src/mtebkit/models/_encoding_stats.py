@@ -8,7 +8,7 @@ Definitions (per kind):
 
 * ``texts``: texts handed to the encoder, repeats included;
 * ``distinct``: distinct texts among them;
-* ``cached``: distinct texts whose vector came from the cache (written by an earlier run) the
+* ``cached``: distinct texts whose vector came from the cache (written by an earlier task or run) the
   first time they were asked for in this job;
 * ``encoded``: texts put through the model (each distinct text once per call, once per job
   when the cache is on);

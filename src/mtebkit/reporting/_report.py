@@ -176,6 +176,8 @@ def _add_ranks_and_encoding(
     rs: ResultSet,
     benchmark: str | None = None,
     aggs: Sequence[BenchmarkAggregate] = (),
+    *,
+    resamples: int = 200,
 ) -> None:
     """The rank groups of the runs (by the benchmark average, partial where a run is
     incomplete; without a benchmark, the mean over the tasks every run has), then the
@@ -185,7 +187,11 @@ def _add_ranks_and_encoding(
 
     views = run_views(rs)
     if benchmark is None:
-        ranks = rank_table([(k.label, v) for k, v in views], score_name="Mean (shared tasks)")
+        ranks = rank_table(
+            [(k.label, v) for k, v in views],
+            score_name="Mean (shared tasks)",
+            n_resamples=resamples,
+        )
     else:
         partial = any(not a.complete for a in aggs)
         pts = [next(iter((a.as_points() if a.complete else _partial(a)).values())) for a in aggs]
@@ -195,6 +201,7 @@ def _add_ranks_and_encoding(
             scores=pts,
             tasks=tasks,
             score_name="Average (partial)" if partial else "Average",
+            n_resamples=resamples,
         )
     if ranks is not None:
         rep.add(ranks)
@@ -213,20 +220,22 @@ def build_report(
     benchmark: str | None = None,
     metrics: str = "card",
     title: str | None = None,
+    rank_resamples: int = 200,
 ) -> Report:
-    """Leaderboard + per-category task tables (with a benchmark) or a per-task table (without)."""
+    """Leaderboard + per-category task tables (with a benchmark) or a per-task table (without);
+    rank groups of the runs from ``rank_resamples`` resamples per test (see ``_ranks``)."""
     rep = Report(
         title or (f"{get_benchmark_spec(benchmark).name} results" if benchmark else "Results")
     )
     if benchmark is None:
         rep.add(per_task_table(rs))
-        _add_ranks_and_encoding(rep, rs)
+        _add_ranks_and_encoding(rep, rs, resamples=rank_resamples)
         rep.add(type_averages_table(rs))
         return rep
     spec = get_benchmark_spec(benchmark)
     board, aggs = leaderboard(rs, spec.name, metrics=metrics)
     rep.add(board)
-    _add_ranks_and_encoding(rep, rs, spec.name, aggs)
+    _add_ranks_and_encoding(rep, rs, spec.name, aggs, resamples=rank_resamples)
     if any(not a.complete for a in aggs):
         rep.add(coverage_table(spec.name, aggs))
         rep.add(partial_table(spec.name, aggs))
