@@ -25,6 +25,10 @@ def _trunc(kinds: dict[str, Any], kind: str) -> str:
     return f"{k['truncated']} ({share:.1f}%)"
 
 
+def _speed(value: float | None) -> str:
+    return "- (cached)" if value is None else f"{value:,.1f}"
+
+
 def rows_of(results: Path) -> list[dict[str, Any]]:
     from mtebkit.results import encoding_of
 
@@ -48,9 +52,9 @@ def rows_of(results: Path) -> list[dict[str, Any]]:
                 else _trunc(kinds, "text"),
                 "max_length": total["max_length"],
                 "tokens": total["tokens"],
-                "seconds": total["seconds"],
-                "texts/s": total["texts_per_s"],
-                "tokens/s": total["tokens_per_s"],
+                "seconds": f"{total['seconds']:.1f}",
+                "texts/s": _speed(total["texts_per_s"]),
+                "tokens/s": _speed(total["tokens_per_s"]),
                 "device": enc["device"],
                 "record": enc,
             }
