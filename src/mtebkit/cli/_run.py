@@ -341,7 +341,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_table(records: Sequence[TaskRecord]) -> None:
-    headers = ("model", "experiment", "task", "split", "main score x100", "seconds", "status")
+    from mtebkit.results import tokens_per_s_cell, truncation_cell
+
+    headers = (
+        "model",
+        "experiment",
+        "task",
+        "split",
+        "main score x100",
+        "seconds",
+        "truncated",
+        "tokens/s",
+        "status",
+    )
     rows = [
         (
             r.model,
@@ -350,6 +362,8 @@ def _print_table(records: Sequence[TaskRecord]) -> None:
             r.split,
             f"{100 * r.main_score:.2f}",
             f"{r.seconds:.1f}",
+            truncation_cell(r.encoding),
+            tokens_per_s_cell(r.encoding),
             r.status,
         )
         for r in records
@@ -363,3 +377,18 @@ def _print_table(records: Sequence[TaskRecord]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))
+    _print_truncation_notes(records)
+
+
+def _print_truncation_notes(records: Sequence[TaskRecord]) -> None:
+    """One line per task whose documents were often cut at max length (once per task)."""
+    from mtebkit.results import truncation_note
+
+    seen: set[tuple[str, str | None, str]] = set()
+    for r in records:
+        key = (r.model, r.experiment, r.task)
+        exp = f" [{r.experiment}]" if r.experiment else ""
+        note = None if key in seen else truncation_note(f"{r.model}{exp} / {r.task}", r.encoding)
+        seen.add(key)
+        if note:
+            print(f"note: {note}")

@@ -23,7 +23,7 @@ import socket
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -42,6 +42,7 @@ from mtebkit.evaluation._progress import ProgressReporter
 from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_one
 from mtebkit.results._item_scores import item_scores_from_predictions, write_item_scores
 from mtebkit.results._layout import item_scores_path
+from mtebkit.results._throughput import encoding_of
 from mtebkit.results._writer import task_result_json, write_model_meta
 
 if TYPE_CHECKING:
@@ -174,6 +175,7 @@ def _outcome(
             "hostname": socket.gethostname(),
             "pid": os.getpid(),
             "devices": list(model.devices),
+            "encoding": model.encoding_record(),
         },
     )
 
@@ -282,9 +284,15 @@ class InProcessExecutor:
 
 
 def records_of(
-    result: TaskResult, job: Job, *, seconds: float, status: str, path: Path
+    result: TaskResult,
+    job: Job,
+    *,
+    seconds: float,
+    status: str,
+    path: Path,
+    encoding: Mapping[str, Any] | None = None,
 ) -> list[TaskRecord]:
-    """One record per (split, subset) of a result."""
+    """One record per (split, subset) of a result (``encoding``: the task's encoding record)."""
     out = []
     for split, rows in result.scores.items():
         for row in rows:
@@ -299,6 +307,7 @@ def records_of(
                     seconds=seconds,
                     status=status,
                     path=path,
+                    encoding=encoding,
                 )
             )
     return out
@@ -413,7 +422,14 @@ def execute(
     for i, job in enumerate(jobs):
         if job.status == "done":
             done = TaskResult.from_disk(job.result_path)
-            by_index[i] = records_of(done, job, seconds=0.0, status="skipped", path=job.result_path)
+            by_index[i] = records_of(
+                done,
+                job,
+                seconds=0.0,
+                status="skipped",
+                path=job.result_path,
+                encoding=encoding_of(job.result_path),
+            )
     finished: set[int] = {i for i, j in enumerate(jobs) if j.status == "done"}
     for outcome in executor.run(todo):
         i = position[outcome.job.result_path]
@@ -441,6 +457,7 @@ def execute(
                     seconds=outcome.seconds,
                     status="ran",
                     path=path,
+                    encoding=outcome.where.get("encoding"),
                 )
         upto = emitted
         while upto in finished:

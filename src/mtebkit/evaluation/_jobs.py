@@ -281,3 +281,4 @@ class TaskRecord:
     seconds: float
     status: str  # "ran" | "skipped"
     path: Path
+    encoding: Mapping[str, Any] | None = None  # the task's encoding record (provenance)

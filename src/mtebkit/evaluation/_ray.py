@@ -316,7 +316,8 @@ class _Worker:
         else:
             outcome = self.models.evaluate(job)
         devices = list(outcome.where.get("devices", []))
-        return replace(outcome, where={**where, "devices": devices})
+        extra = {k: outcome.where[k] for k in ("encoding",) if k in outcome.where}
+        return replace(outcome, where={**where, "devices": devices, **extra})
 
     def encode_shard(
         self, model: ModelSpec, settings: EncodingSettings, shard: Shard

@@ -14,6 +14,7 @@ import copy
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +25,7 @@ import numpy as np
 
 from mtebkit.errors import MtebkitError
 from mtebkit.models._cache import VectorCache
+from mtebkit.models._encoding_stats import EncodingTally, count_truncated
 from mtebkit.models._resolve import model_files_digest
 from mtebkit.models._settings import DTYPES, EncodingSettings
 
@@ -286,11 +288,13 @@ class EncodingEngine:
         cache: VectorCache | None = None,
         show_progress_bar: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
+        tally: EncodingTally | None = None,
     ) -> np.ndarray:
         """Vectors of ``texts`` (float32, ``(n, d)``, input order); identical texts encoded once.
 
         ``on_progress(done, total)`` is called with 0 before the first batch and after each batch
-        (``total``: the texts not found in the cache).
+        (``total``: the texts not found in the cache). ``tally`` counts texts, cache hits,
+        truncation, tokens and time (see ``_encoding_stats``).
         """
         if not texts:
             return np.zeros((0, self.embed_dim or 0), dtype=np.float32)
@@ -305,6 +309,9 @@ class EncodingEngine:
             for k, v in hit.items():
                 vectors[by_key[k]] = v
         todo = [t for t in unique if t not in vectors]
+        if tally is not None:
+            hits = {keys[t] for t in unique if t in vectors}
+            tally.looked_up(len(texts), keys.values(), hits, settings.max_length)
         bar = None
         if todo and show_progress_bar:
             from tqdm.auto import tqdm
@@ -318,7 +325,9 @@ class EncodingEngine:
         try:
             for start in range(0, len(todo), CACHE_CHUNK_TEXTS):
                 chunk = todo[start : start + CACHE_CHUNK_TEXTS]
-                fresh = self._forward_all(chunk, settings=settings, batch_size=batch_size, bar=bar)
+                fresh = self._forward_all(
+                    chunk, settings=settings, batch_size=batch_size, bar=bar, tally=tally
+                )
                 new = dict(zip(chunk, fresh, strict=True))
                 vectors.update(new)
                 if cache is not None:
@@ -329,9 +338,16 @@ class EncodingEngine:
         return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)
 
     def _forward_all(
-        self, texts: list[str], *, settings: EncodingSettings, batch_size: int, bar: Any = None
+        self,
+        texts: list[str],
+        *,
+        settings: EncodingSettings,
+        batch_size: int,
+        bar: Any = None,
+        tally: EncodingTally | None = None,
     ) -> list[np.ndarray]:
         """Encode unique texts, longest first; return vectors in the input order."""
+        start = time.perf_counter()
         ids, batches = self.batch_plan(texts, settings=settings, batch_size=batch_size)
         token_ids = [[ids[i] for i in b] for b in batches]
         runner = _BATCH_RUNNER.get()
@@ -346,6 +362,10 @@ class EncodingEngine:
         missing = [i for i, r in enumerate(result) if r is None]
         if missing:  # pragma: no cover - defensive: every index is in exactly one batch
             raise MtebkitError(f"internal error: {len(missing)} texts were not encoded")
+        if tally is not None:  # timed before the truncation count, which is bookkeeping
+            seconds = time.perf_counter() - start
+            cut = count_truncated(self.tokenizer, texts, ids, settings.max_length)
+            tally.forwarded(len(texts), sum(len(x) for x in ids), cut, seconds)
         return result  # type: ignore[return-value]
 
     def batch_plan(
