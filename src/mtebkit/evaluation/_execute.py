@@ -23,7 +23,7 @@ import socket
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -72,8 +72,16 @@ def _quiet_hf_progress() -> None:
 def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None) -> JobOutcome:
     """Run one job with a loaded embedder (and reranker for a two-stage job)."""
     model = embedder.variant(
-        use_instructions=job.use_instructions, experiment_kwargs=dict(job.experiment_kwargs)
+        use_instructions=job.use_instructions,
+        experiment_kwargs=dict(job.experiment_kwargs),
+        vectors=job.vectors,
     )
+    # variants of one task follow each other: keep its full vectors for the next variant
+    if job.vectors is not None:
+        model.reuse.start(job.task)
+    else:
+        model.reuse.stop()
+    reused_before = (model.reuse.texts, model.reuse.tokens)
     task = job.task.build()
     settings = model.settings_record()
     settings["query_instruction"] = model.instruction_for(task.metadata.name, job.task_type)
@@ -130,8 +138,15 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
             "hostname": socket.gethostname(),
             "pid": os.getpid(),
             "devices": list(model.devices),
+            **_reused(model, reused_before),
         },
     )
+
+
+def _reused(model: Embedder, before: tuple[int, int]) -> dict[str, Any]:
+    """``vectors_reused``: what this job took from another variant's encoding (provenance)."""
+    texts, tokens = model.reuse.texts - before[0], model.reuse.tokens - before[1]
+    return {"vectors_reused": {"texts": texts, "tokens": tokens}} if texts else {}
 
 
 def _predictions_text(task: Any, predictions_dir: Path) -> str | None:
@@ -233,10 +248,16 @@ class InProcessExecutor:
 
 
 def records_of(
-    result: TaskResult, job: Job, *, seconds: float, status: str, path: Path
+    result: TaskResult,
+    job: Job,
+    *,
+    seconds: float,
+    status: str,
+    path: Path,
+    reused: Mapping[str, int] | None = None,
 ) -> list[TaskRecord]:
-    """One record per (split, subset) of a result."""
-    out = []
+    """One record per (split, subset) of a result (the reuse counts go on the first)."""
+    out: list[TaskRecord] = []
     for split, rows in result.scores.items():
         for row in rows:
             out.append(
@@ -250,6 +271,8 @@ def records_of(
                     seconds=seconds,
                     status=status,
                     path=path,
+                    reused_texts=0 if out or not reused else int(reused.get("texts", 0)),
+                    reused_tokens=0 if out or not reused else int(reused.get("tokens", 0)),
                 )
             )
     return out
@@ -392,6 +415,7 @@ def execute(
                     seconds=outcome.seconds,
                     status="ran",
                     path=path,
+                    reused=outcome.where.get("vectors_reused"),
                 )
         upto = emitted
         while upto in finished:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from mtebkit.models import Embedder, Reranker, VectorCache
     from mtebkit.models._configure import EmbedderConfig, RerankerConfig
+    from mtebkit.models._variants import VectorVariant
 
 __all__ = ["Job", "JobOutcome", "ModelSpec", "RerankerSpec", "TaskRecord", "TaskRef"]
 
@@ -211,6 +212,7 @@ class Job:
     rerank_top_k: int | None = None
     keep_item_scores: bool = True
     save_predictions: bool = False  # mteb's <Task>_predictions.json beside the result
+    vectors: VectorVariant | None = None  # --dim / --precision (None: no variants asked for)
 
     @property
     def label(self) -> str:
@@ -251,3 +253,6 @@ class TaskRecord:
     seconds: float
     status: str  # "ran" | "skipped"
     path: Path
+    # texts / tokens of this job served from another variant's encoding (--dim, --precision)
+    reused_texts: int = 0
+    reused_tokens: int = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -25,6 +26,7 @@ from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef
 from mtebkit.models import QUERY_TASK_TYPES, InstructionPolicy
 from mtebkit.models._embedder import embedder_settings_record
 from mtebkit.models._instructions import DEFAULT_TEMPLATE
+from mtebkit.models._variants import VectorVariant, config_dim, vector_variants
 from mtebkit.results import read_mtebkit_block, result_path
 from mtebkit.tasks import DEMO_TASKS, canonical_benchmark, get_benchmark_tasks, get_tasks
 
@@ -324,6 +326,21 @@ def _variants(config: RunConfig) -> list[bool]:
     return [True, False] if config.instruction_ablation else [config.use_instructions]
 
 
+def planned_vectors(config: RunConfig, cfg: EmbedderConfig) -> list[VectorVariant | None]:
+    """The ``dims`` x ``precisions`` variants of one model, checked against its config (no
+    weights loaded); ``[None]`` when neither is asked for."""
+    if not config.dims and not config.precisions:
+        return [None]
+    return [
+        *vector_variants(
+            config.dims,
+            config.precisions,
+            model_dim=config_dim(cfg.resolved.path),
+            model=cfg.resolved.name,
+        )
+    ]
+
+
 def plan(config: RunConfig) -> list[Job]:
     """Every job of ``config``, in order (model, instruction variant, task); see the module doc."""
     for option, value in (
@@ -370,6 +387,7 @@ def plan(config: RunConfig) -> list[Job]:
         )
         cfg = spec.configure()
         name, revision = cfg.resolved.name, cfg.resolved.revision
+        vectors = planned_vectors(config, cfg)
         for use_instr in _variants(config):
             policy = InstructionPolicy(
                 query_instruction=cfg.query_instruction,
@@ -382,12 +400,13 @@ def plan(config: RunConfig) -> list[Job]:
             base = experiment_kwargs(
                 cfg, use_instructions=use_instr, task_instructions=config.task_instructions
             )
-            for ref, task in tasks:
+            # a task's variants one after the other: they share its encoding (ReuseMemo)
+            for (ref, task), vec in itertools.product(tasks, vectors):
                 ttype = str(task.metadata.type)
                 if config.instruction_ablation and not use_instr and ttype not in QUERY_TASK_TYPES:
                     continue  # instructions never reach other task types: nothing to ablate
                 two_stage = reranker_cfg is not None and ttype in QUERY_TASK_TYPES
-                exp = dict(base)
+                exp = {**base, **(vec.experiment_kwargs() if vec else {})}
                 if two_stage and reranker_cfg is not None:
                     exp["reranker"] = reranker_cfg.resolved.name.replace("/", "__")
                     exp["rerank_top_k"] = config.rerank_top_k
@@ -405,6 +424,7 @@ def plan(config: RunConfig) -> list[Job]:
                 )
                 if ref.eval_splits is not None:  # a partial result is never taken for a full one
                     settings["eval_splits"] = list(ref.eval_splits)
+                settings.update(vec.experiment_kwargs() if vec else {})
                 done = _already_done(path, settings, overwrite=config.overwrite)
                 jobs.append(
                     Job(
@@ -423,6 +443,7 @@ def plan(config: RunConfig) -> list[Job]:
                         rerank_top_k=config.rerank_top_k if two_stage else None,
                         keep_item_scores=config.keep_item_scores,
                         save_predictions=config.save_predictions,
+                        vectors=vec,
                     )
                 )
     if any(j.status == "todo" for j in jobs):
