@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import _common as C
@@ -34,6 +31,7 @@ from helpers.st_variants import STVariantEncoder
 DIMS = [384, 256, 128, 64]
 PRECISIONS = ["float32", "int8", "binary"]
 TASK = "SciFact"
+QUICK_ST = "384/float32,128/int8,64/binary"
 BATCH = 32
 
 
@@ -70,20 +68,11 @@ def _task() -> Any:
 
 
 def _mtebkit_side(device: str) -> tuple[float, dict[str, float], int]:
-    from mtebkit.evaluation import RunConfig, run_evaluation
-
-    results = Path(tempfile.mkdtemp(prefix="mtebkit-bench-variants-"))
-    try:
-        cfg = RunConfig(
-            models=[C.model_path()], tasks=[SciFactSubset], data_dir=C.data_dir(), results_dir=results,
-            batch_size=BATCH, use_cache=False, show_progress=False, devices=[device],
-            dims=DIMS, precisions=PRECISIONS,
-        )  # fmt: skip
-        t = time.perf_counter()
-        records = run_evaluation(cfg)
-        seconds = time.perf_counter() - t
-    finally:
-        shutil.rmtree(results, ignore_errors=True)
+    seconds, records = C.timed_run(
+        models=[C.model_path()], tasks=[SciFactSubset], data_dir=C.data_dir(),
+        batch_size=BATCH, use_cache=False, show_progress=False, devices=[device],
+        dims=DIMS, precisions=PRECISIONS,
+    )  # fmt: skip
     scores = {r.experiment or "-": r.main_score for r in records}
     return seconds, scores, sum(r.reused_texts for r in records)
 
@@ -158,7 +147,11 @@ def main() -> None:
     )
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--docs", type=int, default=None, help="relevant documents + N others")
+    ap.add_argument("--quick", action="store_true", help=f"--docs 161 --st-variants {QUICK_ST}")
     a = ap.parse_args()
+    if a.quick:
+        a.docs = 161 if a.docs is None else a.docs
+        a.st_variants = a.st_variants or QUICK_ST
     global DOCS
     DOCS = a.docs
     if a.st_variants:

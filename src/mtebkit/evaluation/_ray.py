@@ -255,7 +255,8 @@ class _Worker:
     def run(self, job: Job) -> JobOutcome:
         outcome = self.models.evaluate(job)
         devices = list(outcome.where.get("devices", []))
-        return replace(outcome, where={**self.where(), "devices": devices})
+        kept = {k: v for k, v in outcome.where.items() if k == "vectors_reused"}  # --dim runs
+        return replace(outcome, where={**self.where(), "devices": devices, **kept})
 
 
 @dataclass
