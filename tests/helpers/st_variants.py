@@ -59,7 +59,7 @@ class STVariantEncoder(_Reference):
 
         self.st = SentenceTransformer(model_path, device=device, truncate_dim=dim)
         self.precision = precision
-        self.dim = self.st.get_sentence_embedding_dimension()
+        self.dim = self.st.get_embedding_dimension()
 
     def encode(self, inputs: Any, *, batch_size: int = 32, **_: Any) -> np.ndarray:
         texts = [t for batch in inputs for t in batch["text"]]
