@@ -62,6 +62,35 @@ def test_int8_equals_sentence_transformers_on_the_same_batch() -> None:
     assert (out.min(axis=0) == -128).all()
 
 
+def test_int8_equals_mteb_compression_wrapper() -> None:
+    """mteb's CompressionWrapper (int8) computes the same buckets from the same batch."""
+    import warnings
+
+    from mteb.models import CompressionWrapper
+    from mteb.models.model_meta import ModelMeta
+    from mteb.types import OutputDType
+
+    x = _vectors(n=40, d=12, seed=3)
+
+    class Fixed:
+        mteb_model_meta = ModelMeta.create_empty(overwrites={"name": "a/b"})
+
+        def encode(self, inputs: object, **kw: object) -> np.ndarray:
+            return x
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "fewer than 10,000 embeddings": known, wanted here
+        wrapped = CompressionWrapper(Fixed(), OutputDType.INT8)  # type: ignore[arg-type]
+        theirs = wrapped.encode(None, task_metadata=None, hf_split="test", hf_subset="default")  # type: ignore[arg-type]
+    ours = VectorVariant(precision="int8").apply(x, normalize=True)
+    np.testing.assert_array_equal(ours, np.asarray(theirs, dtype=np.float32))
+
+
+def test_int8_of_a_single_text_is_a_named_error() -> None:
+    with pytest.raises(MtebkitError, match="single text has no range"):
+        VectorVariant(precision="int8").apply(_vectors(n=1), normalize=True)
+
+
 def test_int8_hand_computed() -> None:
     # one dimension, values 0, 100, 255: step (255-0)/255 = 1; floor((v-0)/1) - 128
     x = np.array([[0.0], [100.0], [255.0]], dtype=np.float32)
