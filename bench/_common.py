@@ -156,6 +156,24 @@ def timed(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
     return best, result
 
 
+def timed_run(**config: Any) -> tuple[float, list[Any]]:
+    """(seconds, records) of ``run_evaluation(RunConfig(**config))`` into a throwaway results
+    folder (removed afterwards)."""
+    import shutil
+    import tempfile
+
+    from mtebkit.evaluation import RunConfig, run_evaluation
+
+    results = Path(tempfile.mkdtemp(prefix="mtebkit-bench-res-"))
+    try:
+        cfg = RunConfig(results_dir=results, **config)
+        t = time.perf_counter()
+        records = run_evaluation(cfg)
+        return time.perf_counter() - t, records
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+
+
 def machine() -> dict[str, Any]:
     import torch
 

@@ -71,19 +71,10 @@ def _mteb_side(model: Any, name: str) -> tuple[float, dict[tuple[str, str], floa
 def _mtebkit_side(
     name: str, cache_dir: Path, device: str
 ) -> tuple[float, dict[tuple[str, str], float]]:
-    from mtebkit.evaluation import RunConfig, run_evaluation
-
-    results = Path(tempfile.mkdtemp(prefix="mtebkit-bench-res-"))
-    try:
-        cfg = RunConfig(
-            models=[C.model_path()], tasks=[name], data_dir=C.data_dir(), results_dir=results,
-            batch_size=BATCH, cache_dir=cache_dir, show_progress=False, devices=[device],
-        )  # fmt: skip
-        t = time.perf_counter()
-        records = run_evaluation(cfg)
-        seconds = time.perf_counter() - t
-    finally:
-        shutil.rmtree(results, ignore_errors=True)
+    seconds, records = C.timed_run(
+        models=[C.model_path()], tasks=[name], data_dir=C.data_dir(),
+        batch_size=BATCH, cache_dir=cache_dir, show_progress=False, devices=[device],
+    )  # fmt: skip
     return seconds, {(r.split, r.subset): r.main_score for r in records}
 
 

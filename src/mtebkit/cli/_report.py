@@ -59,7 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mtebkit._util.atomic import atomic_write_text
     from mtebkit.cli._common import load_quietly
-    from mtebkit.reporting import add_depth_curves, add_similarity_plots, build_report
+    from mtebkit.reporting import (
+        VARIANT_TITLE,
+        add_depth_curves,
+        add_similarity_plots,
+        build_report,
+    )
 
     rs = load_quietly(*args.results, revision=args.revision)
     if args.model:
@@ -93,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
         ):
             print()
             print(extra.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
+    for table in report.tables:  # --dim / --precision runs: their dims x precision tables
+        if table.title.startswith(VARIANT_TITLE):
+            print("\n" + table.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
     print(
         f"\nwrote {written['markdown']}, {written['html']}, {tex} and "
         f"{sum(1 for k in written if k.startswith('csv:'))} CSV file(s) to {args.out}"

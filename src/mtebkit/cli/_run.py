@@ -165,6 +165,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(qid Q0 docid rank score tag) or an mteb predictions file (--save-predictions); "
         "TASK=PATH per task, or a folder with <Task>.trec / <Task>_predictions.json",
     )
+    _add_variant_arguments(p)
     p.add_argument("--overwrite", action="store_true", help="redo tasks that already have results")
     p.add_argument(
         "--no-cache", action="store_true", help="do not read or write the embedding cache"
@@ -211,6 +212,24 @@ def _at_least(low: float, kind: type[int] | type[float]) -> Callable[[str], floa
         return value
 
     return parse
+
+
+def _add_variant_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "vector variants",
+        "each dim x precision is its own experiment (dim_256__precision_int8), computed from "
+        "one encoding of the full vectors",
+    )
+    # plain int: <= 0 and too large are named errors of the plan (as for the Python API)
+    g.add_argument("--dim", nargs="+", type=int, default=None, metavar="D", help="e.g. 768 256 64")
+    g.add_argument("--precision", nargs="+", default=None, metavar="P", help="float32 int8 binary")
+
+
+def _print_reuse(records: Sequence[TaskRecord]) -> None:
+    texts = sum(r.reused_texts for r in records)
+    if texts:
+        tokens = sum(r.reused_tokens for r in records)
+        print(f"\nvariants: {texts} texts ({tokens} tokens) not re-encoded")
 
 
 def _add_ray_arguments(p: argparse.ArgumentParser) -> None:
@@ -319,6 +338,8 @@ def run(args: argparse.Namespace) -> int:
         languages=args.lang,
         splits=args.split,
         show_progress=not args.quiet,
+        dims=args.dim,
+        precisions=args.precision,
     )
 
     def show(r: TaskRecord) -> None:
@@ -336,6 +357,7 @@ def run(args: argparse.Namespace) -> int:
         _print_table(exc.records)  # what finished is written: show it before the error
         raise
     _print_table(records)
+    _print_reuse(records)
     print(f"\nresults in {config.results_dir}/")
     return 0
 

@@ -64,3 +64,7 @@ class RunConfig:
     languages: Sequence[str] | None = None
     splits: Sequence[str] | None = None
     show_progress: bool = True  # task n of N, texts/s, ETA on stderr (live on a terminal)
+    # Matryoshka dimensions x precisions (float32 / int8 / binary): each pair is its own
+    # experiment, computed from one encoding of the full vectors (None: the full vectors only)
+    dims: Sequence[int] | None = None
+    precisions: Sequence[str] | None = None

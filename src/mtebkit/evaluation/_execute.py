@@ -90,8 +90,16 @@ def evaluate_job(
     its jobs computes them all and leaves them there; the others take theirs from it.
     """
     model = embedder.variant(
-        use_instructions=job.use_instructions, experiment_kwargs=dict(job.experiment_kwargs)
+        use_instructions=job.use_instructions,
+        experiment_kwargs=dict(job.experiment_kwargs),
+        vectors=job.vectors,
     )
+    # variants of one task follow each other: keep its full vectors for the next variant
+    if job.vectors is not None:
+        model.reuse.start(job.task)
+    else:
+        model.reuse.stop()
+    reused_before = (model.reuse.texts, model.reuse.tokens)
     task = job.task.build()
     settings = model.settings_record()
     settings["query_instruction"] = model.instruction_for(task.metadata.name, job.task_type)
@@ -104,7 +112,7 @@ def evaluate_job(
         )
     if swept is not None and job.rerank_top_k in swept:
         result, seconds = swept.pop(job.rerank_top_k)
-        return _outcome(job, model, result, settings, seconds=seconds)
+        return _outcome(job, model, result, settings, seconds=seconds, reused_before=reused_before)
     encode_kwargs: dict[str, Any] = {"batch_size": model.batch_size, "show_progress_bar": False}
     keep_items = job.keep_item_scores and reranker is None
     keep_predictions = job.save_predictions and reranker is None
@@ -148,7 +156,14 @@ def evaluate_job(
         if task.data_loaded:
             task.unload_data()
     return _outcome(
-        job, model, result, settings, seconds=seconds, items=items, predictions=predictions
+        job,
+        model,
+        result,
+        settings,
+        seconds=seconds,
+        items=items,
+        predictions=predictions,
+        reused_before=reused_before,
     )
 
 
@@ -161,6 +176,7 @@ def _outcome(
     seconds: float,
     items: dict[str, Any] | None = None,
     predictions: str | None = None,
+    reused_before: tuple[int, int] = (0, 0),
 ) -> JobOutcome:
     return JobOutcome(
         job=job,
@@ -176,8 +192,15 @@ def _outcome(
             "pid": os.getpid(),
             "devices": list(model.devices),
             "encoding": model.encoding_record(),
+            **_reused(model, reused_before),
         },
     )
+
+
+def _reused(model: Embedder, before: tuple[int, int]) -> dict[str, Any]:
+    """``vectors_reused``: what this job took from another variant's encoding (provenance)."""
+    texts, tokens = model.reuse.texts - before[0], model.reuse.tokens - before[1]
+    return {"vectors_reused": {"texts": texts, "tokens": tokens}} if texts else {}
 
 
 def _predictions_text(task: Any, predictions_dir: Path) -> str | None:
@@ -291,9 +314,11 @@ def records_of(
     status: str,
     path: Path,
     encoding: Mapping[str, Any] | None = None,
+    reused: Mapping[str, int] | None = None,
 ) -> list[TaskRecord]:
-    """One record per (split, subset) of a result (``encoding``: the task's encoding record)."""
-    out = []
+    """One record per (split, subset) of a result (``encoding``: the task's encoding record;
+    the reuse counts go on the first)."""
+    out: list[TaskRecord] = []
     for split, rows in result.scores.items():
         for row in rows:
             out.append(
@@ -308,6 +333,8 @@ def records_of(
                     status=status,
                     path=path,
                     encoding=encoding,
+                    reused_texts=0 if out or not reused else int(reused.get("texts", 0)),
+                    reused_tokens=0 if out or not reused else int(reused.get("tokens", 0)),
                 )
             )
     return out
@@ -458,6 +485,7 @@ def execute(
                     status="ran",
                     path=path,
                     encoding=outcome.where.get("encoding"),
+                    reused=outcome.where.get("vectors_reused"),
                 )
         upto = emitted
         while upto in finished:

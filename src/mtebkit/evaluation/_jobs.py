@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from mtebkit.models import Embedder, Reranker, VectorCache
     from mtebkit.models._configure import EmbedderConfig, RerankerConfig
+    from mtebkit.models._variants import VectorVariant
 
 __all__ = [
     "Job",
@@ -242,6 +243,8 @@ class Job:
         exp = tuple((k, v) for k, v in self.experiment_kwargs if k != "rerank_top_k")
         return (self.model, self.use_instructions, self.task, self.reranker, self.first_stage, exp)
 
+    vectors: VectorVariant | None = None  # --dim / --precision (None: no variants asked for)
+
     @property
     def label(self) -> str:
         """``model [experiment] / task``, for messages."""
@@ -282,3 +285,6 @@ class TaskRecord:
     status: str  # "ran" | "skipped"
     path: Path
     encoding: Mapping[str, Any] | None = None  # the task's encoding record (provenance)
+    # texts / tokens of this job served from another variant's encoding (--dim, --precision)
+    reused_texts: int = 0
+    reused_tokens: int = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -27,6 +28,7 @@ from mtebkit.evaluation._rerank_plan import check_first_stage, rerank_depths, sw
 from mtebkit.models import QUERY_TASK_TYPES, InstructionPolicy
 from mtebkit.models._embedder import embedder_settings_record
 from mtebkit.models._instructions import DEFAULT_TEMPLATE
+from mtebkit.models._variants import VectorVariant, config_dim, vector_variants
 from mtebkit.results import read_mtebkit_block, result_path
 from mtebkit.tasks import DEMO_TASKS, canonical_benchmark, get_benchmark_tasks, get_tasks
 
@@ -356,6 +358,21 @@ def _at_depths(job: Job, depths: Sequence[int], config: RunConfig) -> list[Job]:
     return sweep_together(out)
 
 
+def planned_vectors(config: RunConfig, cfg: EmbedderConfig) -> list[VectorVariant | None]:
+    """The ``dims`` x ``precisions`` variants of one model, checked against its config (no
+    weights loaded); ``[None]`` when neither is asked for."""
+    if not config.dims and not config.precisions:
+        return [None]
+    return [
+        *vector_variants(
+            config.dims,
+            config.precisions,
+            model_dim=config_dim(cfg.resolved.path),
+            model=cfg.resolved.name,
+        )
+    ]
+
+
 def plan(config: RunConfig) -> list[Job]:
     """Every job of ``config``, in order (model, instruction variant, task); see the module doc."""
     depths = rerank_depths(config.rerank_top_k)
@@ -403,6 +420,7 @@ def plan(config: RunConfig) -> list[Job]:
         )
         cfg = spec.configure()
         name, revision = cfg.resolved.name, cfg.resolved.revision
+        vectors = planned_vectors(config, cfg)
         for use_instr in _variants(config):
             policy = InstructionPolicy(
                 query_instruction=cfg.query_instruction,
@@ -415,13 +433,14 @@ def plan(config: RunConfig) -> list[Job]:
             base = experiment_kwargs(
                 cfg, use_instructions=use_instr, task_instructions=config.task_instructions
             )
-            for ref, task in tasks:
+            # a task's variants one after the other: they share its encoding (ReuseMemo)
+            for (ref, task), vec in itertools.product(tasks, vectors):
                 ttype = str(task.metadata.type)
                 if config.instruction_ablation and not use_instr and ttype not in QUERY_TASK_TYPES:
                     continue  # instructions never reach other task types: nothing to ablate
                 two_stage = reranker_cfg is not None and ttype in QUERY_TASK_TYPES
                 fixed = first_stage.get(ref.name) if two_stage else None
-                exp = dict(base)
+                exp = {**base, **(vec.experiment_kwargs() if vec else {})}
                 if two_stage and reranker_cfg is not None:
                     exp["reranker"] = reranker_cfg.resolved.name.replace("/", "__")
                     exp["rerank_top_k"] = depths[0]  # other depths: _at_depths
@@ -442,6 +461,7 @@ def plan(config: RunConfig) -> list[Job]:
                 )
                 if ref.eval_splits is not None:  # a partial result is never taken for a full one
                     settings["eval_splits"] = list(ref.eval_splits)
+                settings.update(vec.experiment_kwargs() if vec else {})
                 done = _already_done(path, settings, overwrite=config.overwrite)
                 jobs.append(
                     Job(
@@ -462,6 +482,7 @@ def plan(config: RunConfig) -> list[Job]:
                         save_predictions=config.save_predictions,
                         first_stage=fixed,
                         strict_depth=config.rerank_top_k is not None,
+                        vectors=vec,
                     )
                 )
     jobs = [j for job in jobs for j in _at_depths(job, depths, config)]

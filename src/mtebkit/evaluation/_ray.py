@@ -316,7 +316,7 @@ class _Worker:
         else:
             outcome = self.models.evaluate(job)
         devices = list(outcome.where.get("devices", []))
-        extra = {k: outcome.where[k] for k in ("encoding",) if k in outcome.where}
+        extra = {k: outcome.where[k] for k in ("encoding", "vectors_reused") if k in outcome.where}
         return replace(outcome, where={**where, "devices": devices, **extra})
 
     def encode_shard(

@@ -28,6 +28,7 @@ _LAZY: dict[str, str] = {
     "get_reranker_preset": "mtebkit.models._presets",
     "list_reranker_presets": "mtebkit.models._presets",
     "exact_search": "mtebkit.models._search",
+    "VectorVariant": "mtebkit.models._variants",
 }
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "RerankerPreset",
     "ResolvedModel",
     "VectorCache",
+    "VectorVariant",
     "exact_search",
     "get_preset",
     "get_reranker_preset",
@@ -67,3 +69,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.models._resolve import ResolvedModel, resolve_model
     from mtebkit.models._search import exact_search
     from mtebkit.models._settings import EncodingSettings
+    from mtebkit.models._variants import VectorVariant

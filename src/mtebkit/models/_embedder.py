@@ -34,6 +34,7 @@ from mtebkit.models._presets import ModelPreset, Pooling
 from mtebkit.models._resolve import ResolvedModel
 from mtebkit.models._settings import EncodingSettings
 from mtebkit.models._texts import join_doc, validate_texts
+from mtebkit.models._variants import ReuseMemo, VectorVariant
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
@@ -172,6 +173,9 @@ class Embedder(MtebEncoderMixin):
         self._n_parameters = self.engine.n_parameters
         self._meta: ModelMeta | None = None
         self.experiment_kwargs: dict[str, Any] = {}
+        # Matryoshka dimension / precision applied to the full vectors (see _variants)
+        self.vectors = VectorVariant()
+        self.reuse = ReuseMemo()  # shared by every variant() of this embedder
 
     # ------------------------------------------------------------------ derived state
     @property
@@ -217,9 +221,11 @@ class Embedder(MtebEncoderMixin):
         *,
         use_instructions: bool | None = None,
         experiment_kwargs: Mapping[str, Any] | None = None,
+        vectors: VectorVariant | None = None,
     ) -> Embedder:
         """Another facade over the same loaded weights, with other instruction or experiment
-        settings (the original is left as it is)."""
+        settings, or another Matryoshka dimension / precision of the same full vectors (the
+        original is left as it is)."""
         other = copy.copy(self)
         other.task_instructions = dict(self.task_instructions)
         other.spec_instructions = dict(self.spec_instructions)
@@ -227,6 +233,9 @@ class Embedder(MtebEncoderMixin):
             other.use_instructions = use_instructions
         if experiment_kwargs is not None:
             other.experiment_kwargs = dict(experiment_kwargs)
+        if vectors is not None:
+            other.vectors = vectors
+            other.embed_dim = vectors.dim or self.engine.embed_dim
         other._meta = None
         other.encoding_stats = EncodingStats()
         return other
@@ -238,14 +247,17 @@ class Embedder(MtebEncoderMixin):
 
     def settings_record(self) -> dict[str, Any]:
         """The adapter settings that change scores, recorded in every result file."""
-        return embedder_settings_record(
-            self.resolved,
-            self.settings,
-            use_instructions=self.use_instructions,
-            cpu_kernels=self.cpu_kernels,
-            query_max_length=self.query_max_length,
-            query_template=self.query_template,
-        )
+        return {
+            **embedder_settings_record(
+                self.resolved,
+                self.settings,
+                use_instructions=self.use_instructions,
+                cpu_kernels=self.cpu_kernels,
+                query_max_length=self.query_max_length,
+                query_template=self.query_template,
+            ),
+            **self.vectors.experiment_kwargs(),  # only when set: older results compare equal
+        }
 
     # ------------------------------------------------------------------ FlagModel API
     def encode(
@@ -327,17 +339,31 @@ class Embedder(MtebEncoderMixin):
             raise MtebkitError(f"max_length must be >= 1, not {max_length}")
         settings = self._settings_for(int(max_length or self.max_length))
         self._describe_namespace(settings)
-        return self.engine.encode(
-            texts,
-            settings=settings,
-            batch_size=int(batch_size or self.batch_size),
-            cache=self.cache,
-            show_progress_bar=self.show_progress_bar
-            if show_progress_bar is None
-            else show_progress_bar,
-            on_progress=self.on_progress,
-            tally=self.encoding_stats.tally(kind),
-        )
+        key = ReuseMemo.key(settings.namespace(), texts) if self.reuse.active else None
+        full = None
+        if key is not None:
+            full = self.reuse.get(key, lambda: self._count_tokens(texts, settings.max_length))
+        if full is None:
+            full = self.engine.encode(
+                texts,
+                settings=settings,
+                batch_size=int(batch_size or self.batch_size),
+                cache=self.cache,
+                show_progress_bar=self.show_progress_bar
+                if show_progress_bar is None
+                else show_progress_bar,
+                on_progress=self.on_progress,
+                tally=self.encoding_stats.tally(kind),
+            )
+            if key is not None:
+                self.reuse.put(key, full, len(set(texts)))
+        return self.vectors.apply(full, normalize=self.normalize)
+
+    def _count_tokens(self, texts: Sequence[str], max_length: int) -> int:
+        """Tokens the engine would encode for ``texts`` (distinct texts, after truncation)."""
+        unique = list(dict.fromkeys(texts))
+        ids = self.engine.tokenizer(unique, truncation=True, max_length=max_length)["input_ids"]
+        return sum(len(x) for x in ids)
 
     def encoding_record(self) -> dict[str, Any]:
         """What this facade encoded, by kind, with the device (a result's provenance)."""

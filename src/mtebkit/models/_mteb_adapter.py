@@ -21,6 +21,11 @@ from mtebkit.models._instructions import InstructionPolicy
 from mtebkit.models._presets import ModelPreset
 from mtebkit.models._resolve import ResolvedModel
 from mtebkit.models._texts import validate_texts
+from mtebkit.models._variants import (
+    VectorVariant,
+    hamming_similarity,
+    pairwise_hamming_similarity,
+)
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
@@ -45,6 +50,7 @@ class MtebEncoderMixin:
     max_length: int
     query_max_length: int | None
     experiment_kwargs: dict[str, Any]
+    vectors: VectorVariant
     _n_parameters: int
     _meta: ModelMeta | None
 
@@ -101,16 +107,21 @@ class MtebEncoderMixin:
         return "dot" if (self.preset and self.preset.similarity == "dot") else "cosine"
 
     def similarity(self, embeddings1: Any, embeddings2: Any) -> Any:
-        """mteb's cosine (or, for a dot-product preset, dot) similarity matrix."""
+        """mteb's cosine (or, for a dot-product preset, dot) similarity matrix; for binary
+        vectors the share of equal bits (Hamming, as sentence-transformers searches them)."""
         from mteb.similarity_functions import cos_sim, dot_score
 
+        if self.vectors.binary:
+            return hamming_similarity(embeddings1, embeddings2)
         fn = dot_score if self._similarity_kind == "dot" else cos_sim
         return fn(embeddings1, embeddings2)
 
     def similarity_pairwise(self, embeddings1: Any, embeddings2: Any) -> Any:
-        """mteb's row-wise cosine (or dot) similarity."""
+        """mteb's row-wise cosine (or dot) similarity (Hamming for binary vectors)."""
         from mteb.similarity_functions import pairwise_cos_sim, pairwise_dot_score
 
+        if self.vectors.binary:
+            return pairwise_hamming_similarity(embeddings1, embeddings2)
         fn = pairwise_dot_score if self._similarity_kind == "dot" else pairwise_cos_sim
         return fn(embeddings1, embeddings2)
 
@@ -137,12 +148,18 @@ class MtebEncoderMixin:
             "embed_dim": self.embed_dim,
             "max_tokens": self.max_length,
             "n_parameters": self._n_parameters,
-            "similarity_fn_name": ScoringFunction.DOT_PRODUCT
+            "similarity_fn_name": ScoringFunction.CUSTOM  # Hamming: no mteb name for it
+            if self.vectors.binary
+            else ScoringFunction.DOT_PRODUCT
             if self._similarity_kind == "dot"
             else ScoringFunction.COSINE,
             "use_instructions": bool(self.policy.query_instruction) and self.policy.enabled,
             "experiment_kwargs": dict(self.experiment_kwargs) or None,
         }
+        if not self.vectors.is_full:  # as mteb's CompressionWrapper records a precision
+            from mteb.types import OutputDType
+
+            fields["output_dtypes"] = [OutputDType(self.vectors.precision)]
         if base is not None:
             return base.model_copy(update={**fields, "loader": None})
         return ModelMeta.create_empty(

@@ -48,9 +48,13 @@ _LAZY: dict[str, str] = {
     "load_baseline": "mtebkit.reporting._baseline",
     "make_baseline": "mtebkit.reporting._baseline",
     "save_baseline": "mtebkit.reporting._baseline",
+    # --dim / --precision runs
+    "VARIANT_TITLE": "mtebkit.reporting._variants",
+    "variant_tables": "mtebkit.reporting._variants",
 }
 
 __all__ = [
+    "VARIANT_TITLE",
     "Baseline",
     "BenchmarkAggregate",
     "CheckReport",
@@ -82,6 +86,7 @@ __all__ = [
     "save_baseline",
     "similarity_figure",
     "thresholds_table",
+    "variant_tables",
 ]
 
 __getattr__, __dir__ = lazy_exports("mtebkit.reporting", _LAZY, globals(), __all__)
@@ -110,3 +115,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.reporting._reproduce import ReproduceReport, load_published, reproduce
     from mtebkit.reporting._stats import PairedTest, paired_bootstrap, randomisation_test
     from mtebkit.reporting._table import Image, Paragraph, Report, Table
+    from mtebkit.reporting._variants import VARIANT_TITLE, variant_tables

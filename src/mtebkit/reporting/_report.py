@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from mtebkit.reporting._aggregate import BenchmarkAggregate, aggregate_benchmark, get_benchmark_spec
 from mtebkit.reporting._table import Paragraph, Report, Table
+from mtebkit.reporting._variants import variant_tables
 from mtebkit.results._layout import DEFAULT_EXPERIMENT
 from mtebkit.results._loading import ResultSet, RunKey, mean_score, preferred_split
 
@@ -231,6 +232,8 @@ def build_report(
         rep.add(per_task_table(rs))
         _add_ranks_and_encoding(rep, rs, resamples=rank_resamples)
         rep.add(type_averages_table(rs))
+        for table in variant_tables(rs):  # --dim / --precision runs
+            rep.add(table)
         return rep
     spec = get_benchmark_spec(benchmark)
     board, aggs = leaderboard(rs, spec.name, metrics=metrics)
@@ -287,4 +290,6 @@ def build_report(
     )
     if other:
         rep.add(per_task_table(rs, tasks=other, title=f"Other tasks (not in {spec.name})"))
+    for table in variant_tables(rs):  # --dim / --precision runs
+        rep.add(table)
     return rep
