@@ -186,15 +186,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--tasks", nargs="+", default=TASKS)
+    ap.add_argument("--tasks", nargs="+", default=None, help=f"default: {' '.join(TASKS)}")
+    ap.add_argument("--quick", action="store_true", help="STSBenchmark only, one probe each")
     ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds; best time kept")
     ap.add_argument("--probe-repeats", type=int, default=3, help="runs of each import probe")
     ap.add_argument("--name", default=None, help="results file name (default process)")
     a = ap.parse_args()
     t = time.perf_counter()
-    out = run(a.tasks, a.rounds, a.probe_repeats)
+    tasks = a.tasks or (["STSBenchmark"] if a.quick else TASKS)
+    out = run(tasks, a.rounds, 1 if a.quick else a.probe_repeats)
     out["wall_s"] = time.perf_counter() - t
-    name = a.name or ("process" if a.tasks == TASKS else "process_subset")
+    name = a.name or C.result_name("process", quick=a.quick and not a.tasks, partial=bool(a.tasks))
     print("wrote", C.write_result(name, out))
 
 
