@@ -207,6 +207,48 @@ def test_a_node_removed_mid_job_is_survived(
             cluster.wait_for_nodes()
 
 
+def _sharded_run(task: str, tmp_path: Path, kill_helper: bool) -> tuple[list[str], dict[str, Any]]:
+    """``task`` alone, so its job is lent the other (idle) worker, every encode sharded."""
+    lines: list[str] = []
+
+    def progress(line: str) -> None:
+        lines.append(line)
+        m = re.search(r"lent 1 idle worker\(s\) to shard on: .*pid (\d+)\)", line)
+        if m and kill_helper:
+            os.kill(int(m.group(1)), signal.SIGKILL)
+
+    out = tmp_path / task
+    executor = RayExecutor(progress=progress, shard_min_texts=1, shard_texts=24)
+    run_evaluation(_config([task], out, None), executor=executor)
+    assert _result_files(out) == [f"{task}.json"]
+    _no_temp_files(out)
+    (where,) = _provenance(out)
+    return lines, {"files": _files(out), **where["sharding"]}
+
+
+def test_a_sharded_corpus_gives_the_in_process_files(
+    cluster: Any, in_process: dict[str, Path], tmp_path: Path
+) -> None:
+    reference = _files(in_process["demo"])
+    lines, got = _sharded_run("DemoRetrievalEn", tmp_path, kill_helper=False)
+    assert any("lent 1 idle worker(s)" in line for line in lines)
+    for rel, data in got["files"].items():
+        assert data == reference[rel]
+    # the lent worker encoded part of it: 192 documents + 40 queries in all
+    assert got["lent_workers"] == 1 and got["lost"] == 0
+    assert 0 < got["texts_by_lent_workers"] < 232
+
+
+def test_a_lent_worker_killed_mid_encode_is_survived(
+    cluster: Any, in_process: dict[str, Path], tmp_path: Path
+) -> None:
+    reference = _files(in_process["demo"])
+    _, got = _sharded_run("DemoRetrievalZh", tmp_path, kill_helper=True)
+    for rel, data in got["files"].items():
+        assert data == reference[rel]
+    assert got["lent_workers"] == 1 and got["lost"] == 1
+
+
 def test_a_killed_driver_resumes_where_it_stopped(
     cluster: Any, in_process: dict[str, Path], tmp_path: Path
 ) -> None:

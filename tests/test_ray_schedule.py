@@ -49,12 +49,18 @@ class FakePool:
         self.holding: dict[int, str] = {}
         self.submitted: list[str] = []
         self.closed = False
+        self.lent: list[tuple[str, list[Hashable]]] = []  # (task, slots lent to it) per submit
+        self.out_on_loan: set[int] = set()
+        self.dies_on_loan: set[int] = set()  # slots that are found dead when reclaimed
 
     def start(self) -> list[Hashable]:
         return list(range(self.n))
 
-    def submit(self, slot: Hashable, job: Job) -> Hashable:
+    def submit(self, slot: Hashable, job: Job, helpers: Sequence[Hashable] = ()) -> Hashable:
         assert isinstance(slot, int)
+        assert slot not in self.out_on_loan and not set(helpers) & self.out_on_loan
+        self.lent.append((job.task.name, list(helpers)))
+        self.out_on_loan.update(helpers)  # type: ignore[arg-type]
         if self.holding.get(slot) != job.model.model:
             self.loads.append((slot, job.model.model))
             self.holding[slot] = job.model.model
@@ -78,6 +84,16 @@ class FakePool:
             return None
         self.next_slot += 1
         return self.next_slot
+
+    def reclaim(self, slots: Sequence[Hashable]) -> list[Hashable]:
+        back: list[Hashable] = []
+        for slot in slots:
+            assert isinstance(slot, int)
+            self.out_on_loan.discard(slot)
+            fresh = self.replace(slot) if slot in self.dies_on_loan else slot
+            if fresh is not None:
+                back.append(fresh)
+        return back
 
     def describe(self, slot: Hashable) -> str:
         return f"slot {slot}"
@@ -144,6 +160,56 @@ def test_a_failing_job_does_not_stop_the_others_and_is_not_retried() -> None:
     assert pool.submitted.count("T1") == 1
 
 
+def test_idle_slots_are_lent_to_the_last_job_only_when_nothing_else_waits() -> None:
+    jobs = [_job("a", "T1"), _job("a", "T2")]
+    pool = FakePool(4)
+    lines: list[str] = []
+    out = list(schedule(jobs, pool, lend_idle=True, progress=lines.append))
+    assert _errors(out) == {"T1": None, "T2": None}
+    # T1 started while T2 waited: nothing lent; T2 was the last: the two idle slots
+    assert pool.lent == [("T1", []), ("T2", [2, 3])]
+    assert any("T2: lent 2 idle worker(s) to shard on: slot 2; slot 3" in x for x in lines)
+    assert pool.out_on_loan == set()
+
+
+def test_nothing_is_lent_without_lend_idle_or_when_every_slot_is_busy() -> None:
+    pool = FakePool(2)
+    list(schedule([_job("a", "T1")], pool))
+    assert pool.lent == [("T1", [])]
+    # as many jobs as slots: every slot runs its own job, none is idle to lend (no deadlock:
+    # a job with no helper encodes alone)
+    pool = FakePool(2)
+    out = list(schedule([_job("a", "T1"), _job("a", "T2")], pool, lend_idle=True))
+    assert len(out) == 2 and pool.lent == [("T1", []), ("T2", [])]
+
+
+def test_only_slots_holding_the_jobs_model_or_none_are_lent() -> None:
+    jobs = [_job("b", "B1"), _job("a", "A1"), _job("a", "A2")]
+    # 2 slots: B1 on 0, A1 on 1; then A2 gets slot 1 (holds a) and may borrow 0 only if it
+    # is idle and holds a or nothing: it holds b, so nothing is lent
+    pool = FakePool(2)
+    list(schedule(jobs, pool, lend_idle=True))
+    assert pool.lent[-1] == ("A2", [])
+    pool = FakePool(3)
+    list(schedule([_job("a", "A1"), _job("b", "B1")], pool, lend_idle=True))
+    assert pool.lent == [("A1", []), ("B1", [2])]
+
+
+def test_a_lent_slot_lost_meanwhile_is_replaced_when_reclaimed() -> None:
+    jobs = [_job("a", "T1"), _job("a", "T2"), _job("a", "T3")]
+    pool = FakePool(2, {"T2": ["lost"]})
+    pool.dies_on_loan = {1}
+    out = list(schedule([jobs[0]], pool, lend_idle=True))
+    assert pool.lent == [("T1", [1])] and _errors(out) == {"T1": None}
+    pool = FakePool(2, {"T1": ["lost"]})
+    pool.dies_on_loan = {1}
+    out = list(schedule([jobs[0]], pool, lend_idle=True))
+    # T1's worker was lost and its lent slot too: both replaced (slots 3, 4), T1 retried there
+    assert _errors(out) == {"T1": None}
+    assert pool.lent == [("T1", [1]), ("T1", [4])]
+    assert pool.out_on_loan == set()
+
+
 def test_when_a_node_goes_the_other_slots_take_its_work() -> None:
     jobs = [_job("a", f"T{i}") for i in range(4)]
     pool = FakePool(2, {"T0": ["lost"]}, replaceable=False)
@@ -166,6 +232,8 @@ def test_when_every_worker_is_gone_the_rest_fail_with_a_reason() -> None:
         ({"cpus_per_worker": 0.0}, "cpus_per_worker must be >= 1"),
         ({"gpus_per_worker": -1.0}, "gpus_per_worker must be >= 0"),
         ({"max_retries": -1}, "max_retries"),
+        ({"shard_min_texts": -1}, "shard_min_texts must be >= 0"),
+        ({"shard_texts": 0}, "shard_texts must be >= 1"),
     ],
 )
 def test_bad_executor_options_are_clear_errors(kwargs: dict[str, float], message: str) -> None:
@@ -211,6 +279,7 @@ def test_a_cache_on_a_network_filesystem_is_detected(path: str, fstype: str | No
         ["--ray-cpus-per-worker", "0.5"],
         ["--ray-gpus-per-worker", "-1"],
         ["--ray-workers", "two"],
+        ["--ray-shard-min-texts", "-1"],
     ],
 )
 def test_bad_ray_options_are_usage_errors(
@@ -223,6 +292,16 @@ def test_bad_ray_options_are_usage_errors(
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert argv[0] in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "expected"), [([], 2048), (["--ray-shard-min-texts", "0"], 0)])
+def test_the_shard_threshold_reaches_the_executor(argv: list[str], expected: int) -> None:
+    from mtebkit.cli import build_parser
+    from mtebkit.cli._run import _ray_executor
+
+    args = build_parser(only="run").parse_args(["run", "--ray", *argv])
+    executor = _ray_executor(args, None)
+    assert isinstance(executor, RayExecutor) and executor.shard_min_texts == expected
 
 
 def test_the_driver_passes_its_offline_and_mirror_settings_to_the_workers(

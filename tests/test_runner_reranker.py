@@ -40,7 +40,7 @@ def _config(models: tuple[Path, Path], results: Path, **kw: object) -> RunConfig
         "tasks": TASKS,
         "results_dir": results,
         "reranker": str(ce),
-        "rerank_top_k": 5,
+        "rerank_top_k": 2,
         "use_cache": False,
         "show_progress": False,
     }
@@ -54,10 +54,10 @@ def test_two_stage_jobs_are_named_and_non_query_tasks_run_alone(
     assert jobs["MockSTSTask"].reranker is None and jobs["MockSTSTask"].experiment is None
     for name in ("MockRetrievalTask", "MockRerankingTask"):
         j = jobs[name]
-        assert j.reranker is not None and j.rerank_top_k == 5
+        assert j.reranker is not None and j.rerank_top_k == 2
         assert j.experiment is not None
-        assert "rerank_top_k_5" in j.experiment and "reranker_local__ce" in j.experiment
-        assert j.settings["reranker"]["top_k"] == 5
+        assert "rerank_top_k_2" in j.experiment and "reranker_local__ce" in j.experiment
+        assert j.settings["reranker"]["top_k"] == 2
         assert j.settings["reranker"]["model"] == "local/ce"
 
     records = run_evaluation(_config(models, tmp_path))

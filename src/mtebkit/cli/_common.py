@@ -18,6 +18,7 @@ __all__ = [
     "gate_experiment",
     "load_quietly",
     "points",
+    "positive_int",
     "print_warnings",
     "resolve_run_arg",
 ]
@@ -33,6 +34,17 @@ def points(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of points, got {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number of points >= 0, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type of a count that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {text!r}")
     return value
 
 

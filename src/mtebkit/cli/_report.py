@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mtebkit.cli._common import positive_int
+
 TERMINAL_WIDTH = 100
 
 
@@ -44,19 +46,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wide", action="store_true", help="terminal: the table as in the files, however wide"
     )
+    parser.add_argument(
+        "--resamples",
+        type=positive_int,
+        default=200,
+        metavar="N",
+        help="resamples per test for the rank groups (paired bootstrap and randomisation; "
+        "default 200)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from mtebkit._util.atomic import atomic_write_text
     from mtebkit.cli._common import load_quietly
-    from mtebkit.reporting import add_similarity_plots, build_report
+    from mtebkit.reporting import add_depth_curves, add_similarity_plots, build_report
 
     rs = load_quietly(*args.results, revision=args.revision)
     if args.model:
         rs = rs.models_only(args.model)
-    report = build_report(rs, benchmark=args.benchmark, metrics=args.metrics)
+    report = build_report(
+        rs, benchmark=args.benchmark, metrics=args.metrics, rank_resamples=args.resamples
+    )
     if not args.no_plots:
         add_similarity_plots(report, rs)
+    depth_table = add_depth_curves(report, rs, plot=not args.no_plots)
     stem = "leaderboard"  # with or without --benchmark, as the README names the files
     written = report.write(args.out, stem=stem)
     tex = args.out / f"{stem}.tex"
@@ -72,6 +85,14 @@ def run(args: argparse.Namespace) -> int:
         turned = Table([board.columns[0], *runs], rows, title=board.title, note=board.note)
         text = turned.to_terminal(max_width=TERMINAL_WIDTH)
     print(text)
+    if depth_table is not None:  # the depth curves are what a sweep is run for
+        print("\n" + depth_table.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
+    for extra in report.tables[1:]:  # rank groups and heavy truncation: visible here too
+        if extra.title == "Ranking with rank groups" or (
+            extra.title.startswith("Truncation") and extra.note
+        ):
+            print()
+            print(extra.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
     print(
         f"\nwrote {written['markdown']}, {written['html']}, {tex} and "
         f"{sum(1 for k in written if k.startswith('csv:'))} CSV file(s) to {args.out}"

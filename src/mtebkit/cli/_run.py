@@ -149,8 +149,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rerank-top-k",
         type=_positive,
-        default=100,
-        help="candidates the reranker rescores (default 100)",
+        nargs="+",
+        default=None,
+        metavar="K",
+        help="candidates the reranker rescores (default 100, or fewer where a query has fewer); "
+        "several depths, e.g. 10 50 100, are a sweep: one first stage, one reranker pass, "
+        "one experiment per depth",
+    )
+    p.add_argument(
+        "--first-stage",
+        nargs="+",
+        default=None,
+        metavar="RUN",
+        help="fixed candidates to rerank instead of the embedder's: a TREC run file "
+        "(qid Q0 docid rank score tag) or an mteb predictions file (--save-predictions); "
+        "TASK=PATH per task, or a folder with <Task>.trec / <Task>_predictions.json",
     )
     p.add_argument("--overwrite", action="store_true", help="redo tasks that already have results")
     p.add_argument(
@@ -226,6 +239,14 @@ def _add_ray_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="GPUs per worker (default 1 if any)",
     )
+    g.add_argument(
+        "--ray-shard-min-texts",
+        type=_at_least(0, int),
+        metavar="N",
+        default=None,
+        help="shard an encode of N texts or more (a large corpus) across idle workers "
+        "(default 2048; 0: never)",
+    )
 
 
 def _ray_executor(args: argparse.Namespace, cache_dir: Path | None) -> Executor | None:
@@ -233,6 +254,7 @@ def _ray_executor(args: argparse.Namespace, cache_dir: Path | None) -> Executor 
     if not (args.ray or args.ray_address):
         return None
     from mtebkit.evaluation import RayExecutor
+    from mtebkit.evaluation._ray import DEFAULT_SHARD_MIN_TEXTS
 
     def say(line: str) -> None:
         if not args.quiet:
@@ -243,6 +265,9 @@ def _ray_executor(args: argparse.Namespace, cache_dir: Path | None) -> Executor 
         num_workers=args.ray_workers,
         cpus_per_worker=args.ray_cpus_per_worker,
         gpus_per_worker=args.ray_gpus_per_worker,
+        shard_min_texts=DEFAULT_SHARD_MIN_TEXTS
+        if args.ray_shard_min_texts is None
+        else args.ray_shard_min_texts,
         use_cache=not args.no_cache,
         cache_dir=str(cache_dir) if cache_dir else None,
         progress=say,
@@ -286,6 +311,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         reranker=args.reranker,
         rerank_top_k=args.rerank_top_k,
+        first_stage=args.first_stage,
         instruction_ablation=args.instruction_ablation,
         keep_item_scores=not args.no_item_scores,
         save_predictions=args.save_predictions,
@@ -315,7 +341,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_table(records: Sequence[TaskRecord]) -> None:
-    headers = ("model", "experiment", "task", "split", "main score x100", "seconds", "status")
+    from mtebkit.results import tokens_per_s_cell, truncation_cell
+
+    headers = (
+        "model",
+        "experiment",
+        "task",
+        "split",
+        "main score x100",
+        "seconds",
+        "truncated",
+        "tokens/s",
+        "status",
+    )
     rows = [
         (
             r.model,
@@ -324,6 +362,8 @@ def _print_table(records: Sequence[TaskRecord]) -> None:
             r.split,
             f"{100 * r.main_score:.2f}",
             f"{r.seconds:.1f}",
+            truncation_cell(r.encoding),
+            tokens_per_s_cell(r.encoding),
             r.status,
         )
         for r in records
@@ -337,3 +377,18 @@ def _print_table(records: Sequence[TaskRecord]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))
+    _print_truncation_notes(records)
+
+
+def _print_truncation_notes(records: Sequence[TaskRecord]) -> None:
+    """One line per task whose documents were often cut at max length (once per task)."""
+    from mtebkit.results import truncation_note
+
+    seen: set[tuple[str, str | None, str]] = set()
+    for r in records:
+        key = (r.model, r.experiment, r.task)
+        exp = f" [{r.experiment}]" if r.experiment else ""
+        note = None if key in seen else truncation_note(f"{r.model}{exp} / {r.task}", r.encoding)
+        seen.add(key)
+        if note:
+            print(f"note: {note}")

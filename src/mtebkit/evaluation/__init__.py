@@ -4,7 +4,8 @@
 result paths, recorded settings, what is already done); ``execute(jobs, executor)`` runs the
 rest on an :class:`Executor` (in this process, or :class:`RayExecutor` on a Ray cluster) and
 writes every file; ``run_evaluation`` does both. Two-stage
-retrieval (embed, then rerank) is :func:`evaluate_two_stage`. Names are imported lazily.
+retrieval (embed, then rerank) is :func:`evaluate_two_stage`; several depths from one first
+stage, or fixed candidates (:class:`FirstStageRun`), :func:`evaluate_depth_sweep`. Names are imported lazily.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ _LAZY: dict[str, str] = {
     "execute": "mtebkit.evaluation._execute",
     "run_evaluation": "mtebkit.evaluation._runner",
     "evaluate_two_stage": "mtebkit.evaluation._two_stage",
+    "evaluate_depth_sweep": "mtebkit.evaluation._two_stage",
+    "FirstStageRun": "mtebkit.evaluation._first_stage",
 }
 
 __all__ = [
     "Executor",
+    "FirstStageRun",
     "InProcessExecutor",
     "Job",
     "JobOutcome",
@@ -43,6 +47,7 @@ __all__ = [
     "RunConfig",
     "TaskRecord",
     "TaskRef",
+    "evaluate_depth_sweep",
     "evaluate_two_stage",
     "execute",
     "plan",
@@ -54,6 +59,7 @@ __getattr__, __dir__ = lazy_exports("mtebkit.evaluation", _LAZY, globals(), __al
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation._config import RunConfig
     from mtebkit.evaluation._execute import Executor, InProcessExecutor, execute
+    from mtebkit.evaluation._first_stage import FirstStageRun
     from mtebkit.evaluation._jobs import (
         Job,
         JobOutcome,
@@ -66,4 +72,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation._progress import ProgressReporter
     from mtebkit.evaluation._ray import RayExecutor
     from mtebkit.evaluation._runner import run_evaluation
-    from mtebkit.evaluation._two_stage import evaluate_two_stage
+    from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_two_stage

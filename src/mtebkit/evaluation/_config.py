@@ -24,7 +24,9 @@ class RunConfig:
     ``benchmark`` are exclusive; with neither, the embedded demo tasks run.
     ``instruction_ablation`` runs retrieval and reranking tasks with and without the query
     instruction. ``reranker`` turns retrieval and reranking tasks into two-stage runs
-    (retrieve ``rerank_top_k`` with the embedder, rerank with the cross-encoder).
+    (retrieve ``rerank_top_k`` with the embedder, rerank with the cross-encoder); several
+    depths are a sweep (one first stage, each pair reranked once); ``first_stage`` gives fixed
+    candidates instead of the embedder's.
     """
 
     models: Sequence[str]
@@ -51,7 +53,10 @@ class RunConfig:
     use_cache: bool = True
     cache_dir: Path | None = None
     reranker: str | None = None
-    rerank_top_k: int = 100
+    # several: a depth sweep, one experiment each; None: 100, cut to shorter candidate lists
+    rerank_top_k: int | Sequence[int] | None = None
+    # fixed candidates: "TASK=PATH" / "PATH" items or {task: path} (TREC run, mteb predictions)
+    first_stage: Sequence[str] | Mapping[str, str | Path] | None = None
     instruction_ablation: bool = False
     keep_item_scores: bool = True
     save_predictions: bool = False  # mteb's <Task>_predictions.json beside each result

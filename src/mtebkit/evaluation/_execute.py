@@ -23,18 +23,26 @@ import socket
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mtebkit._util.atomic import atomic_write_text
 from mtebkit.errors import EvaluationError, MtebkitError, ResultsError
-from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec, RerankerSpec, TaskRecord
+from mtebkit.evaluation._jobs import (
+    Job,
+    JobOutcome,
+    ModelSpec,
+    RerankerSpec,
+    TaskRecord,
+    rerank_settings,
+)
 from mtebkit.evaluation._plan import comparable_settings
 from mtebkit.evaluation._progress import ProgressReporter
-from mtebkit.evaluation._two_stage import evaluate_one, evaluate_two_stage
+from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_one
 from mtebkit.results._item_scores import item_scores_from_predictions, write_item_scores
 from mtebkit.results._layout import item_scores_path
+from mtebkit.results._throughput import encoding_of
 from mtebkit.results._writer import task_result_json, write_model_meta
 
 if TYPE_CHECKING:
@@ -69,8 +77,18 @@ def _quiet_hf_progress() -> None:
     datasets.disable_progress_bars()
 
 
-def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None) -> JobOutcome:
-    """Run one job with a loaded embedder (and reranker for a two-stage job)."""
+def evaluate_job(
+    job: Job,
+    embedder: Embedder,
+    reranker: Reranker | None = None,
+    *,
+    swept: dict[int, tuple[TaskResult, float]] | None = None,
+) -> JobOutcome:
+    """Run one job with a loaded embedder (and reranker for a two-stage job).
+
+    For a depth sweep, ``swept`` holds the results of the sweep's other depths: the first of
+    its jobs computes them all and leaves them there; the others take theirs from it.
+    """
     model = embedder.variant(
         use_instructions=job.use_instructions, experiment_kwargs=dict(job.experiment_kwargs)
     )
@@ -81,7 +99,12 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
     if job.task.eval_splits is not None:
         settings["eval_splits"] = list(task.eval_splits)
     if reranker is not None:
-        settings["reranker"] = {**reranker.settings_record(), "top_k": job.rerank_top_k}
+        settings["reranker"] = rerank_settings(
+            reranker.settings_record(), job.rerank_top_k, job.first_stage
+        )
+    if swept is not None and job.rerank_top_k in swept:
+        result, seconds = swept.pop(job.rerank_top_k)
+        return _outcome(job, model, result, settings, seconds=seconds)
     encode_kwargs: dict[str, Any] = {"batch_size": model.batch_size, "show_progress_bar": False}
     keep_items = job.keep_item_scores and reranker is None
     keep_predictions = job.save_predictions and reranker is None
@@ -95,13 +118,20 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
         # load here (mirror-aware, via the task) so the data outlives mteb.evaluate for item scores
         task.load_data()
         if reranker is not None:
-            (result,) = evaluate_two_stage(
+            depth = job.rerank_top_k or 100
+            fixed = {task.metadata.name: job.first_stage} if job.first_stage else None
+            (by_depth,) = evaluate_depth_sweep(
                 model,
                 reranker,
                 [task],
-                top_k=job.rerank_top_k or 100,
+                depths=sorted({depth, *job.rerank_sweep}),
                 encode_kwargs=encode_kwargs,
+                first_stage=fixed,
+                strict_depth=job.strict_depth,
             )
+            result = by_depth.pop(depth)
+            if swept is not None:  # the sweep's time is filed with its first depth
+                swept.update({d: (r, 0.0) for d, r in by_depth.items()})
         else:
             result = evaluate_one(
                 model,
@@ -117,6 +147,21 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
         shutil.rmtree(tmp, ignore_errors=True)
         if task.data_loaded:
             task.unload_data()
+    return _outcome(
+        job, model, result, settings, seconds=seconds, items=items, predictions=predictions
+    )
+
+
+def _outcome(
+    job: Job,
+    model: Embedder,
+    result: TaskResult,
+    settings: dict[str, Any],
+    *,
+    seconds: float,
+    items: dict[str, Any] | None = None,
+    predictions: str | None = None,
+) -> JobOutcome:
     return JobOutcome(
         job=job,
         result=result,
@@ -130,6 +175,7 @@ def evaluate_job(job: Job, embedder: Embedder, reranker: Reranker | None = None)
             "hostname": socket.gethostname(),
             "pid": os.getpid(),
             "devices": list(model.devices),
+            "encoding": model.encoding_record(),
         },
     )
 
@@ -181,6 +227,7 @@ class LoadedModels:
         self.progress = progress
         self.loaded: tuple[ModelSpec, Embedder] | None = None
         self.rerankers: dict[RerankerSpec, Reranker] = {}
+        self.swept: dict[tuple[Any, ...], dict[int, tuple[TaskResult, float]]] = {}
 
     def evaluate(self, job: Job) -> JobOutcome:
         try:
@@ -194,9 +241,13 @@ class LoadedModels:
             reranker = None
             if job.reranker is not None:
                 if job.reranker not in self.rerankers:
-                    self.rerankers[job.reranker] = job.reranker.build()
+                    rr = job.reranker.build()
+                    if self.progress is not None:
+                        rr.on_progress = self.progress.scored
+                    self.rerankers[job.reranker] = rr
                 reranker = self.rerankers[job.reranker]
-            return evaluate_job(job, self.loaded[1], reranker)
+            swept = self.swept.setdefault(job.sweep_key, {}) if job.rerank_sweep else None
+            return evaluate_job(job, self.loaded[1], reranker, swept=swept)
         except MtebkitError as exc:
             return JobOutcome(job=job, error=str(exc))
 
@@ -233,9 +284,15 @@ class InProcessExecutor:
 
 
 def records_of(
-    result: TaskResult, job: Job, *, seconds: float, status: str, path: Path
+    result: TaskResult,
+    job: Job,
+    *,
+    seconds: float,
+    status: str,
+    path: Path,
+    encoding: Mapping[str, Any] | None = None,
 ) -> list[TaskRecord]:
-    """One record per (split, subset) of a result."""
+    """One record per (split, subset) of a result (``encoding``: the task's encoding record)."""
     out = []
     for split, rows in result.scores.items():
         for row in rows:
@@ -250,6 +307,7 @@ def records_of(
                     seconds=seconds,
                     status=status,
                     path=path,
+                    encoding=encoding,
                 )
             )
     return out
@@ -364,7 +422,14 @@ def execute(
     for i, job in enumerate(jobs):
         if job.status == "done":
             done = TaskResult.from_disk(job.result_path)
-            by_index[i] = records_of(done, job, seconds=0.0, status="skipped", path=job.result_path)
+            by_index[i] = records_of(
+                done,
+                job,
+                seconds=0.0,
+                status="skipped",
+                path=job.result_path,
+                encoding=encoding_of(job.result_path),
+            )
     finished: set[int] = {i for i, j in enumerate(jobs) if j.status == "done"}
     for outcome in executor.run(todo):
         i = position[outcome.job.result_path]
@@ -392,6 +457,7 @@ def execute(
                     seconds=outcome.seconds,
                     status="ran",
                     path=path,
+                    encoding=outcome.where.get("encoding"),
                 )
         upto = emitted
         while upto in finished:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from mtebkit.errors import MtebkitError
+from mtebkit.evaluation._first_stage import FirstStageRun
 
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
@@ -24,7 +25,25 @@ if TYPE_CHECKING:
     from mtebkit.models import Embedder, Reranker, VectorCache
     from mtebkit.models._configure import EmbedderConfig, RerankerConfig
 
-__all__ = ["Job", "JobOutcome", "ModelSpec", "RerankerSpec", "TaskRecord", "TaskRef"]
+__all__ = [
+    "Job",
+    "JobOutcome",
+    "ModelSpec",
+    "RerankerSpec",
+    "TaskRecord",
+    "TaskRef",
+    "rerank_settings",
+]
+
+
+def rerank_settings(
+    reranker_record: Mapping[str, Any], top_k: int | None, first_stage: FirstStageRun | None
+) -> dict[str, Any]:
+    """The reranker's part of a two-stage job's settings: its own, the depth, the candidates."""
+    out = {**reranker_record, "top_k": top_k}
+    if first_stage is not None:  # only then: results without fixed candidates stay comparable
+        out["first_stage"] = first_stage.settings_record()
+    return out
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
@@ -211,6 +230,17 @@ class Job:
     rerank_top_k: int | None = None
     keep_item_scores: bool = True
     save_predictions: bool = False  # mteb's <Task>_predictions.json beside the result
+    # a depth sweep: every depth still to do of this (model, variant, task, reranker), computed
+    # together by whichever of their jobs runs first (one stage 1, one reranker pass)
+    rerank_sweep: tuple[int, ...] = ()
+    first_stage: FirstStageRun | None = None  # fixed candidates instead of the embedder's
+    strict_depth: bool = True  # a depth deeper than a query's candidates is an error
+
+    @property
+    def sweep_key(self) -> tuple[Any, ...]:
+        """Jobs that differ only in their depth share this key (and one computation)."""
+        exp = tuple((k, v) for k, v in self.experiment_kwargs if k != "rerank_top_k")
+        return (self.model, self.use_instructions, self.task, self.reranker, self.first_stage, exp)
 
     @property
     def label(self) -> str:
@@ -251,3 +281,4 @@ class TaskRecord:
     seconds: float
     status: str  # "ran" | "skipped"
     path: Path
+    encoding: Mapping[str, Any] | None = None  # the task's encoding record (provenance)

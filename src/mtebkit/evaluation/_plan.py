@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from mtebkit.errors import MtebkitError, ResultsError
 from mtebkit.evaluation._config import RunConfig
-from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef
+from mtebkit.evaluation._first_stage import FirstStageRun
+from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef, rerank_settings
+from mtebkit.evaluation._rerank_plan import check_first_stage, rerank_depths, sweep_together
 from mtebkit.models import QUERY_TASK_TYPES, InstructionPolicy
 from mtebkit.models._embedder import embedder_settings_record
 from mtebkit.models._instructions import DEFAULT_TEMPLATE
@@ -198,6 +200,7 @@ def job_settings(
     task_type: str,
     reranker: RerankerConfig | None,
     top_k: int | None,
+    first_stage: FirstStageRun | None = None,
 ) -> dict[str, Any]:
     """The settings recorded beside a job's result (``cpu_kernels`` unknown until it runs)."""
     rec = embedder_settings_record(
@@ -211,7 +214,11 @@ def job_settings(
     rec["query_instruction"] = policy.for_task(task_name, task_type)
     # all of the reranker's score-changing settings (max length, dtype, weights), so a re-run
     # with another reranker setting is not mistaken for the same result
-    rec["reranker"] = None if reranker is None else {**reranker.settings_record(), "top_k": top_k}
+    rec["reranker"] = (
+        None
+        if reranker is None
+        else rerank_settings(reranker.settings_record(), top_k, first_stage)
+    )
     return rec
 
 
@@ -324,10 +331,35 @@ def _variants(config: RunConfig) -> list[bool]:
     return [True, False] if config.instruction_ablation else [config.use_instructions]
 
 
+def _at_depths(job: Job, depths: Sequence[int], config: RunConfig) -> list[Job]:
+    """A two-stage job at every depth of a sweep (the plan builds it at the first), each its own
+    experiment; the depths still to do are told to run together."""
+    if not job.two_stage or len(depths) < 2:
+        return [job]
+    out = []
+    for depth in depths:
+        exp = {**dict(job.experiment_kwargs), "rerank_top_k": depth}
+        path = _path_of(config.results_dir, job.model_name, job.revision, exp, job.task.name)
+        settings = {**job.settings, "reranker": {**job.settings["reranker"], "top_k": depth}}
+        done = _already_done(path, settings, overwrite=config.overwrite)
+        out.append(
+            dataclasses.replace(
+                job,
+                experiment_kwargs=tuple(exp.items()),
+                experiment=_experiment_name(job.model_name, job.revision, exp),
+                result_path=path,
+                settings=settings,
+                status="done" if done else "todo",
+                rerank_top_k=depth,
+            )
+        )
+    return sweep_together(out)
+
+
 def plan(config: RunConfig) -> list[Job]:
     """Every job of ``config``, in order (model, instruction variant, task); see the module doc."""
+    depths = rerank_depths(config.rerank_top_k)
     for option, value in (
-        ("--rerank-top-k", config.rerank_top_k),
         ("--batch-size", config.batch_size),
         ("--max-length", config.max_length),
         ("--cpu-lanes", config.cpu_lanes),
@@ -348,6 +380,7 @@ def plan(config: RunConfig) -> list[Job]:
         devices = tuple(config.devices) if config.devices else None
         reranker_spec = RerankerSpec(config.reranker, use_fp16=config.use_fp16, devices=devices)
         reranker_cfg = reranker_spec.configure()
+    first_stage = check_first_stage(config, tasks, depths)
     jobs: list[Job] = []
     seen: set[Path] = set()
     for model in dict.fromkeys(config.models):
@@ -387,10 +420,13 @@ def plan(config: RunConfig) -> list[Job]:
                 if config.instruction_ablation and not use_instr and ttype not in QUERY_TASK_TYPES:
                     continue  # instructions never reach other task types: nothing to ablate
                 two_stage = reranker_cfg is not None and ttype in QUERY_TASK_TYPES
+                fixed = first_stage.get(ref.name) if two_stage else None
                 exp = dict(base)
                 if two_stage and reranker_cfg is not None:
                     exp["reranker"] = reranker_cfg.resolved.name.replace("/", "__")
-                    exp["rerank_top_k"] = config.rerank_top_k
+                    exp["rerank_top_k"] = depths[0]  # other depths: _at_depths
+                    if fixed is not None:  # other candidates: another experiment folder
+                        exp["first_stage"] = fixed.sha256[:12]
                 path = _path_of(config.results_dir, name, revision, exp, ref.name)
                 if path in seen:
                     continue
@@ -401,7 +437,8 @@ def plan(config: RunConfig) -> list[Job]:
                     ref.name,
                     ttype,
                     reranker_cfg if two_stage else None,
-                    config.rerank_top_k if two_stage else None,
+                    depths[0] if two_stage else None,
+                    fixed,
                 )
                 if ref.eval_splits is not None:  # a partial result is never taken for a full one
                     settings["eval_splits"] = list(ref.eval_splits)
@@ -420,11 +457,14 @@ def plan(config: RunConfig) -> list[Job]:
                         settings=settings,
                         status="done" if done else "todo",
                         reranker=reranker_spec if two_stage else None,
-                        rerank_top_k=config.rerank_top_k if two_stage else None,
+                        rerank_top_k=depths[0] if two_stage else None,
                         keep_item_scores=config.keep_item_scores,
                         save_predictions=config.save_predictions,
+                        first_stage=fixed,
+                        strict_depth=config.rerank_top_k is not None,
                     )
                 )
+    jobs = [j for job in jobs for j in _at_depths(job, depths, config)]
     if any(j.status == "todo" for j in jobs):
         check_results_dir(config.results_dir)
     return jobs

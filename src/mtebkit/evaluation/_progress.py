@@ -75,6 +75,13 @@ class ProgressReporter:
 
     def encoded(self, done: int, total: int) -> None:
         """``done`` of ``total`` texts of the current encoding call are encoded."""
+        self._count(done, total, "encoding", "texts")
+
+    def scored(self, done: int, total: int) -> None:
+        """``done`` of ``total`` (query, document) pairs of the current reranker call are scored."""
+        self._count(done, total, "reranking", "pairs")
+
+    def _count(self, done: int, total: int, verb: str, unit: str) -> None:
         with self._lock:
             now = self.clock()
             if done == 0:
@@ -85,9 +92,9 @@ class ProgressReporter:
             elapsed = now - self._call_start
             rate = done / elapsed if elapsed > 0 and done else 0.0
             # the numbers first: a narrow terminal cuts the label, not the ETA
-            parts = [f"[{self._index}/{self._n_tasks}] encoding {done:,}/{total:,} texts"]
+            parts = [f"[{self._index}/{self._n_tasks}] {verb} {done:,}/{total:,} {unit}"]
             if rate:
-                parts.append(f"{rate:,.1f} texts/s")
+                parts.append(f"{rate:,.1f} {unit}/s")
                 if not last:
                     parts.append(f"ETA {format_duration((total - done) / rate)}")
             parts.append(self._task)

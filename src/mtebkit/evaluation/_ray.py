@@ -7,6 +7,11 @@ workers need no access to the results folder. A job whose worker dies (a killed 
 removed node) is run again elsewhere; it writes nothing itself, so a retry is idempotent. A job
 that fails for good comes back as an outcome with ``error`` and the others go on.
 
+When the queue runs dry, the job started last borrows the idle slots that hold its model (or
+none): its worker shards each large encode across them (:mod:`~mtebkit.evaluation._shard`),
+and they come back to the pool when the job ends. Only idle slots are lent, and the job's own
+worker runs shards too, so no worker ever waits on a busy one.
+
 The dispatch logic (:func:`schedule`) knows nothing of Ray: it drives a :class:`WorkerPool`,
 which tests replace with a fake. ``ray`` is imported only when a :class:`RayExecutor` runs.
 """
@@ -20,10 +25,16 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mtebkit.errors import MtebkitError
 from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec
+from mtebkit.evaluation._shard import DEFAULT_SHARD_TEXTS, HelperLost, Shard
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mtebkit.models import EncodingSettings
 
 __all__ = ["RayExecutor", "WorkerLost", "WorkerPool", "schedule"]
 
@@ -44,8 +55,13 @@ class WorkerPool(Protocol):
         """Start the workers; return their slot keys."""
         ...
 
-    def submit(self, slot: Hashable, job: Job) -> Hashable:
-        """Start ``job`` on ``slot``; return a ticket for :meth:`wait`."""
+    def submit(self, slot: Hashable, job: Job, helpers: Sequence[Hashable] = ()) -> Hashable:
+        """Start ``job`` on ``slot`` (lent ``helpers`` to shard its encodes on); return a ticket
+        for :meth:`wait`."""
+        ...
+
+    def reclaim(self, slots: Sequence[Hashable]) -> list[Hashable]:
+        """Lent slots back from a finished job: those alive, lost ones replaced where possible."""
         ...
 
     def wait(self, tickets: Sequence[Hashable]) -> tuple[Hashable, JobOutcome | WorkerLost]:
@@ -80,12 +96,15 @@ def schedule(
     *,
     max_retries: int = 2,
     progress: Callable[[str], None] | None = None,
+    lend_idle: bool = False,
 ) -> Iterator[JobOutcome]:
     """Run ``jobs`` on ``pool``'s slots and yield one outcome per job as each finishes.
 
     Jobs marked ``"done"`` by the plan are never dispatched. A job whose worker is lost is
     queued again up to ``max_retries`` times (the lost worker is replaced while its node lives);
-    after that, or when no worker is left, it yields an outcome with ``error``.
+    after that, or when no worker is left, it yields an outcome with ``error``. With
+    ``lend_idle``, a job started when no other job waits is lent the idle slots that hold its
+    model or none (to shard its encodes), until it ends.
     """
     queue = deque(j for j in jobs if j.status != "done")
     total = len(queue)
@@ -93,6 +112,7 @@ def schedule(
     loaded: dict[Hashable, ModelSpec] = {}
     idle: list[Hashable] = list(pool.start())
     running: dict[Hashable, tuple[Hashable, Job]] = {}
+    lent: dict[Hashable, list[Hashable]] = {}
     finished = 0
 
     def say(event: str) -> None:
@@ -106,8 +126,15 @@ def schedule(
                 slot = idle.pop(0)
                 busy = {job.model for _, job in running.values()}
                 job = _pick(queue, loaded.get(slot), busy)
-                running[pool.submit(slot, job)] = (slot, job)
+                helpers = _lendable(idle, loaded, job.model) if lend_idle and not queue else []
+                idle = [s for s in idle if s not in helpers]
+                ticket = pool.submit(slot, job, helpers) if helpers else pool.submit(slot, job)
+                running[ticket], lent[ticket] = (slot, job), helpers
                 say(f"{job.label} started on {pool.describe(slot)}")
+                if helpers:
+                    loaded.update(dict.fromkeys(helpers, job.model))
+                    where = "; ".join(pool.describe(h) for h in helpers)
+                    say(f"{job.label}: lent {len(helpers)} idle worker(s) to shard on: {where}")
             if not running:  # work left but every worker gone
                 while queue:
                     job = queue.popleft()
@@ -116,6 +143,9 @@ def schedule(
                 break
             ticket, answer = pool.wait(list(running))
             slot, job = running.pop(ticket)
+            if lent.get(ticket):
+                idle.extend(pool.reclaim(lent[ticket]))
+            lent.pop(ticket, None)
             if isinstance(answer, WorkerLost):
                 loaded.pop(slot, None)
                 fresh = pool.replace(slot)
@@ -140,6 +170,13 @@ def schedule(
             yield answer
     finally:
         pool.close()
+
+
+def _lendable(
+    idle: list[Hashable], loaded: dict[Hashable, ModelSpec], model: ModelSpec
+) -> list[Hashable]:
+    """Idle slots that hold ``model`` or nothing (lending others would swap their model out)."""
+    return [s for s in idle if loaded.get(s) in (None, model)]
 
 
 # file systems on which SQLite's locking (and so the cache's WAL index) is not safe
@@ -252,10 +289,106 @@ class _Worker:
             "gpu_ids": [str(g) for g in ray.get_gpu_ids()],
         }
 
-    def run(self, job: Job) -> JobOutcome:
-        outcome = self.models.evaluate(job)
+    def run(
+        self,
+        job: Job,
+        helpers: Sequence[Any] = (),
+        shard_min_texts: int = 0,
+        shard_texts: int = DEFAULT_SHARD_TEXTS,
+    ) -> JobOutcome:
+        """Run ``job``; with ``helpers`` (lent actors), encodes of ``shard_min_texts`` texts or
+        more are sharded across them and this worker."""
+        where = self.where()
+        if helpers and shard_min_texts > 0:
+            from mtebkit.evaluation._shard import sharded_runner
+            from mtebkit.models._engine import batches_run_by
+
+            lost: set[int] = set()  # helpers lost in one encode are not asked again in the next
+            stats = {"lent_workers": len(helpers), "texts_by_lent_workers": 0}
+
+            def helpers_for(settings: EncodingSettings) -> _RayShardHelpers:
+                return _RayShardHelpers(list(helpers), lost, job.model, settings, stats)
+
+            runner = sharded_runner(helpers_for, min_texts=shard_min_texts, shard_texts=shard_texts)
+            with batches_run_by(runner):
+                outcome = self.models.evaluate(job)
+            where["sharding"] = {**stats, "lost": len(lost)}
+        else:
+            outcome = self.models.evaluate(job)
         devices = list(outcome.where.get("devices", []))
-        return replace(outcome, where={**self.where(), "devices": devices})
+        extra = {k: outcome.where[k] for k in ("encoding",) if k in outcome.where}
+        return replace(outcome, where={**where, "devices": devices, **extra})
+
+    def encode_shard(
+        self, model: ModelSpec, settings: EncodingSettings, shard: Shard
+    ) -> tuple[int, list[np.ndarray]]:
+        """Vectors of a lent shard's batches, with the shard's key; loads ``model`` if needed
+        (and keeps it: the next job for it here will not load it again)."""
+        models = self.models
+        if models.loaded is None or models.loaded[0] != model:
+            models.loaded = None  # free the previous model before loading the next
+            models.loaded = (model, model.build(cache=models.cache))
+        engine = models.loaded[1].engine
+        mine = engine.settings(
+            pooling=settings.pooling, normalize=settings.normalize, max_length=settings.max_length
+        )
+        if mine != settings:  # e.g. other model files at the same path on this node
+            raise MtebkitError(f"a shard's settings {settings} differ from this worker's {mine}")
+        return shard.key, engine.forward_batches(shard.batches, settings=settings)
+
+
+class _RayShardHelpers:
+    """:class:`~mtebkit.evaluation._shard.ShardHelpers` over lent actors (inside a worker)."""
+
+    def __init__(
+        self,
+        actors: list[Any],
+        lost: set[int],
+        model: ModelSpec,
+        settings: EncodingSettings,
+        stats: dict[str, int],
+    ) -> None:
+        import ray
+
+        self.ray, self.actors, self.lost = ray, actors, lost
+        self.model, self.settings, self.stats = model, settings, stats
+        self.of: dict[Any, int] = {}
+
+    def helpers(self) -> list[Hashable]:
+        return [i for i in range(len(self.actors)) if i not in self.lost]
+
+    def submit(self, helper: Hashable, shard: Shard) -> Hashable:
+        assert isinstance(helper, int)
+        ref = self.actors[helper].encode_shard.remote(self.model, self.settings, shard)
+        self.of[ref] = helper
+        ticket: Hashable = ref
+        return ticket
+
+    def ready(
+        self, tickets: Sequence[Hashable], *, block: bool
+    ) -> list[tuple[Hashable, tuple[int, list[np.ndarray]] | HelperLost]]:
+        ray = self.ray
+        refs = list(tickets)
+        done, _ = ray.wait(
+            refs, num_returns=1 if block else len(refs), timeout=None if block else 0
+        )
+        out: list[tuple[Hashable, tuple[int, list[np.ndarray]] | HelperLost]] = []
+        for ref in done:
+            helper = self.of.pop(ref)
+            try:
+                answer: tuple[int, list[np.ndarray]] = ray.get(ref)
+                self.stats["texts_by_lent_workers"] += sum(len(v) for v in answer[1])
+                out.append((ref, answer))
+                continue
+            except ray.exceptions.RayTaskError as exc:
+                # the helper raised (could not load the model...): its shards run here instead
+                reason = _error_line(exc)
+                logger.warning("a shard helper failed (%s); encoding its shards elsewhere", reason)
+            except ray.exceptions.RayError as exc:
+                reason = type(exc).__name__
+            self.lost.add(helper)
+            out.append((ref, HelperLost(reason)))
+        return out
 
 
 @dataclass
@@ -277,6 +410,8 @@ class _RayPool:
         self.cache_dir = executor.cache_dir
         self.use_cache = executor.use_cache
         self.start_timeout_s = executor.start_timeout_s
+        self.shard_min_texts = executor.shard_min_texts or 0
+        self.shard_texts = executor.shard_texts
         self.slots: dict[int, _Slot] = {}
         self.options: dict[int, dict[str, Any]] = {}
         self.next_key = 0
@@ -340,12 +475,26 @@ class _RayPool:
             raise MtebkitError(f"a Ray worker did not start: {exc}") from None
         slot.node_id, slot.host, slot.pid = where["ray_node_id"], where["hostname"], where["pid"]
 
-    def submit(self, slot: Hashable, job: Job) -> Hashable:
+    def submit(self, slot: Hashable, job: Job, helpers: Sequence[Hashable] = ()) -> Hashable:
         assert isinstance(slot, int)
-        ref = self.slots[slot].actor.run.remote(job)
+        lent = [self.slots[h].actor for h in helpers if isinstance(h, int)]
+        ref = self.slots[slot].actor.run.remote(job, lent, self.shard_min_texts, self.shard_texts)
         self.jobs[ref] = job
         ticket: Hashable = ref
         return ticket
+
+    def reclaim(self, slots: Sequence[Hashable]) -> list[Hashable]:
+        back: list[Hashable] = []
+        for slot in slots:
+            assert isinstance(slot, int)
+            try:
+                self.ray.get(self.slots[slot].actor.where.remote(), timeout=self.start_timeout_s)
+                back.append(slot)
+            except self.ray.exceptions.RayError:  # killed while lent: replace it
+                fresh = self.replace(slot)
+                if fresh is not None:
+                    back.append(fresh)
+        return back
 
     def wait(self, tickets: Sequence[Hashable]) -> tuple[Hashable, JobOutcome | WorkerLost]:
         ray = self.ray
@@ -406,6 +555,11 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {lines[-1] if lines else ''}"
 
 
+# Encodes at least this large are sharded across lent workers: a corpus (SciFact: 5183 texts),
+# not a task's queries or an STS set, whose encode is short against loading a helper's model.
+DEFAULT_SHARD_MIN_TEXTS = 2048
+
+
 class RayExecutor:
     """Runs jobs on a Ray cluster (``pip install 'mtebkit[ray]'``).
 
@@ -420,6 +574,9 @@ class RayExecutor:
         cache_dir: that cache's folder on every node (default: the cache root there).
         max_retries: runs of a job after its worker is lost.
         start_timeout_s: how long a worker may take to start (resources busy, image pulled).
+        shard_min_texts: an encode of this many texts or more (a large corpus) is sharded across
+            the idle workers lent to its job (docs/ray.md); 0 or None: never.
+        shard_texts: texts per shard (whole batches).
         progress: called with one line per event (default: logging at INFO).
         init_kwargs: passed to ``ray.init`` (e.g. ``runtime_env``).
     """
@@ -435,6 +592,8 @@ class RayExecutor:
         cache_dir: str | None = None,
         max_retries: int = 2,
         start_timeout_s: float = 600.0,
+        shard_min_texts: int | None = DEFAULT_SHARD_MIN_TEXTS,
+        shard_texts: int = DEFAULT_SHARD_TEXTS,
         progress: Callable[[str], None] | None = None,
         init_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -448,6 +607,12 @@ class RayExecutor:
             raise MtebkitError(f"gpus_per_worker must be >= 0, not {gpus_per_worker}")
         if max_retries < 0:
             raise MtebkitError(f"max_retries must be >= 0, not {max_retries}")
+        if shard_min_texts is not None and shard_min_texts < 0:
+            raise MtebkitError(f"shard_min_texts must be >= 0, not {shard_min_texts}")
+        if shard_texts < 1:
+            raise MtebkitError(f"shard_texts must be >= 1, not {shard_texts}")
+        self.shard_min_texts = shard_min_texts
+        self.shard_texts = shard_texts
         self.address = address
         self.num_workers = num_workers
         self.cpus_per_worker = cpus_per_worker
@@ -476,7 +641,11 @@ class RayExecutor:
             started = True
         try:
             yield from schedule(
-                todo, _RayPool(ray, self), max_retries=self.max_retries, progress=self.progress
+                todo,
+                _RayPool(ray, self),
+                max_retries=self.max_retries,
+                progress=self.progress,
+                lend_idle=bool(self.shard_min_texts),
             )
         finally:
             if started:

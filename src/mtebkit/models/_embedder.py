@@ -26,6 +26,7 @@ from mtebkit._util.registry import did_you_mean
 from mtebkit.errors import MtebkitError
 from mtebkit.models._cache import VectorCache
 from mtebkit.models._configure import UNSET, configure_embedder
+from mtebkit.models._encoding_stats import EncodingStats
 from mtebkit.models._engine import EncodingEngine
 from mtebkit.models._engine_facts import (
     engine_facts_key,
@@ -172,6 +173,8 @@ class Embedder(MtebEncoderMixin):
             devices=cfg.devices,
         )
         facts = recall_engine_facts(cache, facts_key)
+        # what this facade has encoded (a variant starts afresh: one per job)
+        self.encoding_stats = EncodingStats()
         self.engine = EncodingEngine(
             self.resolved.path,
             weights_sha256=self.resolved.weights_sha256,
@@ -242,6 +245,7 @@ class Embedder(MtebEncoderMixin):
         if experiment_kwargs is not None:
             other.experiment_kwargs = dict(experiment_kwargs)
         other._meta = None
+        other.encoding_stats = EncodingStats()
         return other
 
     def set_experiment(self, experiment_kwargs: Mapping[str, Any]) -> None:
@@ -308,7 +312,7 @@ class Embedder(MtebEncoderMixin):
         )
         policy = self.policy
         qs = policy.apply(policy.for_queries(), qs)
-        return self._encode_texts(qs, batch_size=batch_size, max_length=max_length)
+        return self._encode_texts(qs, batch_size=batch_size, max_length=max_length, kind="query")
 
     def encode_corpus(
         self,
@@ -323,6 +327,7 @@ class Embedder(MtebEncoderMixin):
             validate_texts(texts, allow_empty=False, what="corpus"),
             batch_size=batch_size,
             max_length=max_length,
+            kind="document",
         )
 
     # ------------------------------------------------------------------ the core
@@ -333,6 +338,7 @@ class Embedder(MtebEncoderMixin):
         batch_size: int | None = None,
         max_length: int | None = None,
         show_progress_bar: bool | None = None,
+        kind: str = "text",
     ) -> np.ndarray:
         if max_length is not None and max_length < 1:
             raise MtebkitError(f"max_length must be >= 1, not {max_length}")
@@ -347,7 +353,12 @@ class Embedder(MtebEncoderMixin):
             if show_progress_bar is None
             else show_progress_bar,
             on_progress=self.on_progress,
+            tally=self.encoding_stats.tally(kind),
         )
+
+    def encoding_record(self) -> dict[str, Any]:
+        """What this facade encoded, by kind, with the device (a result's provenance)."""
+        return self.encoding_stats.as_dict(devices=self.devices, dtype=self.dtype)
 
     def _describe_namespace(self, settings: EncodingSettings) -> None:
         """Tell the cache (once per namespace) which model and settings a namespace holds."""

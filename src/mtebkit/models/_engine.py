@@ -14,8 +14,10 @@ import copy
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,7 @@ import numpy as np
 
 from mtebkit.errors import MtebkitError
 from mtebkit.models._cache import VectorCache
+from mtebkit.models._encoding_stats import EncodingTally, count_truncated
 from mtebkit.models._engine_facts import EngineFacts
 from mtebkit.models._resolve import model_files_digest
 from mtebkit.models._settings import DTYPES, EncodingSettings
@@ -33,7 +36,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CACHE_CHUNK_TEXTS",
     "MAX_TEXTS_FACTOR",
+    "BatchRunner",
     "EncodingEngine",
+    "batches_run_by",
     "lanes_for",
     "max_texts",
     "text_key",
@@ -112,6 +117,25 @@ def lanes_for(
         return [0], None
     lanes = [r % len(devices) for r in range(max(n, len(devices)))]
     return lanes, max(1, cores // len(lanes))
+
+
+# Runs the batches of one encode instead of ``EncodingEngine.forward_batches`` (e.g. sharded
+# across Ray workers, evaluation/_shard.py): (engine, token-id batches, settings, progress bar)
+# -> one array per batch, in order.
+BatchRunner = Callable[
+    ["EncodingEngine", list[list[list[int]]], EncodingSettings, Any], list[np.ndarray]
+]
+_BATCH_RUNNER: ContextVar[BatchRunner | None] = ContextVar("mtebkit_batch_runner", default=None)
+
+
+@contextmanager
+def batches_run_by(runner: BatchRunner) -> Iterator[None]:
+    """Within the block (this thread/context), every encode's batches go to ``runner``."""
+    token = _BATCH_RUNNER.set(runner)
+    try:
+        yield
+    finally:
+        _BATCH_RUNNER.reset(token)
 
 
 @contextmanager
@@ -307,11 +331,13 @@ class EncodingEngine:
         cache: VectorCache | None = None,
         show_progress_bar: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
+        tally: EncodingTally | None = None,
     ) -> np.ndarray:
         """Vectors of ``texts`` (float32, ``(n, d)``, input order); identical texts encoded once.
 
         ``on_progress(done, total)`` is called with 0 before the first batch and after each batch
-        (``total``: the texts not found in the cache).
+        (``total``: the texts not found in the cache). ``tally`` counts texts, cache hits,
+        truncation, tokens and time (see ``_encoding_stats``).
         """
         if not texts:
             return np.zeros((0, self.embed_dim or 0), dtype=np.float32)
@@ -326,6 +352,9 @@ class EncodingEngine:
             for k, v in hit.items():
                 vectors[by_key[k]] = v
         todo = [t for t in unique if t not in vectors]
+        if tally is not None:
+            hits = {keys[t] for t in unique if t in vectors}
+            tally.looked_up(len(texts), keys.values(), hits, settings.max_length)
         bar = None
         if todo and show_progress_bar:
             from tqdm.auto import tqdm
@@ -339,7 +368,9 @@ class EncodingEngine:
         try:
             for start in range(0, len(todo), CACHE_CHUNK_TEXTS):
                 chunk = todo[start : start + CACHE_CHUNK_TEXTS]
-                fresh = self._forward_all(chunk, settings=settings, batch_size=batch_size, bar=bar)
+                fresh = self._forward_all(
+                    chunk, settings=settings, batch_size=batch_size, bar=bar, tally=tally
+                )
                 new = dict(zip(chunk, fresh, strict=True))
                 vectors.update(new)
                 if cache is not None:
@@ -350,15 +381,45 @@ class EncodingEngine:
         return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)
 
     def _forward_all(
-        self, texts: list[str], *, settings: EncodingSettings, batch_size: int, bar: Any = None
+        self,
+        texts: list[str],
+        *,
+        settings: EncodingSettings,
+        batch_size: int,
+        bar: Any = None,
+        tally: EncodingTally | None = None,
     ) -> list[np.ndarray]:
         """Encode unique texts, longest first; return vectors in the input order."""
-        import torch
+        start = time.perf_counter()
+        ids, batches = self.batch_plan(texts, settings=settings, batch_size=batch_size)
+        token_ids = [[ids[i] for i in b] for b in batches]
+        runner = _BATCH_RUNNER.get()
+        if runner is None:
+            vectors = self.forward_batches(token_ids, settings=settings, bar=bar)
+        else:
+            vectors = runner(self, token_ids, settings, bar)
+        result: list[np.ndarray | None] = [None] * len(texts)
+        for b, vecs in zip(batches, vectors, strict=True):
+            for idx, vec in zip(b, vecs, strict=True):
+                result[idx] = vec
+        missing = [i for i, r in enumerate(result) if r is None]
+        if missing:  # pragma: no cover - defensive: every index is in exactly one batch
+            raise MtebkitError(f"internal error: {len(missing)} texts were not encoded")
+        if tally is not None:  # timed before the truncation count, which is bookkeeping
+            seconds = time.perf_counter() - start
+            cut = count_truncated(self.tokenizer, texts, ids, settings.max_length)
+            tally.forwarded(len(texts), sum(len(x) for x in ids), cut, seconds)
+        return result  # type: ignore[return-value]
 
+    def batch_plan(
+        self, texts: Sequence[str], *, settings: EncodingSettings, batch_size: int
+    ) -> tuple[list[list[int]], list[list[int]]]:
+        """(token ids of each text, batches of text indices, longest first): what
+        :meth:`forward_batches` runs. It depends on the texts and settings only, never on who
+        runs the batches, so a sharded encode gives the same vectors as one process."""
         self.ensure_loaded()  # the first cache miss of a lazily built engine
-
         enc = self.tokenizer(
-            texts,
+            list(texts),
             truncation=True,
             max_length=settings.max_length,
             padding=False,
@@ -373,28 +434,36 @@ class EncodingEngine:
             max_tokens=batch_size * settings.max_length,
             max_texts=max_texts(batch_size, self.devices),
         )
-        result: list[np.ndarray | None] = [None] * len(texts)
+        return ids, batches
 
-        # batches are handed out in order (longest first) to one worker per lane
+    def forward_batches(
+        self, batches: Sequence[list[list[int]]], *, settings: EncodingSettings, bar: Any = None
+    ) -> list[np.ndarray]:
+        """Vectors of batches of token ids (one ``(len(batch), d)`` array each, in order), the
+        batches handed out in order to one worker per lane."""
+        import torch
+
+        self.ensure_loaded()  # a worker's engine may get batches without planning them
+
+        out: list[np.ndarray | None] = [None] * len(batches)
         lanes, threads_per_lane = lanes_for(
             [d for d, _ in self._replicas],
             len(batches),
             cpu_lanes=self.cpu_lanes,
             cores=torch.get_num_threads(),
         )
-        pending = iter(batches)
+        pending = iter(enumerate(batches))
         lock = threading.Lock()
 
         def work(replica: int) -> None:
             dev, model = self._replicas[replica]
             while True:
                 with lock:
-                    b = next(pending, None)
-                if b is None:
+                    item = next(pending, None)
+                if item is None:
                     return
-                vecs = self._forward_batch(model, dev, [ids[i] for i in b], settings)
-                for idx, vec in zip(b, vecs, strict=True):
-                    result[idx] = vec
+                k, b = item
+                out[k] = self._forward_batch(model, dev, b, settings)
                 if bar is not None:
                     bar.update(len(b))
 
@@ -421,10 +490,7 @@ class EncodingEngine:
                     t.join()
             if errors:
                 raise errors[0]
-        missing = [i for i, r in enumerate(result) if r is None]
-        if missing:  # pragma: no cover - defensive: every index is in exactly one batch
-            raise MtebkitError(f"internal error: {len(missing)} texts were not encoded")
-        return result  # type: ignore[return-value]
+        return out  # type: ignore[return-value]
 
     def _forward_batch(
         self,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mtebkit.errors import MtebkitError
+from mtebkit.models._encoding_stats import prompt_kind
 from mtebkit.models._instructions import InstructionPolicy
 from mtebkit.models._presets import ModelPreset
 from mtebkit.models._resolve import ResolvedModel
@@ -58,6 +59,7 @@ class MtebEncoderMixin:
         batch_size: int | None = None,
         max_length: int | None = None,
         show_progress_bar: bool | None = None,
+        kind: str = "text",
     ) -> np.ndarray:
         raise NotImplementedError
 
@@ -91,6 +93,7 @@ class MtebEncoderMixin:
             batch_size=batch_size,
             max_length=self.query_max_length if is_query else None,
             show_progress_bar=show_progress_bar,
+            kind=prompt_kind(prompt_value(prompt_type)),
         )
 
     @property

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mtebkit.errors import InputTextError, ModelNotFoundError, MtebkitError
@@ -96,6 +96,8 @@ class Reranker:
         self.normalize = normalize
         self._load()
         self._meta: ModelMeta | None = None
+        # on_progress(done, total): pairs scored by a call, 0 before the first batch
+        self.on_progress: Callable[[int, int], None] | None = None
 
     # ------------------------------------------------------------------ setup
     def _load(self) -> None:
@@ -167,6 +169,8 @@ class Reranker:
         # long pairs first (FlagEmbedding's order): similar lengths share a batch, less padding
         order = sorted(range(len(pairs)), key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
         out = [0.0] * len(pairs)
+        if self.on_progress is not None:
+            self.on_progress(0, len(pairs))
         with torch.inference_mode():
             for start in range(0, len(order), bs):
                 idx = order[start : start + bs]
@@ -181,6 +185,8 @@ class Reranker:
                 logits = self.model(**enc).logits.view(-1).float().cpu().tolist()
                 for i, s in zip(idx, logits, strict=True):
                     out[i] = float(s)
+                if self.on_progress is not None:
+                    self.on_progress(min(start + bs, len(pairs)), len(pairs))
         return out
 
     # ------------------------------------------------------------------ mteb CrossEncoderProtocol

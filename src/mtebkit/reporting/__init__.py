@@ -21,6 +21,10 @@ _LAZY: dict[str, str] = {
     "Report": "mtebkit.reporting._table",
     "Table": "mtebkit.reporting._table",
     "build_report": "mtebkit.reporting._report",
+    # reranker depth curves
+    "DepthCurve": "mtebkit.reporting._depth",
+    "add_depth_curves": "mtebkit.reporting._depth",
+    "depth_curves": "mtebkit.reporting._depth",
     # similarity plots
     "Thresholds": "mtebkit.reporting._plots",
     "add_similarity_plots": "mtebkit.reporting._plots",
@@ -51,6 +55,7 @@ __all__ = [
     "BenchmarkAggregate",
     "CheckReport",
     "Comparison",
+    "DepthCurve",
     "Image",
     "PairedTest",
     "Paragraph",
@@ -58,6 +63,7 @@ __all__ = [
     "ReproduceReport",
     "Table",
     "Thresholds",
+    "add_depth_curves",
     "add_similarity_plots",
     "aggregate_benchmark",
     "best_thresholds",
@@ -66,6 +72,7 @@ __all__ = [
     "collect_distributions",
     "compare_runs",
     "comparison_report",
+    "depth_curves",
     "load_baseline",
     "load_published",
     "make_baseline",
@@ -90,6 +97,7 @@ if TYPE_CHECKING:  # pragma: no cover
         save_baseline,
     )
     from mtebkit.reporting._compare import Comparison, compare_runs, comparison_report
+    from mtebkit.reporting._depth import DepthCurve, add_depth_curves, depth_curves
     from mtebkit.reporting._plots import (
         Thresholds,
         add_similarity_plots,

@@ -19,7 +19,9 @@ from typing import Literal
 from mtebkit.errors import ResultsError
 from mtebkit.reporting._aggregate import aggregate_benchmark, get_benchmark_spec
 from mtebkit.reporting._stats import (
+    FloatArray,
     PairedTest,
+    Statistic,
     pair_items,
     paired_bootstrap,
     randomisation_test,
@@ -36,10 +38,13 @@ from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_
 
 __all__ = [
     "Comparison",
+    "PairedItems",
     "TaskComparison",
     "compare_runs",
     "comparison_report",
+    "paired_items_for",
     "paired_test_for",
+    "paired_tests",
 ]
 
 logger = logging.getLogger(__name__)
@@ -193,6 +198,90 @@ class Comparison:
         )
 
 
+@dataclass(frozen=True)
+class PairedItems:
+    """Two runs' aligned item scores of one task (``a``, ``b``, ``gold``) and the statistic
+    that recomputes the task's main score from them."""
+
+    task: str
+    kind: str
+    metric: str  # the main metric's base name (spearman, ap, ...)
+    a: FloatArray
+    b: FloatArray
+    gold: FloatArray
+    statistic: Statistic
+    shared_scale: tuple[FloatArray, FloatArray] | None = None  # set: for_randomisation's answer
+
+    def for_randomisation(self) -> tuple[FloatArray, FloatArray]:
+        """``a`` and ``b`` on a shared scale, so that swapping items is meaningful (pair tasks:
+        similarity scales differ between models, see :func:`pair_items`)."""
+        if self.shared_scale is not None:
+            return self.shared_scale
+        if self.kind == "retrieval":
+            return self.a, self.b
+        return pair_items(self.a, self.metric), pair_items(self.b, self.metric)
+
+
+def paired_items_for(
+    a_rows: list[ScoreRow], b_rows: list[ScoreRow], split: str
+) -> PairedItems | None:
+    """The aligned item scores of B and A on ``split``; None when either lacks them, the main
+    metric has no per-item form, or the task has several subsets (a one-subset test would
+    misdescribe the task score)."""
+    subsets = sorted({r.subset for r in a_rows if r.split == split})
+    if len(subsets) != 1:
+        return None
+    ra = next((r for r in a_rows if r.split == split and r.path), None)
+    rb = next((r for r in b_rows if r.split == split and r.path), None)
+    if ra is None or rb is None or ra.path is None or rb.path is None:
+        return None
+    pa, pb = item_scores_for(ra.path), item_scores_for(rb.path)
+    if pa is None or pb is None:
+        return None
+    try:
+        ia, ib = load_item_scores(pa), load_item_scores(pb)
+    except OutdatedItemScoresError as exc:  # no test rather than a test of another quantity
+        logger.warning("%s", exc)
+        return None
+    if ia.main is None:  # the main metric has no per-item form (e.g. nAUC): no test
+        return None
+    ea, eb = ia.entry(split, subsets[0]), ib.entry(split, subsets[0])
+    a, b, gold = paired_arrays(ia, ea, ib, eb)
+    stat = statistic_for(ia.kind, ia.main_metric)
+    return PairedItems(ia.task, ia.kind, ia.main.metric, a, b, gold, stat)
+
+
+def paired_tests(
+    items: PairedItems, *, method: Method = "bootstrap", n_resamples: int = 1000, seed: int = 0
+) -> tuple[PairedTest, ...]:
+    """The paired tests ``method`` asks for, of B vs A on these items; () when the statistic
+    is undefined on them (e.g. constant scores)."""
+    tests = []
+    try:
+        if method in ("bootstrap", "both"):
+            tests.append(
+                paired_bootstrap(
+                    items.a,
+                    items.b,
+                    items.gold,
+                    statistic=items.statistic,
+                    n_resamples=n_resamples,
+                    seed=seed,
+                )
+            )
+        if method in ("randomisation", "both"):
+            a, b = items.for_randomisation()
+            tests.append(
+                randomisation_test(
+                    a, b, items.gold, statistic=items.statistic, n_resamples=n_resamples, seed=seed
+                )
+            )
+    except ResultsError as exc:  # e.g. constant scores: the task's row stays, untested
+        logger.warning("%s: no paired test: %s", items.task, exc)
+        return ()
+    return tuple(tests)
+
+
 def paired_test_for(
     a_rows: list[ScoreRow],
     b_rows: list[ScoreRow],
@@ -203,43 +292,11 @@ def paired_test_for(
     seed: int = 0,
 ) -> tuple[PairedTest, ...]:
     """Paired tests of B vs A on ``split`` from their item-score files; () when either lacks them
-    or the task has several subsets (a one-subset test would misdescribe the task score)."""
-    subsets = sorted({r.subset for r in a_rows if r.split == split})
-    if len(subsets) != 1:
+    or the task has several subsets (see :func:`paired_items_for`)."""
+    items = paired_items_for(a_rows, b_rows, split)
+    if items is None:
         return ()
-    ra = next((r for r in a_rows if r.split == split and r.path), None)
-    rb = next((r for r in b_rows if r.split == split and r.path), None)
-    if ra is None or rb is None or ra.path is None or rb.path is None:
-        return ()
-    pa, pb = item_scores_for(ra.path), item_scores_for(rb.path)
-    if pa is None or pb is None:
-        return ()
-    try:
-        ia, ib = load_item_scores(pa), load_item_scores(pb)
-    except OutdatedItemScoresError as exc:  # no test rather than a test of another quantity
-        logger.warning("%s", exc)
-        return ()
-    if ia.main is None:  # the main metric has no per-item form (e.g. nAUC): no test
-        return ()
-    ea, eb = ia.entry(split, subsets[0]), ib.entry(split, subsets[0])
-    a, b, gold = paired_arrays(ia, ea, ib, eb)
-    stat = statistic_for(ia.kind, ia.main_metric)
-    tests = []
-    try:
-        if method in ("bootstrap", "both"):
-            tests.append(
-                paired_bootstrap(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
-            )
-        if method in ("randomisation", "both"):
-            if ia.kind != "retrieval":  # swap on a shared scale (similarity scales differ)
-                a, b = pair_items(a, ia.main.metric), pair_items(b, ia.main.metric)
-            tests.append(
-                randomisation_test(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
-            )
-    except ResultsError as exc:  # e.g. constant scores: the task's row stays, untested
-        logger.warning("%s: no paired test: %s", ia.task, exc)
-        return ()
-    return tuple(tests)
+    return paired_tests(items, method=method, n_resamples=n_resamples, seed=seed)
 
 
 def compare_runs(

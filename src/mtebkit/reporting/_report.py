@@ -171,24 +171,71 @@ def _names(tasks: Sequence[str], shown: int = 10) -> str:
     return f"{', '.join(tasks[:shown])} and {len(tasks) - shown} more"
 
 
+def _add_ranks_and_encoding(
+    rep: Report,
+    rs: ResultSet,
+    benchmark: str | None = None,
+    aggs: Sequence[BenchmarkAggregate] = (),
+    *,
+    resamples: int = 200,
+) -> None:
+    """The rank groups of the runs (by the benchmark average, partial where a run is
+    incomplete; without a benchmark, the mean over the tasks every run has), then the
+    truncation and throughput table."""
+    from mtebkit.reporting._encoding import encoding_table
+    from mtebkit.reporting._ranks import rank_table
+
+    views = run_views(rs)
+    if benchmark is None:
+        ranks = rank_table(
+            [(k.label, v) for k, v in views],
+            score_name="Mean (shared tasks)",
+            n_resamples=resamples,
+        )
+    else:
+        partial = any(not a.complete for a in aggs)
+        pts = [next(iter((a.as_points() if a.complete else _partial(a)).values())) for a in aggs]
+        tasks = sorted({t.task for a in aggs for t in a.tasks})
+        ranks = rank_table(
+            [(k.label, v) for k, v in views],
+            scores=pts,
+            tasks=tasks,
+            score_name="Average (partial)" if partial else "Average",
+            n_resamples=resamples,
+        )
+    if ranks is not None:
+        rep.add(ranks)
+    enc = encoding_table(rs)
+    if enc is not None:
+        rep.add(enc)
+
+
+def _partial(a: BenchmarkAggregate) -> dict[str, float | None]:
+    return {k: v for k, (v, _, _) in a.partial_points().items()}
+
+
 def build_report(
     rs: ResultSet,
     *,
     benchmark: str | None = None,
     metrics: str = "card",
     title: str | None = None,
+    rank_resamples: int = 200,
 ) -> Report:
-    """Leaderboard + per-category task tables (with a benchmark) or a per-task table (without)."""
+    """Leaderboard + per-category task tables (with a benchmark) or a per-task table (without);
+    rank groups of the runs from ``rank_resamples`` resamples per test (see ``_ranks``)."""
     rep = Report(
         title or (f"{get_benchmark_spec(benchmark).name} results" if benchmark else "Results")
     )
     if benchmark is None:
         rep.add(per_task_table(rs))
+        _add_ranks_and_encoding(rep, rs, resamples=rank_resamples)
         rep.add(type_averages_table(rs))
         return rep
     spec = get_benchmark_spec(benchmark)
     board, aggs = leaderboard(rs, spec.name, metrics=metrics)
     rep.add(board)
+    _add_ranks_and_encoding(rep, rs, spec.name, aggs, resamples=rank_resamples)
     if any(not a.complete for a in aggs):
         rep.add(coverage_table(spec.name, aggs))
         rep.add(partial_table(spec.name, aggs))

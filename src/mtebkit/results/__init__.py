@@ -34,17 +34,25 @@ _LAZY: dict[str, str] = {
     "write_model_card": "mtebkit.results._modelcard",
     "ItemScores": "mtebkit.results._item_scores",
     "load_item_scores": "mtebkit.results._item_scores",
+    "TRUNCATION_NOTE_SHARE": "mtebkit.results._throughput",
+    "encoding_of": "mtebkit.results._throughput",
+    "tokens_per_s_cell": "mtebkit.results._throughput",
+    "truncated_share": "mtebkit.results._throughput",
+    "truncation_cell": "mtebkit.results._throughput",
+    "truncation_note": "mtebkit.results._throughput",
 }
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
     "RESULTS_SCHEMA_VERSION",
+    "TRUNCATION_NOTE_SHARE",
     "ItemScores",
     "ResultSet",
     "ResultsWarning",
     "RunKey",
     "ScoreRow",
     "canonical_metric",
+    "encoding_of",
     "item_scores_for",
     "load_item_scores",
     "load_model_card",
@@ -56,6 +64,10 @@ __all__ = [
     "preferred_split",
     "read_mtebkit_block",
     "result_path",
+    "tokens_per_s_cell",
+    "truncated_share",
+    "truncation_cell",
+    "truncation_note",
     "write_model_card",
     "write_task_result",
 ]
@@ -80,6 +92,14 @@ if TYPE_CHECKING:  # pragma: no cover
         model_index,
         parse_model_card,
         write_model_card,
+    )
+    from mtebkit.results._throughput import (
+        TRUNCATION_NOTE_SHARE,
+        encoding_of,
+        tokens_per_s_cell,
+        truncated_share,
+        truncation_cell,
+        truncation_note,
     )
     from mtebkit.results._writer import (
         RESULTS_SCHEMA_VERSION,

@@ -24,7 +24,7 @@ from mtebkit._util.registry import did_you_mean
 from mtebkit.errors import DuplicateNameError, MtebkitError, UnknownNameError
 from mtebkit.tasks._discovery import SpecCatalog, SpecPath, discover_specs, resolve_data_dir
 from mtebkit.tasks._mirror import apply_mirror
-from mtebkit.tasks._spec import HubData
+from mtebkit.tasks._spec import SPEC_TYPE_NAMES, HubData
 
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
@@ -245,7 +245,7 @@ def _spec_info(name: str, path: Path, spec: Any, root: Path | None) -> TaskInfo:
         source, present = _display(path), None
     return TaskInfo(
         name=name,
-        type=_SPEC_TYPES[spec.type],
+        type=SPEC_TYPE_NAMES[spec.type],
         languages=tuple(spec.languages),
         splits=tuple(spec.eval_splits),
         main_score=spec.main_score,
@@ -253,9 +253,6 @@ def _spec_info(name: str, path: Path, spec: Any, root: Path | None) -> TaskInfo:
         kind="spec",
         present_in_mirror=present,
     )
-
-
-_SPEC_TYPES = {"retrieval": "Retrieval", "reranking": "Reranking", "sts": "STS"}
 
 
 def spec_problems(spec_paths: Sequence[Path | SpecPath] | None = None) -> dict[Path, str]:

@@ -4,6 +4,11 @@
 * reranking (rows)         -> ``AbsTaskRetrieval`` restricted to ``top_ranked`` candidate lists,
                               which is how mteb 2.x represents reranking
 * sts (rows)               -> ``AbsTaskSTS``
+* classification (rows)    -> ``AbsTaskClassification`` (train split + eval splits)
+* pair-classification      -> ``AbsTaskPairClassification``
+* clustering (rows)        -> ``AbsTaskClustering``: mteb 2's bootstrapped k-means class (the
+                              "fast" v2 one that mteb's own new clustering tasks use; the
+                              legacy class is kept by mteb only for old scores)
 * hf                       -> the same classes loading a hub repo (through the data-dir mirror)
 
 Local data is read, hashed and validated when the task is built (``get_tasks``), so bad input
@@ -17,6 +22,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mteb.abstasks.classification import AbsTaskClassification
+from mteb.abstasks.clustering import AbsTaskClustering
+from mteb.abstasks.pair_classification import AbsTaskPairClassification
 from mteb.abstasks.retrieval import AbsTaskRetrieval
 from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
 from mteb.abstasks.sts import AbsTaskSTS
@@ -31,12 +39,23 @@ from mtebkit.tasks._readers import (
 from mtebkit.tasks._readers import (
     RerankingRow,
     StsRow,
+    check_classification,
     read_beir,
+    read_classification_rows,
+    read_clustering_rows,
+    read_pair_rows,
     read_reranking_rows,
     read_sts_rows,
     rows_to_retrieval,
 )
-from mtebkit.tasks._spec import BeirData, HubData, RowsData, TaskSpec, verify_hashes
+from mtebkit.tasks._spec import (
+    SPEC_TYPE_NAMES,
+    BeirData,
+    HubData,
+    RowsData,
+    TaskSpec,
+    verify_hashes,
+)
 
 if TYPE_CHECKING:
     from mteb.timing import TimingStack
@@ -44,8 +63,6 @@ if TYPE_CHECKING:
 __all__ = ["HubRowsRerankingTask", "build_spec_task"]
 
 logger = logging.getLogger(__name__)
-
-_TYPE_NAMES = {"retrieval": "Retrieval", "reranking": "Reranking", "sts": "STS"}
 
 
 def _split_data(
@@ -185,7 +202,82 @@ class _LocalSTSTask(AbsTaskSTS):
         self.data_loaded = True
 
 
+def _columns(rows_by_split: dict[str, list[Any]], columns: dict[str, str]) -> Any:
+    """A ``DatasetDict`` of the parsed rows: column name -> row attribute."""
+    from datasets import Dataset, DatasetDict
+
+    return DatasetDict(
+        {
+            split: Dataset.from_dict(
+                {col: [getattr(r, attr) for r in rows] for col, attr in columns.items()}
+            )
+            for split, rows in rows_by_split.items()
+        }
+    )
+
+
+class _RowsDataset:
+    """``load_data`` for a task of parsed rows: one ``datasets`` column per row attribute.
+
+    Row order is kept: mteb's seeded classification undersample picks train rows by position.
+    """
+
+    _rows: ClassVar[dict[str, list[Any]]]  # split -> rows (classification: train split too)
+    _column_map: ClassVar[dict[str, str]]  # mteb's column name -> row attribute
+    data_loaded: bool
+    dataset: Any
+
+    def load_data(
+        self, num_proc: int | None = None, *, timer: TimingStack | None = None, **kwargs: Any
+    ) -> None:
+        if self.data_loaded:
+            return
+        self.dataset = _columns(self._rows, self._column_map)
+        self.data_loaded = True
+
+
+class _LocalClassificationTask(_RowsDataset, AbsTaskClassification):
+    _column_map: ClassVar[dict[str, str]] = {"text": "text", "label": "label"}
+
+
+class _LocalPairClassificationTask(_RowsDataset, AbsTaskPairClassification):
+    _column_map: ClassVar[dict[str, str]] = {
+        "sentence1": "sentence1",
+        "sentence2": "sentence2",
+        "labels": "label",
+    }
+
+
+class _SpecClusteringTask(AbsTaskClustering):
+    """Every document is embedded (mteb's 4% default suits its huge corpora, not a spec's data);
+    each experiment draws ``documents_per_experiment`` of them, by default as many as the split has.
+    """
+
+    max_fraction_of_documents_to_embed = None
+    documents_per_experiment: ClassVar[int | None] = None
+
+    def _evaluate_subset(self, model: Any, data_split: Any, **kwargs: Any) -> Any:
+        self.max_documents_per_cluster = self.documents_per_experiment or len(data_split)
+        return super()._evaluate_subset(model, data_split, **kwargs)
+
+
+class _LocalClusteringTask(_RowsDataset, _SpecClusteringTask):
+    _column_map: ClassVar[dict[str, str]] = {"sentences": "text", "labels": "label"}
+
+
 class _HubRetrievalTask(AbsTaskRetrieval):
+    pass
+
+
+class _HubClassificationTask(AbsTaskClassification):
+    pass
+
+
+class _HubPairClassificationTask(AbsTaskPairClassification):
+    pass
+
+
+class _HubClusteringTask(_SpecClusteringTask):
     pass
 
 
@@ -210,7 +302,7 @@ def _metadata(spec: TaskSpec, spec_path: Path, dataset: dict[str, Any]) -> TaskM
             description=spec.description,
             reference=spec.reference,
             dataset=dataset,  # type: ignore[arg-type]
-            type=_TYPE_NAMES[spec.type],  # type: ignore[arg-type]
+            type=SPEC_TYPE_NAMES[spec.type],  # type: ignore[arg-type]
             category="t2t",
             modalities=["text"],
             eval_splits=list(spec.eval_splits),
@@ -237,16 +329,17 @@ def build_spec_task(spec: TaskSpec, spec_path: Path) -> type:
         dataset: dict[str, Any] = {"path": data.path, "revision": data.revision}
         if data.name:
             dataset["name"] = data.name
-        if spec.type == "sts":
-            base = _HubSTSTask
-        elif spec.type == "reranking" and (data.layout or "rows") == "rows":
+        if spec.type == "reranking" and (data.layout or "rows") == "rows":
             base = HubRowsRerankingTask
         else:
-            base = _HubRetrievalTask
+            base = _HUB_BASES[spec.type]
     else:
         digests = verify_hashes(spec, spec_path)
         dataset = {"path": str(spec_path), "revision": _fingerprint(digests)}
-        if isinstance(data, BeirData):
+        if spec.type in _LABELLED_READERS:
+            assert isinstance(data, RowsData)
+            base, attrs["_rows"] = _LABELLED_READERS[spec.type](spec, spec_path.parent, data)
+        elif isinstance(data, BeirData):
             base = _LocalRetrievalTask
             attrs["_records"] = read_beir(spec_path.parent / data.dir, spec.eval_splits)
         elif isinstance(data, RowsData) and spec.type == "reranking":
@@ -265,5 +358,65 @@ def build_spec_task(spec: TaskSpec, spec_path: Path) -> type:
     if spec.type == "sts":
         attrs["min_score"] = spec.min_score
         attrs["max_score"] = spec.max_score
+    attrs.update(_type_options(spec))
     attrs["metadata"] = _metadata(spec, spec_path, dataset)
     return type(spec.name, (base,), attrs)
+
+
+def _type_options(spec: TaskSpec) -> dict[str, Any]:
+    """Class attributes of mteb's task class that the spec sets (absent: mteb's default)."""
+    names = {
+        "train_split": "train_split",
+        "samples_per_label": "samples_per_label",
+        "documents_per_experiment": "documents_per_experiment",
+        # mteb calls the number of clustering experiments n_clusters
+        "n_experiments": "n_clusters" if spec.type == "clustering" else "n_experiments",
+    }
+    return {
+        attr: getattr(spec, key) for key, attr in names.items() if getattr(spec, key) is not None
+    }
+
+
+_HUB_BASES: dict[str, type] = {
+    "retrieval": _HubRetrievalTask,
+    "reranking": _HubRetrievalTask,  # layout: retrieval
+    "sts": _HubSTSTask,
+    "classification": _HubClassificationTask,
+    "pair-classification": _HubPairClassificationTask,
+    "clustering": _HubClusteringTask,
+}
+
+
+def _classification(spec: TaskSpec, base: Path, data: RowsData) -> tuple[type, dict[str, Any]]:
+    read = {
+        s: (base / data.files[s], read_classification_rows(base / data.files[s]))
+        for s in spec.read_splits
+    }
+    train = read[spec.train_split_name]
+    check_classification(
+        train,
+        {s: read[s] for s in spec.eval_splits},
+        samples_per_label=spec.samples_per_label or AbsTaskClassification.samples_per_label,
+        main_score=spec.main_score,
+    )
+    return _LocalClassificationTask, {s: list(rows) for s, (_, rows) in read.items()}
+
+
+def _pairs(spec: TaskSpec, base: Path, data: RowsData) -> tuple[type, dict[str, Any]]:
+    return _LocalPairClassificationTask, {
+        s: read_pair_rows(base / data.files[s]) for s in spec.eval_splits
+    }
+
+
+def _clustering(spec: TaskSpec, base: Path, data: RowsData) -> tuple[type, dict[str, Any]]:
+    return _LocalClusteringTask, {
+        s: read_clustering_rows(base / data.files[s], spec.documents_per_experiment)
+        for s in spec.eval_splits
+    }
+
+
+_LABELLED_READERS = {
+    "classification": _classification,
+    "pair-classification": _pairs,
+    "clustering": _clustering,
+}

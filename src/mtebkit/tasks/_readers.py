@@ -15,9 +15,15 @@ from mtebkit.tasks._spec import read_utf8
 
 __all__ = [
     "BeirData",
+    "LabelledRow",
+    "PairRow",
     "RerankingRow",
     "StsRow",
+    "check_classification",
     "read_beir",
+    "read_classification_rows",
+    "read_clustering_rows",
+    "read_pair_rows",
     "read_reranking_rows",
     "read_sts_rows",
     "rows_to_retrieval",
@@ -240,3 +246,156 @@ def rows_to_retrieval(
                 relevant[qid][did] = rel
                 top_ranked[qid].append(did)
     return corpus, queries, relevant, top_ranked
+
+
+# ---------------------------------------------------------------------------- labelled rows
+
+
+@dataclass(frozen=True)
+class LabelledRow:
+    """A classification or clustering row; ``line`` is its 1-based line in the file."""
+
+    text: str
+    label: int | str
+    line: int
+
+
+@dataclass(frozen=True)
+class PairRow:
+    sentence1: str
+    sentence2: str
+    label: int
+    line: int
+
+
+def _label(rec: dict[str, Any], where: str, *, strings: bool) -> int | str:
+    """An integer label (or, with ``strings``, a non-empty string); a float, list or bool is not."""
+    value = rec.get("label")
+    wanted = "an integer or a string" if strings else "an integer"
+    if "label" not in rec:
+        raise DataError(f"{where}: field 'label' is missing")
+    ok = isinstance(value, int) or (strings and isinstance(value, str) and value.strip() != "")
+    if isinstance(value, bool) or not ok:
+        raise DataError(
+            f"{where}: field 'label' must be {wanted}, not {type(value).__name__} {value!r}"
+        )
+    assert isinstance(value, int | str)
+    return value
+
+
+def _labelled(path: Path, *, strings: bool) -> list[LabelledRow]:
+    rows = []
+    for lineno, rec in _jsonl(path):
+        where = f"{path}:{lineno}"
+        rows.append(
+            LabelledRow(_text(rec, "text", where), _label(rec, where, strings=strings), lineno)
+        )
+    if not rows:
+        raise DataError(f"{path}: no records")
+    kinds = {type(r.label) for r in rows}
+    if len(kinds) > 1:  # 1 and "1" would silently be two labels
+        odd = next(r for r in rows if type(r.label) is not type(rows[0].label))
+        raise DataError(
+            f"{path}:{odd.line}: label {odd.label!r} is a {type(odd.label).__name__}, but the "
+            f"label at line {rows[0].line} is a {type(rows[0].label).__name__}; use one type"
+        )
+    return rows
+
+
+def _first_lines(rows: Sequence[LabelledRow]) -> dict[int | str, tuple[int, int]]:
+    """label -> (line of its first row, number of rows), in order of first appearance."""
+    out: dict[int | str, tuple[int, int]] = {}
+    for r in rows:
+        first, count = out.get(r.label, (r.line, 0))
+        out[r.label] = (first, count + 1)
+    return out
+
+
+def _need_two_labels(path: Path, rows: Sequence[LabelledRow], what: str) -> None:
+    labels = _first_lines(rows)
+    if len(labels) < 2:
+        raise DataError(
+            f"{path}:{rows[0].line}: all {len(rows)} rows have label {rows[0].label!r}; "
+            f"{what} needs at least two labels"
+        )
+
+
+def read_classification_rows(path: Path) -> list[LabelledRow]:
+    """Classification rows ``{"text": ..., "label": <int>}`` (mteb's label is an integer)."""
+    return _labelled(path, strings=False)
+
+
+def check_classification(
+    train: tuple[Path, Sequence[LabelledRow]],
+    evals: dict[str, tuple[Path, Sequence[LabelledRow]]],
+    *,
+    samples_per_label: int,
+    main_score: str,
+) -> None:
+    """What mteb's classification needs of the splits, refused with the file and line.
+
+    mteb trains a logistic regression on ``samples_per_label`` train rows per label (a seeded
+    undersample), so the train split needs two labels and that many rows of each; a test label
+    the classifier never saw cannot be predicted; ``ap`` is defined for two labels only.
+    """
+    train_path, train_rows = train
+    _need_two_labels(train_path, train_rows, "a classification train split")
+    seen = _first_lines(train_rows)
+    for label, (line, count) in seen.items():
+        if count < samples_per_label:
+            raise DataError(
+                f"{train_path}:{line}: label {label!r} has {count} train row(s), fewer than the "
+                f"{samples_per_label} each experiment draws (samples_per_label); add rows or "
+                "set a lower samples_per_label"
+            )
+    for path, rows in evals.values():
+        for r in rows:
+            if r.label not in seen:
+                raise DataError(
+                    f"{path}:{r.line}: label {r.label!r} is not in the train split ({train_path}); "
+                    "the classifier cannot predict it"
+                )
+        if main_score.startswith("ap") and len(_first_lines(rows)) != 2:
+            raise DataError(
+                f"{path}: main_score {main_score} needs exactly two labels, found "
+                f"{len(_first_lines(rows))}"
+            )
+
+
+def read_clustering_rows(path: Path, documents_per_experiment: int | None) -> list[LabelledRow]:
+    """Clustering rows ``{"text": ..., "label": <int or string>}``, with two labels or more.
+
+    mteb runs k-means with one cluster per label on each experiment's draw, so a draw smaller
+    than the number of labels cannot be clustered.
+    """
+    rows = _labelled(path, strings=True)
+    _need_two_labels(path, rows, "clustering")
+    n_labels = len(_first_lines(rows))
+    if documents_per_experiment is not None and documents_per_experiment < n_labels:
+        raise DataError(
+            f"{path}: {n_labels} labels, but documents_per_experiment is "
+            f"{documents_per_experiment}: k-means needs at least one document per cluster"
+        )
+    return rows
+
+
+def read_pair_rows(path: Path) -> list[PairRow]:
+    """Pair-classification rows ``{"sentence1", "sentence2", "label": 0 | 1}``, both labels present."""
+    rows = []
+    for lineno, rec in _jsonl(path):
+        where = f"{path}:{lineno}"
+        label = _label(rec, where, strings=False)
+        if label not in (0, 1):
+            raise DataError(f"{where}: label {label!r} is not 0 or 1 (pair classification)")
+        assert isinstance(label, int)
+        rows.append(
+            PairRow(_text(rec, "sentence1", where), _text(rec, "sentence2", where), label, lineno)
+        )
+    if not rows:
+        raise DataError(f"{path}: no records")
+    if len({r.label for r in rows}) < 2:
+        raise DataError(
+            f"{path}:{rows[0].line}: all {len(rows)} pairs have label {rows[0].label}; average "
+            "precision needs pairs of both labels (0 and 1)"
+        )
+    return rows

@@ -1,11 +1,14 @@
 """Custom task specs: YAML files parsed into pydantic models (``extra="forbid"``).
 
-A spec names a task (and declares itself with ``format: mtebkit-task``), its type (``retrieval`` | ``reranking`` | ``sts``), languages, splits, main
-score, an optional bge-style query instruction, and where its data is:
+A spec names a task (and declares itself with ``format: mtebkit-task``), its type
+(``retrieval`` | ``reranking`` | ``sts`` | ``classification`` | ``pair-classification`` |
+``clustering``), languages, splits, main score, an optional bge-style query instruction, and
+where its data is:
 
 * ``format: beir``  - ``<dir>/corpus.jsonl``, ``<dir>/queries.jsonl``, ``<dir>/qrels/<split>.tsv``
-* ``format: rows``  - one jsonl per split: STS rows (sentence1, sentence2, score) or C-MTEB
-  reranking rows (query, positive[], negative[])
+* ``format: rows``  - one jsonl per split: STS rows (sentence1, sentence2, score), C-MTEB
+  reranking rows (query, positive[], negative[]), classification or clustering rows (text,
+  label), pair-classification rows (sentence1, sentence2, label)
 * ``format: hf``    - a Hugging Face dataset repo + revision, resolved through ``--data-dir``
 
 Local data files are pinned by sha256 in the spec's ``sha256:`` mapping (path relative to the
@@ -29,6 +32,7 @@ from mtebkit.errors import DataError, HashMismatchError, TaskSpecError
 __all__ = [
     "RETRIEVAL_K_VALUES",
     "SPEC_FORMAT",
+    "SPEC_TYPE_NAMES",
     "BeirData",
     "HubData",
     "RowsData",
@@ -58,9 +62,40 @@ _RETRIEVAL_SCORES = (
 )
 
 
+_CLASSIFICATION_SCORES = tuple(
+    f"{m}{w}"
+    for m in ("accuracy", "f1", "precision", "recall", "ap")
+    for w in ("", "_weighted")
+    if (m, w) != ("accuracy", "_weighted")
+)  # mteb AbsTaskClassification._calculate_scores; ap only for two labels
+_PAIR_SCORES = tuple(
+    f"{prefix}_{m}"
+    for prefix in ("max", "similarity", "cosine", "manhattan", "euclidean", "dot")
+    for m in ("ap", "accuracy", "f1", "precision", "recall")
+)  # mteb AbsTaskPairClassification._compute_metrics
+_CLUSTERING_SCORES = ("v_measure", "ami")  # mteb AbsTaskClustering (the bootstrapped v2 class)
+_SCORES_BY_TYPE = {
+    "retrieval": _RETRIEVAL_SCORES,
+    "reranking": _RETRIEVAL_SCORES,
+    "sts": _STS_SCORES,
+    "classification": _CLASSIFICATION_SCORES,
+    "pair-classification": _PAIR_SCORES,
+    "clustering": _CLUSTERING_SCORES,
+}
+SPEC_TYPE_NAMES = {
+    "retrieval": "Retrieval",
+    "reranking": "Reranking",
+    "sts": "STS",
+    "classification": "Classification",
+    "pair-classification": "PairClassification",
+    "clustering": "Clustering",
+}  # spec type -> mteb TaskMetadata.type
+_EXPERIMENT_TYPES = ("classification", "clustering")  # take n_experiments
+
+
 def allowed_main_scores(task_type: str) -> tuple[str, ...]:
     """The metric names mteb's evaluator produces for a spec type."""
-    return _STS_SCORES if task_type == "sts" else _RETRIEVAL_SCORES
+    return _SCORES_BY_TYPE[task_type]
 
 
 class _Strict(BaseModel):
@@ -103,7 +138,9 @@ class TaskSpec(_Strict):
 
     format: Literal["mtebkit-task"] | None = None
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
-    type: Literal["retrieval", "reranking", "sts"]
+    type: Literal[
+        "retrieval", "reranking", "sts", "classification", "pair-classification", "clustering"
+    ]
     description: str = Field(min_length=1)
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}-[A-Z][a-z]{3}$")]] = Field(
         min_length=1
@@ -114,6 +151,14 @@ class TaskSpec(_Strict):
     min_score: float | None = None
     max_score: float | None = None
     reference: str | None = None
+    train_split: str | None = None
+    """classification: the split the logistic regression trains on (default ``train``)."""
+    samples_per_label: int | None = Field(default=None, ge=1)
+    """classification: training rows drawn per label in each experiment (mteb's default 8)."""
+    n_experiments: int | None = Field(default=None, ge=1)
+    """classification and clustering: experiments averaged (mteb's default 10)."""
+    documents_per_experiment: int | None = Field(default=None, ge=2)
+    """clustering: documents drawn (with replacement) per experiment (default: the split's size)."""
     data: DataSpec
     sha256: dict[str, str] = Field(default_factory=dict)
     allow_outside: bool = False
@@ -133,9 +178,10 @@ class TaskSpec(_Strict):
         if fmt == "rows" and self.type == "retrieval":
             raise ValueError("data.format: retrieval tasks take 'beir' or 'hf', not 'rows'")
         if isinstance(self.data, RowsData):
-            missing = [s for s in self.eval_splits if s not in self.data.files]
+            missing = [s for s in self.read_splits if s not in self.data.files]
             if missing:
-                raise ValueError(f"data.files: no file for eval split(s) {', '.join(missing)}")
+                raise ValueError(f"data.files: no file for split(s) {', '.join(missing)}")
+        self._check_type_options()
         if self.type == "sts":
             if self.min_score is None or self.max_score is None:
                 raise ValueError("type: sts tasks need min_score and max_score")
@@ -146,12 +192,40 @@ class TaskSpec(_Strict):
                 raise ValueError("min_score: must be below max_score")
         elif self.min_score is not None or self.max_score is not None:
             raise ValueError("min_score: min_score / max_score apply to sts tasks only")
-        if self.query_instruction is not None and self.type == "sts":
-            raise ValueError("query_instruction: applies to retrieval and reranking tasks only")
         for key, digest in self.sha256.items():
             if not re.fullmatch(r"[0-9a-f]{64}", digest):
                 raise ValueError(f"sha256.{key}: not a 64-digit lowercase hex digest")
         return self
+
+    def _check_type_options(self) -> None:
+        """Options that belong to one type are refused on another (a typo must not pass)."""
+        only = {
+            "train_split": ("classification",),
+            "samples_per_label": ("classification",),
+            "n_experiments": _EXPERIMENT_TYPES,
+            "documents_per_experiment": ("clustering",),
+        }
+        for key, types in only.items():
+            if getattr(self, key) is not None and self.type not in types:
+                raise ValueError(f"{key}: applies to {' and '.join(types)} tasks only")
+        if self.type == "classification" and self.train_split_name in self.eval_splits:
+            raise ValueError(
+                f"eval_splits: the train split {self.train_split_name!r} cannot also be evaluated"
+            )
+        if self.query_instruction is not None and self.type not in ("retrieval", "reranking"):
+            raise ValueError("query_instruction: applies to retrieval and reranking tasks only")
+
+    @property
+    def train_split_name(self) -> str:
+        """The classification train split (``train`` unless the spec names another)."""
+        return self.train_split or "train"
+
+    @property
+    def read_splits(self) -> list[str]:
+        """Every split the task reads: the eval splits, and for classification the train split."""
+        if self.type == "classification":
+            return [self.train_split_name, *self.eval_splits]
+        return list(self.eval_splits)
 
     def data_files(self, spec_path: Path) -> dict[str, Path]:
         """Local data files (key: path relative to the spec, posix) the task reads."""
@@ -163,7 +237,7 @@ class TaskSpec(_Strict):
             rels = [f"{prefix}corpus.jsonl", f"{prefix}queries.jsonl"]
             rels += [f"{prefix}qrels/{split}.tsv" for split in self.eval_splits]
         elif isinstance(self.data, RowsData):
-            rels = [self.data.files[s] for s in self.eval_splits]
+            rels = [self.data.files[s] for s in self.read_splits]
         return {Path(r).as_posix(): base / r for r in rels}
 
     def check_paths(self, spec_path: Path) -> None:
