@@ -2,7 +2,8 @@
 
 Each benchmark runs in its own process (clean memory and thread pools) and writes
 ``bench/results/<name>.json``; the tables are printed as they come. Order: cache, search,
-encode, end to end (the long one), dims x precisions, and with ``--device cuda`` the GPU benchmark.
+encode, end to end (the long one), dims x precisions, whole processes, and with ``--device cuda``
+the GPU benchmark.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("cache", "search", "encode", "e2e", "variants", "gpu")
+BENCHES = ("cache", "search", "encode", "e2e", "variants", "process", "gpu")
 
 
 def main() -> int:

@@ -28,6 +28,11 @@ from mtebkit.models._cache import VectorCache
 from mtebkit.models._configure import UNSET, configure_embedder
 from mtebkit.models._encoding_stats import EncodingStats
 from mtebkit.models._engine import EncodingEngine
+from mtebkit.models._engine_facts import (
+    engine_facts_key,
+    recall_engine_facts,
+    remember_engine_facts,
+)
 from mtebkit.models._instructions import DEFAULT_TEMPLATE, InstructionPolicy
 from mtebkit.models._mteb_adapter import MtebEncoderMixin
 from mtebkit.models._presets import ModelPreset, Pooling
@@ -160,6 +165,15 @@ class Embedder(MtebEncoderMixin):
         # called with (done, total) texts while encoding (a progress display; None: none)
         self.on_progress: Callable[[int, int], None] | None = None
         self._described: set[str] = set()  # cache namespaces already described
+        # With the model's facts on record in the cache, the weights load on the first cache
+        # miss only: a run whose every vector is cached never loads them.
+        facts_key = engine_facts_key(
+            weights_sha256=self.resolved.weights_sha256,
+            model_files_sha256=self.resolved.model_files_sha256,
+            dtype=cfg.dtype,
+            devices=cfg.devices,
+        )
+        facts = recall_engine_facts(cache, facts_key)
         # what this facade has encoded (a variant starts afresh: one per job)
         self.encoding_stats = EncodingStats()
         self.engine = EncodingEngine(
@@ -168,7 +182,10 @@ class Embedder(MtebEncoderMixin):
             devices=cfg.devices,
             dtype=cfg.dtype,
             cpu_lanes=cpu_lanes,
+            facts=facts,
         )
+        if facts is None:
+            remember_engine_facts(cache, facts_key, self.engine.facts())
         self.embed_dim = self.engine.embed_dim
         self._n_parameters = self.engine.n_parameters
         self._meta: ModelMeta | None = None

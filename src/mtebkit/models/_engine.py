@@ -26,6 +26,7 @@ import numpy as np
 from mtebkit.errors import MtebkitError
 from mtebkit.models._cache import VectorCache
 from mtebkit.models._encoding_stats import EncodingTally, count_truncated
+from mtebkit.models._engine_facts import EngineFacts
 from mtebkit.models._resolve import model_files_digest
 from mtebkit.models._settings import DTYPES, EncodingSettings
 
@@ -182,6 +183,8 @@ class EncodingEngine:
         devices: where to run, one model replica each (see ``_configure.pick_devices``).
         dtype: ``float32`` / ``float16`` / ``bfloat16``.
         cpu_lanes: concurrent single-threaded batches on CPU (None: one per core).
+        facts: what the model, once loaded, reports about itself (``_engine_facts``); given,
+            the weights load on the first text to encode, not here (a warm run never needs them).
     """
 
     def __init__(
@@ -192,6 +195,7 @@ class EncodingEngine:
         devices: Sequence[str],
         dtype: str,
         cpu_lanes: int | None = None,
+        facts: EngineFacts | None = None,
     ) -> None:
         if dtype not in DTYPES:
             raise MtebkitError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
@@ -207,7 +211,45 @@ class EncodingEngine:
         # padded-token ceiling per device, learned from CUDA out-of-memory errors (see
         # _forward_batch): later batches are split before they run, not after they fail
         self._oom_cap: dict[str, int] = {}
-        self._load()
+        self._load_lock = threading.Lock()
+        self._loaded = facts is None
+        if facts is None:
+            self._load()
+        else:
+            self.embed_dim: int | None = facts.embed_dim
+            self.n_parameters = facts.n_parameters
+            self.cpu_kernels: str | None = facts.cpu_kernels
+            self.max_positions: int | None = facts.max_positions
+
+    def facts(self) -> EngineFacts:
+        """What the model reports about itself (loaded, or as recorded by an earlier load)."""
+        return EngineFacts(
+            embed_dim=self.embed_dim,
+            n_parameters=self.n_parameters,
+            cpu_kernels=self.cpu_kernels,
+            max_positions=self.max_positions,
+        )
+
+    def ensure_loaded(self) -> None:
+        """Load the weights now if they were deferred; the loaded model must match its facts."""
+        if self._loaded:
+            return
+        with self._load_lock:
+            if self._loaded:
+                return
+            expected = self.facts()
+            self._load()
+            self._loaded = True
+            if self.facts() != expected:
+                raise MtebkitError(
+                    f"{self.path}: the loaded model reports {self.facts()}, but the embedding "
+                    f"cache recorded {expected} for it; clear the cache (mtebkit cache clear)"
+                )
+
+    @property
+    def tokenizer(self) -> Any:
+        self.ensure_loaded()
+        return self._tokenizer
 
     # ------------------------------------------------------------------ loading
     def _load(self) -> None:
@@ -218,13 +260,14 @@ class EncodingEngine:
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # loading bar: noise
         path = str(self.path)
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        specials = set(getattr(self.tokenizer, "all_special_tokens", []))
-        if len(self.tokenizer) <= len(specials):
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        specials = set(getattr(tokenizer, "all_special_tokens", []))
+        if len(tokenizer) <= len(specials):
             raise MtebkitError(
                 f"{self.path}: the tokenizer has no vocabulary beyond its {len(specials)} special "
                 "tokens (every word would be [UNK]); check vocab.txt / tokenizer.json"
             )
+        self._tokenizer = tokenizer
         try:
             base = AutoModel.from_pretrained(
                 path, local_files_only=True, dtype=getattr(torch, self.dtype)
@@ -245,7 +288,7 @@ class EncodingEngine:
             self._replicas.append((dev, m.to(dev)))
         # float32 on CPU: oneDNN kernels with packed weights (see _cpu_kernels; MTEBKIT_ONEDNN=0
         # keeps torch's defaults); the same numbers to float32 rounding, ~1.2x faster here
-        self.cpu_kernels: str | None = None
+        self.cpu_kernels = None
         if any(_is_cpu(d) for d in self.devices):
             from mtebkit.models._cpu_kernels import use_onednn_linears
 
@@ -255,9 +298,9 @@ class EncodingEngine:
             ):
                 self.cpu_kernels = "onednn"
         cfg = base.config
-        self.embed_dim: int | None = int(getattr(cfg, "hidden_size", 0)) or None
+        self.embed_dim = int(getattr(cfg, "hidden_size", 0)) or None
         positions = getattr(cfg, "max_position_embeddings", None)
-        self.max_positions: int | None = int(positions) if positions else None
+        self.max_positions = int(positions) if positions else None
 
     def settings(self, *, pooling: Any, normalize: bool, max_length: int) -> EncodingSettings:
         """The :class:`EncodingSettings` of encoding with this engine at these settings."""
@@ -374,6 +417,7 @@ class EncodingEngine:
         """(token ids of each text, batches of text indices, longest first): what
         :meth:`forward_batches` runs. It depends on the texts and settings only, never on who
         runs the batches, so a sharded encode gives the same vectors as one process."""
+        self.ensure_loaded()  # the first cache miss of a lazily built engine
         enc = self.tokenizer(
             list(texts),
             truncation=True,
@@ -398,6 +442,8 @@ class EncodingEngine:
         """Vectors of batches of token ids (one ``(len(batch), d)`` array each, in order), the
         batches handed out in order to one worker per lane."""
         import torch
+
+        self.ensure_loaded()  # a worker's engine may get batches without planning them
 
         out: list[np.ndarray | None] = [None] * len(batches)
         lanes, threads_per_lane = lanes_for(
