@@ -20,9 +20,9 @@ from mtebkit.errors import ResultsError
 from mtebkit.reporting._aggregate import aggregate_benchmark, get_benchmark_spec
 from mtebkit.reporting._stats import (
     PairedTest,
-    pair_items,
     paired_bootstrap,
     randomisation_test,
+    shared_scale,
     statistic_for,
 )
 from mtebkit.reporting._table import Paragraph, Report, Table
@@ -231,8 +231,9 @@ def paired_test_for(
                 paired_bootstrap(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
             )
         if method in ("randomisation", "both"):
-            if ia.kind != "retrieval":  # swap on a shared scale (similarity scales differ)
-                a, b = pair_items(a, ia.main.metric), pair_items(b, ia.main.metric)
+            # swap on a shared scale (two models' similarity scales differ)
+            a = shared_scale(ia.kind, a, ia.main.metric)
+            b = shared_scale(ia.kind, b, ia.main.metric)
             tests.append(
                 randomisation_test(a, b, gold, statistic=stat, n_resamples=n_resamples, seed=seed)
             )
