@@ -227,6 +227,7 @@ def _real(name: str, data_dir: Path, subsets: list[str] | None = None) -> Any:
     return task
 
 
+@pytest.mark.slow  # mteb's undersampling and metrics read datasets columns row by row
 def test_banking77_items_exact_and_compact(data_dir: Path, tmp_path: Path) -> None:
     task = _real("Banking77Classification", data_dir)
     task.load_data()
@@ -244,6 +245,7 @@ def test_banking77_items_exact_and_compact(data_dir: Path, tmp_path: Path) -> No
     assert out.stat().st_size < 100_000
 
 
+@pytest.mark.slow
 def test_summeval_items_exact_and_paired(data_dir: Path, tmp_path: Path) -> None:
     task = _real("SummEval", data_dir)
     result, out = _run(task, tmp_path)
