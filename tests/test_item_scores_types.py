@@ -48,6 +48,15 @@ from mteb.mocks.mock_tasks.summarization import MockSummarizationTask  # noqa: E
 from mtebkit.evaluation._two_stage import evaluate_one  # noqa: E402
 from tests.helpers.reporting.stub_encoder import StubEncoder  # noqa: E402
 
+
+class FewExperimentsClassification(MockClassificationTask):
+    n_experiments = 3  # mteb's default 10 only repeats the same path; the machine is shared
+
+
+class FewExperimentsMultilingual(MockMultilingualClassificationTask):
+    n_experiments = 3
+
+
 CLASSIFICATION_METRICS = (
     "accuracy",
     "f1",
@@ -192,7 +201,7 @@ def test_summarization_per_document_mean_is_mtebs_for_both_evaluators() -> None:
 # ---- mteb's own evaluation: mock tasks ------------------------------------------------------
 
 
-@pytest.mark.parametrize("task_cls", [MockClassificationTask, MockMultilingualClassificationTask])
+@pytest.mark.parametrize("task_cls", [FewExperimentsClassification, FewExperimentsMultilingual])
 def test_classification_items_recompute_every_metric(task_cls: type, tmp_path: Path) -> None:
     task = task_cls()
     result, out = _run(task, tmp_path)
@@ -275,7 +284,7 @@ def test_compare_and_check_test_classification_and_summarization(tmp_path: Path)
     from mtebkit.results import load_results
     from tests.helpers.reporting import synthetic as syn
 
-    tasks = (MockClassificationTask, MockSummarizationTask)
+    tasks = (FewExperimentsClassification, MockSummarizationTask)
     syn.make_run(tmp_path / "a", "org/a", noise=0.3, tasks=tasks)
     syn.make_run(tmp_path / "b", "org/b", noise=1.5, tasks=tasks)
     ra, rb = load_results(tmp_path / "a"), load_results(tmp_path / "b")

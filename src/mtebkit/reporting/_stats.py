@@ -265,7 +265,9 @@ def _pair_statistic(main: MainMetric) -> Statistic:
     return WeightedStatistic(stat, prepare)
 
 
-def _classification_metric(metric: str) -> Callable[[FloatArray, FloatArray], float | None]:
+def _classification_metric(
+    metric: str,
+) -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], float | None]:
     """One experiment's metric as mteb's ``AbsTaskClassification._calculate_scores`` computes
     it (sklearn; ``ap`` only for two classes in the gold labels, else None)."""
     from sklearn import metrics as skm
