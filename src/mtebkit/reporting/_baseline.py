@@ -29,6 +29,7 @@ from mtebkit.results._item_scores import (
     OutdatedItemScoresError,
     item_matrix,
     item_scores_digest,
+    items_have_ids,
     load_item_scores,
 )
 from mtebkit.results._layout import item_scores_for
@@ -125,8 +126,8 @@ def _items_for(rows: list[ScoreRow], split: str) -> BaselineItems | None:
         kind=items.kind,
         task_type=items.task_type,
         values=item_matrix(items, e).tolist(),
-        gold=None if items.kind == "retrieval" else e.gold,
-        ids=e.query_ids if items.kind == "retrieval" else None,
+        gold=None if items_have_ids(items.kind) else e.gold,
+        ids=e.query_ids if items_have_ids(items.kind) else None,
         metric=items.main_metric,
         items_schema=ITEM_SCORES_SCHEMA_VERSION,
         digest=item_scores_digest(p),
@@ -343,7 +344,7 @@ def _significance(
         return None, None, None, "no current item scores"
     if (bi.kind, bi.metric) != (cur.kind, cur.metric):
         return None, None, None, "item kinds differ"
-    if bi.kind == "retrieval":
+    if items_have_ids(bi.kind):
         if bi.ids is None or cur.ids is None or set(bi.ids) != set(cur.ids):
             return None, None, None, "different queries"
         cmap = dict(zip(cur.ids, cur.values, strict=True))

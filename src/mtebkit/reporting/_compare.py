@@ -22,10 +22,12 @@ from mtebkit.reporting._stats import (
     FloatArray,
     PairedTest,
     Statistic,
-    pair_items,
     paired_bootstrap,
     randomisation_test,
     statistic_for,
+)
+from mtebkit.reporting._stats import (
+    shared_scale as to_shared_scale,
 )
 from mtebkit.reporting._table import Paragraph, Report, Table
 from mtebkit.results._item_scores import (
@@ -217,9 +219,8 @@ class PairedItems:
         similarity scales differ between models, see :func:`pair_items`)."""
         if self.shared_scale is not None:
             return self.shared_scale
-        if self.kind == "retrieval":
-            return self.a, self.b
-        return pair_items(self.a, self.metric), pair_items(self.b, self.metric)
+        a = to_shared_scale(self.kind, self.a, self.metric)
+        return a, to_shared_scale(self.kind, self.b, self.metric)
 
 
 def paired_items_for(

@@ -8,7 +8,19 @@ accuracy and F1 at the best threshold (:func:`best_accuracy_threshold`,
 :func:`best_f1_threshold`, mteb's rule), maximised over score columns for mteb's ``max_*``.
 Items are a 1-d array (one value per item) or an ``(n, columns)`` matrix; ``delta = stat(B) -
 stat(A)``. :func:`statistic_for` picks the statistic by item kind (the :data:`STATISTICS`
-registry) and main metric.
+registry) and main metric. Classification items are ``(n, experiments)`` predicted label
+indices, and the statistic is mteb's: the mean over experiments of the metric (sklearn's
+accuracy, macro / weighted F1, precision, recall, AP on the hard predictions) of each
+experiment; summarization items are per-document correlations and the statistic their mean.
+
+A statistic may have a weighted form (:class:`WeightedStatistic`): a bootstrap resample is a
+multiset of item indices, i.e. integer weights ``w_i`` = how often item ``i`` was drawn, so a
+statistic prepared once on the full items (sorted once) scores every resample in O(n). For AP:
+with items sorted by score descending and ``T`` the last row of each run of tied scores (rows of
+weight 0 dropped), ``TP_t = sum_{i<=t} w_i y_i``, ``FP_t = sum_{i<=t} w_i (1 - y_i)``,
+``P_t = TP_t / (TP_t + FP_t)``, ``R_t = TP_t / TP_last`` and ``AP = sum_{t in T} (R_t -
+R_{t-1}) P_t`` (``R`` before the first = 0): sklearn's ``average_precision_score`` step by
+step, so with integer weights it equals sklearn on the materialised resample to the bit.
 
 * :func:`paired_bootstrap`: draw ``n`` item indices with replacement, ``B_k`` times; on each draw
   ``d_k = stat(B[idx]) - stat(A[idx])`` (the SAME indices for both systems: paired).
@@ -42,17 +54,34 @@ from mtebkit.results._item_scores import MainMetric, parse_main_metric
 __all__ = [
     "STATISTICS",
     "PairedTest",
+    "WeightedStatistic",
+    "average_precision_weighted",
     "best_accuracy_threshold",
     "best_f1_threshold",
     "mean_statistic",
     "pair_items",
     "paired_bootstrap",
     "randomisation_test",
+    "shared_scale",
     "statistic_for",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 Statistic = Callable[[FloatArray, FloatArray], float]  # (items, gold) -> metric
+Weighted = Callable[[FloatArray], float]  # item weights -> metric
+
+
+@dataclass(frozen=True)
+class WeightedStatistic:
+    """A statistic with a fast form for resamples: ``prepare(items, gold)`` (once per system)
+    gives ``weights -> statistic`` of the multiset where item ``i`` occurs ``weights[i]`` times;
+    called as ``(items, gold)`` it is ``full``, the plain statistic (the one mteb's score is)."""
+
+    full: Statistic
+    prepare: Callable[[FloatArray, FloatArray], Weighted]
+
+    def __call__(self, items: FloatArray, gold: FloatArray) -> float:
+        return self.full(items, gold)
 
 
 @dataclass(frozen=True)
@@ -71,9 +100,21 @@ class PairedTest:
         return self.p_value < alpha
 
 
-def mean_statistic(values: FloatArray, gold: FloatArray) -> float:
-    """Mean of per-item metric values (retrieval: per-query nDCG@10 etc.); ``gold`` unused."""
+def _mean(values: FloatArray, gold: FloatArray) -> float:
+    """Mean of per-item metric values (retrieval: per-query nDCG@10 etc.; summarization: the
+    per-document correlations, with their p-values where mteb averages those in); ``gold``
+    unused."""
     return float(np.mean(values))
+
+
+def _prepare_mean(values: FloatArray, gold: FloatArray) -> Weighted:
+    v = np.asarray(values, dtype=np.float64)
+    per_item = v.reshape(len(v), -1)
+    sums, count = per_item.sum(axis=1), per_item.shape[1]
+    return lambda w: float(w @ sums) / (float(w.sum()) * count)
+
+
+mean_statistic = WeightedStatistic(_mean, _prepare_mean)
 
 
 def _sorted_desc(
@@ -154,6 +195,44 @@ def _average_precision(x: FloatArray, gold: FloatArray) -> float:
         return float(average_precision_score(np.asarray(gold).astype(np.int64), x))
 
 
+def _ap_of_counts(pos: FloatArray, neg: FloatArray) -> float:
+    """AP from the weight of positives and negatives at each distinct score, descending (each
+    threshold of weight > 0); sklearn's ``precision_recall_curve`` integral, step by step."""
+    if len(pos) == 0:
+        return float("nan")
+    tps = np.cumsum(pos)
+    fps = np.cumsum(neg)
+    precision = tps / (tps + fps)  # every kept threshold has weight > 0
+    recall = np.ones_like(tps) if tps[-1] == 0 else tps / tps[-1]  # sklearn: no positive
+    p = np.concatenate([precision[::-1], [1.0]])
+    r = np.concatenate([recall[::-1], [0.0]])
+    return float(max(0.0, -np.sum(np.diff(r) * p[:-1])))
+
+
+def average_precision_weighted(scores: FloatArray, labels: FloatArray) -> Weighted:
+    """``weights -> AP`` of (``scores``, 0/1 ``labels``) weighted per item; sorts once.
+
+    Equals ``sklearn.metrics.average_precision_score(labels, scores, sample_weight=weights)``
+    (formula in the module docstring), in O(n) per call: each item gets, once, the rank of its
+    score among the distinct scores (descending); a call sums the weights per rank and drops
+    ranks of weight 0 (as sklearn drops rows of weight 0: they make no threshold).
+    """
+    x = np.asarray(scores, dtype=np.float64)
+    distinct, inverse = np.unique(-x, return_inverse=True)  # ascending -x = descending score
+    rank = inverse.reshape(-1)
+    groups = len(distinct)
+    y = (np.asarray(labels) == 1).astype(np.float64)
+
+    def ap(weights: FloatArray) -> float:
+        w = np.asarray(weights, dtype=np.float64)
+        total = np.bincount(rank, weights=w, minlength=groups)
+        pos = np.bincount(rank, weights=w * y, minlength=groups)
+        keep = total != 0
+        return _ap_of_counts(pos[keep], (total - pos)[keep])
+
+    return ap
+
+
 _PAIR_METRICS: dict[str, Callable[[FloatArray, FloatArray], float]] = {
     "spearman": _correlation("spearman"),
     "pearson": _correlation("pearson"),
@@ -168,12 +247,68 @@ _PAIR_METRICS: dict[str, Callable[[FloatArray, FloatArray], float]] = {
 def _pair_statistic(main: MainMetric) -> Statistic:
     fn = _PAIR_METRICS[main.metric]
 
-    def stat(items: FloatArray, gold: FloatArray) -> float:
-        m = items.reshape(len(items), -1)
-        vals = [fn(m[:, j], gold) for j in range(m.shape[1])]
+    def reduce(vals: list[float]) -> float:
         return max(vals) if main.reduce == "max" else vals[0]
 
-    return stat
+    def stat(items: FloatArray, gold: FloatArray) -> float:
+        m = items.reshape(len(items), -1)
+        return reduce([fn(m[:, j], gold) for j in range(m.shape[1])])
+
+    if main.metric != "ap":
+        return stat
+
+    def prepare(items: FloatArray, gold: FloatArray) -> Weighted:
+        m = items.reshape(len(items), -1)
+        per_column = [average_precision_weighted(m[:, j], gold) for j in range(m.shape[1])]
+        return lambda w: reduce([ap(w) for ap in per_column])
+
+    return WeightedStatistic(stat, prepare)
+
+
+def _classification_metric(
+    metric: str,
+) -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], float | None]:
+    """One experiment's metric as mteb's ``AbsTaskClassification._calculate_scores`` computes
+    it (sklearn; ``ap`` only for two classes in the gold labels, else None)."""
+    from sklearn import metrics as skm
+
+    name, _, avg = metric.partition("_")
+    if name == "accuracy":  # = sklearn's accuracy_score to the bit: an exact count over n
+        return lambda gold, pred: float(np.mean(gold == pred))
+    if name == "ap":
+        return lambda gold, pred: (
+            float(skm.average_precision_score(gold, pred, average=avg or "macro"))
+            if len(np.unique(gold)) == 2
+            else None
+        )
+    fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[name]
+    return lambda gold, pred: float(fn(gold, pred, average=avg or "macro"))
+
+
+def _classification_statistic(main: MainMetric) -> Statistic:
+    """Mean over experiments (the columns) of the metric, as mteb's ``_calculate_avg_scores``:
+    ``mean_e metric(gold, pred_e)`` over the experiments where it is defined (nan if none)."""
+    fn = _classification_metric(main.metric)
+
+    def stat(items: FloatArray, gold: FloatArray) -> float:
+        m = items.reshape(len(items), -1)
+        g = np.asarray(gold).astype(np.int64)
+        with warnings.catch_warnings():  # a class never predicted: sklearn's 0, as in mteb
+            warnings.simplefilter("ignore")
+            vals = [fn(g, m[:, e].astype(np.int64)) for e in range(m.shape[1])]
+        kept = [v for v in vals if v is not None]
+        return float(np.mean(kept)) if kept else float("nan")
+
+    if main.metric != "accuracy":
+        return stat
+
+    def prepare(items: FloatArray, gold: FloatArray) -> Weighted:
+        m = items.reshape(len(items), -1)
+        correct = (m == np.asarray(gold).reshape(-1, 1)).astype(np.float64)
+        # accuracy of a multiset = (weighted count of correct items) / (its size)
+        return lambda w: float(np.mean((w @ correct) / w.sum()))
+
+    return WeightedStatistic(stat, prepare)
 
 
 # item kind -> how its main score is recomputed from the items (the results layer's
@@ -182,7 +317,11 @@ STATISTICS: dict[str, Callable[[MainMetric], Statistic]] = {
     "sts": _pair_statistic,
     "pair_classification": _pair_statistic,
     "retrieval": lambda main: mean_statistic,
+    "summarization": lambda main: mean_statistic,
+    "classification": _classification_statistic,
 }
+# kinds whose item values are model scores on each model's own scale (see pair_items)
+_OWN_SCALE_KINDS = frozenset({"sts", "pair_classification"})
 
 
 def statistic_for(kind: str, main_metric: str | None) -> Statistic:
@@ -206,6 +345,13 @@ def pair_items(scores: FloatArray, metric: str = "spearman") -> FloatArray:
     if metric == "pearson":
         return np.asarray(zscore(x, axis=0), dtype=np.float64)
     return np.asarray(rankdata(x, axis=0), dtype=np.float64) / max(len(x), 1)
+
+
+def shared_scale(kind: str, items: FloatArray, metric: str) -> FloatArray:
+    """``items`` of a kind ready for swapping between two models: pair kinds through
+    :func:`pair_items`; the others (per-query metrics, per-document correlations, predicted
+    labels) are on one scale already and come back unchanged."""
+    return pair_items(items, metric) if kind in _OWN_SCALE_KINDS else items
 
 
 def _check(
@@ -242,9 +388,15 @@ def paired_bootstrap(
     rng = np.random.default_rng(seed)
     n = len(a)
     deltas = np.empty(n_resamples, dtype=np.float64)
+    prepare = getattr(statistic, "prepare", None)  # a WeightedStatistic: no re-sort per draw
+    fa, fb = (prepare(a, g), prepare(b, g)) if prepare is not None else (None, None)
     for k in range(n_resamples):
         idx = rng.integers(0, n, size=n)
-        deltas[k] = statistic(b[idx], g[idx]) - statistic(a[idx], g[idx])
+        if fa is not None and fb is not None:
+            w = np.bincount(idx, minlength=n).astype(np.float64)
+            deltas[k] = fb(w) - fa(w)
+        else:
+            deltas[k] = statistic(b[idx], g[idx]) - statistic(a[idx], g[idx])
     deltas = deltas[np.isfinite(deltas)]
     if not np.isfinite(delta) or len(deltas) == 0:
         raise ResultsError("the statistic is undefined on these items (constant scores or gold?)")

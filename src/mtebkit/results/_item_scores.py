@@ -16,20 +16,32 @@ layer registers, per kind, how to recompute the main score from the items):
   maximum over them);
 * ``retrieval`` (retrieval and reranking): per query the value of the task's main metric and of
   nDCG@10, computed as mteb does (pytrec_eval on the same qrels and run; MRR by
-  :func:`reciprocal_rank`), plus a bounded sample of (score, relevant?) pairs for plots.
+  :func:`reciprocal_rank`), plus a bounded sample of (score, relevant?) pairs for plots;
+* ``classification``: per test example the gold label and the label each of mteb's
+  ``n_experiments`` classifiers predicted, both as indices into ``labels`` (the sorted train and
+  test labels), so the main score is the mean over experiments of the metric on the items;
+* ``summarization``: per document (those mteb kept) its id and the per-document correlations mteb
+  averages (``query_ids`` / ``metrics``); the tasks of mteb's deprecated evaluator (SummEval)
+  average each correlation together with its p-value, so their p-values are kept too
+  (``<metric>_pvalue``) and the main score is the mean of both.
 
 Schema (``schema_version`` 2; version 1 files, whose per-item metrics could differ from mteb's
 on ties, are refused with a message that says to re-run the task)::
 
     {"format": "mtebkit-item-scores", "schema_version": 2, "task": str, "task_type": str,
-     "kind": "sts" | "pair_classification" | "retrieval", "main_metric": str,
+     "kind": "sts" | "pair_classification" | "retrieval" | "classification" | "summarization",
+     "main_metric": str,
      "higher_is_similar": {column: bool},          # pair kinds: direction of each column
      "entries": [{"split": str, "subset": str,
                   # pair kinds:
                   "gold": [float], "scores": {column: [float]},
                   # retrieval:
                   "query_ids": [str], "metrics": {name: [float]},
-                  "sample": {"scores": [float], "relevant": [0|1]}}]}
+                  "sample": {"scores": [float], "relevant": [0|1]},
+                  # classification: label indices (gold per item, predictions per experiment)
+                  "labels": [label], "gold": [int], "predictions": [[int]],
+                  # summarization: "query_ids" = document ids, "metrics" per document
+                  }]}
 """
 
 from __future__ import annotations
@@ -72,6 +84,8 @@ __all__ = [
     "item_scores_for",
     "item_scores_from_predictions",
     "item_scores_path",
+    "items_have_ids",
+    "label_indices",
     "load_item_scores",
     "paired_arrays",
     "parse_main_metric",
@@ -241,6 +255,8 @@ class ItemEntry:
     metrics: dict[str, list[float]] = field(default_factory=dict)
     sample_scores: list[float] = field(default_factory=list)
     sample_relevant: list[int] = field(default_factory=list)
+    labels: list[Any] = field(default_factory=list)  # classification: index -> label
+    predictions: list[list[int]] = field(default_factory=list)  # classification: per experiment
 
     def plot_column(self, main: MainMetric | None) -> str | None:
         """The similarity column drawn in plots: the main metric's own column when it is a
@@ -417,6 +433,111 @@ def _retrieval_entry(
     }
 
 
+# mteb's classification metrics (``AbsTaskClassification._calculate_scores``) and summarization
+# correlations (``SummarizationMetrics``): each is a main metric of its own name
+_CLASSIFICATION_METRICS = frozenset(
+    {"accuracy", "f1", "f1_weighted", "precision", "precision_weighted", "recall"}
+    | {"recall_weighted", "ap", "ap_weighted"}
+)
+_SUMMARIZATION_COLUMNS = {"cosine_": "cosine_scores", "dot_": "dot_scores", "": "similarity_scores"}
+_SUMMARIZATION_METRICS = frozenset(
+    f"{prefix}{m}" for prefix in _SUMMARIZATION_COLUMNS for m in ("spearman", "pearson")
+)
+
+
+def _named_main(metrics: frozenset[str]) -> Callable[[str], MainMetric | None]:
+    return lambda main_metric: (
+        MainMetric(main_metric, main_metric) if main_metric in metrics else None
+    )
+
+
+def _sorted_labels(values: set[Any]) -> list[Any]:
+    try:
+        return sorted(values)
+    except TypeError:  # mixed label types: any fixed order will do, metrics ignore it
+        return sorted(values, key=repr)
+
+
+def label_indices(labels: list[Any], values: Any) -> list[int]:
+    """``values`` as indices into ``labels`` (ResultsError naming an unknown label)."""
+    index = {v: i for i, v in enumerate(labels)}
+    try:
+        return [index[v] for v in values]
+    except (KeyError, TypeError) as exc:
+        raise ResultsError(f"label {exc} is not among the task's labels") from exc
+
+
+def _classification_entry(
+    task: AbsTask, subset: str, split: str, pred: Any, sample_per_query: int
+) -> dict[str, Any]:
+    if getattr(task, "is_cross_validation", False):  # each fold scores other items
+        raise ResultsError("cross-validated classification has no fixed test items")
+    col = str(getattr(task, "label_column_name", "label"))
+    gold = list(_split_data(task, subset, split)[col])
+    train = _split_data(task, subset, str(getattr(task, "train_split", "train")))[col]
+    if not isinstance(pred, list) or not pred or any(len(p) != len(gold) for p in pred):
+        raise ResultsError(f"expected one list of {len(gold)} predictions per experiment")
+    labels = _sorted_labels(set(train) | set(gold) | {y for p in pred for y in p})
+    return {
+        "split": split,
+        "subset": subset,
+        "labels": labels,
+        "gold": label_indices(labels, gold),
+        "predictions": [label_indices(labels, p) for p in pred],
+    }
+
+
+def _uses_pvalue_mean(task: AbsTask) -> bool:
+    """True for mteb's deprecated summarization evaluator (SummEval, SummEvalFr): it averages
+    each correlation result as the pair (statistic, p-value), mteb issue 1156; mteb exports the
+    class from a private module only, so it is recognised by name."""
+    evaluator = getattr(task, "evaluator", None)
+    return isinstance(evaluator, type) and any(
+        c.__name__ == "DeprecatedSummarizationEvaluator" for c in evaluator.__mro__
+    )
+
+
+def _summarization_entry(
+    task: AbsTask, subset: str, split: str, pred: Mapping[str, Any], sample_per_query: int
+) -> dict[str, Any]:
+    import warnings
+
+    import numpy as np
+    from scipy.stats import pearsonr, spearmanr
+
+    data = _split_data(task, subset, split)
+    low, high = float(getattr(task, "min_score", 0)), float(getattr(task, "max_score", 1))
+    # mteb's normalisation, to the bit: the predictions' human scores are these lists
+    gold = [
+        ((np.array(x) - low) / (high - low)).tolist()
+        for x in data[str(getattr(task, "relevancy_column_name", "relevance"))]
+    ]
+    names = getattr(data, "column_names", None) or []
+    ids = [str(x) for x in data["id"]] if "id" in names else [str(i) for i in range(len(gold))]
+    # mteb drops documents with constant scores; find the kept ones, in order
+    doc_ids, j = [], 0
+    for human in pred["human_scores"]:
+        while j < len(gold) and gold[j] != list(human):
+            j += 1
+        if j == len(gold):
+            raise ResultsError("the predicted human scores match no document in order")
+        doc_ids.append(ids[j])
+        j += 1
+    with_p = _uses_pvalue_mean(task)
+    metrics: dict[str, list[float]] = {}
+    for prefix, column in _SUMMARIZATION_COLUMNS.items():
+        if len(pred[column]) != len(doc_ids):
+            raise ResultsError(f"{len(pred[column])} documents of {column}, {len(doc_ids)} kept")
+        for name, fn in (("spearman", spearmanr), ("pearson", pearsonr)):
+            with warnings.catch_warnings():  # constant model scores: nan, as mteb averages it
+                warnings.simplefilter("ignore")
+                res = [fn(h, x) for h, x in zip(pred["human_scores"], pred[column], strict=True)]
+            metrics[prefix + name] = [float(r.statistic) for r in res]
+            if with_p:
+                metrics[f"{prefix}{name}_pvalue"] = [float(r.pvalue) for r in res]
+    return {"split": split, "subset": subset, "query_ids": doc_ids, "metrics": metrics}
+
+
 @dataclass(frozen=True)
 class ItemKind:
     """How one kind of task keeps its items: the task types it serves, how an entry is built
@@ -432,7 +553,6 @@ class ItemKind:
     higher_is_similar: Mapping[str, bool] = field(default_factory=dict)
 
 
-# Summarization is not here yet: its predictions are per-summary lists, not one score per pair.
 ITEM_KINDS: dict[str, ItemKind] = {
     k.name: k
     for k in (
@@ -460,8 +580,28 @@ ITEM_KINDS: dict[str, ItemKind] = {
             _retrieval_entry,
             _retrieval_main,
         ),
+        ItemKind(
+            "classification",
+            frozenset({"Classification"}),
+            _classification_entry,
+            _named_main(_CLASSIFICATION_METRICS),
+        ),
+        ItemKind(
+            "summarization",
+            frozenset({"Summarization"}),
+            _summarization_entry,
+            _named_main(_SUMMARIZATION_METRICS),
+        ),
     )
 }
+# kinds whose items are identified by id (retrieval queries, summarization documents)
+_ID_KINDS = frozenset({"retrieval", "summarization"})
+
+
+def items_have_ids(kind: str) -> bool:
+    """Whether items of ``kind`` are identified by id (``query_ids``: retrieval queries,
+    summarization documents) rather than by position and gold."""
+    return kind in _ID_KINDS
 
 
 def _kind_directions(kind: str) -> Mapping[str, bool]:
@@ -570,6 +710,8 @@ def load_item_scores(path: str | Path) -> ItemScores:
                 metrics=e.get("metrics", {}),
                 sample_scores=(e.get("sample") or {}).get("scores", []),
                 sample_relevant=(e.get("sample") or {}).get("relevant", []),
+                labels=e.get("labels", []),
+                predictions=e.get("predictions", []),
             )
             for e in obj["entries"]
         )
@@ -598,7 +740,9 @@ def item_scores_digest(path: str | Path) -> str:
 
 def item_matrix(items: ItemScores, e: ItemEntry) -> npt.NDArray[np.float64]:
     """The items of ``e`` as the main metric consumes them: pair kinds an ``(n, columns)``
-    matrix oriented so that higher = more similar; retrieval the per-query main values."""
+    matrix oriented so that higher = more similar; retrieval the per-query main values;
+    summarization the per-document values (``(n, 2)`` with their p-values where mteb averages
+    those in); classification the ``(n, experiments)`` predicted label indices."""
     import numpy as np
 
     main = items.main
@@ -606,10 +750,18 @@ def item_matrix(items: ItemScores, e: ItemEntry) -> npt.NDArray[np.float64]:
         raise ResultsError(
             f"{items.path or items.task}: main metric {items.main_metric!r} has no per-item form"
         )
-    if items.kind == "retrieval":
+    if items.kind in _ID_KINDS:
         if main.metric not in e.metrics:
-            raise ResultsError(f"{items.path or items.task}: per-query {main.metric} missing")
-        return np.asarray(e.metrics[main.metric], dtype=np.float64)
+            raise ResultsError(f"{items.path or items.task}: per-item {main.metric} missing")
+        values = np.asarray(e.metrics[main.metric], dtype=np.float64)
+        pvalues = e.metrics.get(f"{main.metric}_pvalue")  # mteb averages them in: see the kind
+        if pvalues is None:
+            return values
+        return np.stack([values, np.asarray(pvalues, dtype=np.float64)], axis=1)
+    if items.kind == "classification":
+        if not e.predictions:
+            raise ResultsError(f"{items.path or items.task}: no predictions kept")
+        return np.asarray(e.predictions, dtype=np.float64).T  # (items, experiments)
     # mteb's STS scores "spearman" on cosine when the model has no similarity function
     columns = [
         "cosine_scores" if c == "similarity_scores" and c not in e.scores else c
@@ -638,7 +790,7 @@ def paired_arrays(
             f"item scores of {a.task} disagree: {a.kind}/{a.main_metric} vs {b.kind}/{b.main_metric}"
         )
     va, vb = item_matrix(a, ea), item_matrix(b, eb)
-    if a.kind == "retrieval":
+    if a.kind in _ID_KINDS:
         if ea.query_ids != eb.query_ids:
             diff = len(set(ea.query_ids) ^ set(eb.query_ids))
             if diff:
@@ -647,5 +799,7 @@ def paired_arrays(
             vb = vb[[order[q] for q in ea.query_ids]]
         return va, vb, np.zeros(len(va))
     if ea.gold != eb.gold:
-        raise ResultsError("the two runs scored different pairs (gold labels differ)")
+        raise ResultsError("the two runs scored different items (gold labels differ)")
+    if ea.labels != eb.labels:
+        raise ResultsError("the two runs label classes differently")
     return va, vb, np.asarray(ea.gold, dtype=np.float64)
