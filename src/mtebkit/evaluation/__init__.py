@@ -29,6 +29,10 @@ _LAZY: dict[str, str] = {
     "execute": "mtebkit.evaluation._execute",
     "run_evaluation": "mtebkit.evaluation._runner",
     "evaluate_two_stage": "mtebkit.evaluation._two_stage",
+    "NotInMirror": "mtebkit.evaluation._reproduce",
+    "ReproductionPlan": "mtebkit.evaluation._reproduce",
+    "plan_reproduction": "mtebkit.evaluation._reproduce",
+    "run_reproduction": "mtebkit.evaluation._reproduce",
 }
 
 __all__ = [
@@ -37,16 +41,20 @@ __all__ = [
     "Job",
     "JobOutcome",
     "ModelSpec",
+    "NotInMirror",
     "ProgressReporter",
     "RayExecutor",
     "RerankerSpec",
+    "ReproductionPlan",
     "RunConfig",
     "TaskRecord",
     "TaskRef",
     "evaluate_two_stage",
     "execute",
     "plan",
+    "plan_reproduction",
     "run_evaluation",
+    "run_reproduction",
 ]
 
 __getattr__, __dir__ = lazy_exports("mtebkit.evaluation", _LAZY, globals(), __all__)
@@ -65,5 +73,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation._plan import plan
     from mtebkit.evaluation._progress import ProgressReporter
     from mtebkit.evaluation._ray import RayExecutor
+    from mtebkit.evaluation._reproduce import (
+        NotInMirror,
+        ReproductionPlan,
+        plan_reproduction,
+        run_reproduction,
+    )
     from mtebkit.evaluation._runner import run_evaluation
     from mtebkit.evaluation._two_stage import evaluate_two_stage

@@ -155,8 +155,9 @@ class Embedder(MtebEncoderMixin):
         self.batch_size = int(batch_size)
         self.cache = cache
         self.show_progress_bar = show_progress_bar
-        # called with (done, total) texts while encoding (a progress display; None: none)
-        self.on_progress: Callable[[int, int], None] | None = None
+        # called with (done, total) texts and (done, total) tokens while encoding (a progress
+        # display; None: none)
+        self.on_progress: Callable[..., None] | None = None
         self._described: set[str] = set()  # cache namespaces already described
         self.engine = EncodingEngine(
             self.resolved.path,
