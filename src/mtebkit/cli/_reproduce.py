@@ -92,6 +92,11 @@ def run(args: argparse.Namespace) -> int:
 
     published = load_published(args.published)
     notes = _run_missing(args, published) if args.run else []
+    if args.run and not args.results.exists():  # nothing could run: say why, pass nothing
+        for line in notes:
+            print(line)
+        print("nothing to compare: no published task could run here")
+        return 1
     results = load_quietly(args.results, revision=args.revision)
     report = reproduce(
         published,
