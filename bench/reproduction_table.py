@@ -23,7 +23,6 @@ import argparse
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 import _common as C
@@ -59,11 +58,15 @@ def run_mteb(tasks: list[str]) -> None:
                        for (s, h), v in sorted(scores.items())],
         }  # fmt: skip
         print(f"  {name}: {seconds:.1f}s {done[name]['scores']}", flush=True)
-        C.write_result(MTEB_JSON, {"model": "sentence-transformers/all-MiniLM-L6-v2", "tasks": done})
+        C.write_result(
+            MTEB_JSON, {"model": "sentence-transformers/all-MiniLM-L6-v2", "tasks": done}
+        )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("mteb")
     m.add_argument("--tasks", default=None, help="comma separated (default: the 9 new datasets)")
