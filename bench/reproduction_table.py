@@ -23,6 +23,7 @@ import argparse
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import _common as C
@@ -63,6 +64,88 @@ def run_mteb(tasks: list[str]) -> None:
         )
 
 
+def _published(folder: Path) -> dict[tuple[str, str, str], float]:
+    from mtebkit.reporting import load_published
+
+    rs = load_published(folder)
+    return {(r.task, r.split, r.subset): 100 * r.main_score
+            for r in rs.run(None).rows if r.main_score is not None}  # fmt: skip
+
+
+def _mtebkit(folders: list[Path]) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """(task, split, subset) -> (main score x100, seconds) from mtebkit result files."""
+    out: dict[tuple[str, str, str], tuple[float, float]] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*/*/*.json")):
+            if path.name == "model_meta.json":
+                continue
+            data = json.loads(path.read_text())
+            for split, rows in data["scores"].items():
+                for row in rows:
+                    key = (data["task_name"], split, str(row.get("hf_subset", "default")))
+                    out.setdefault(
+                        key, (100 * float(row["main_score"]), float(data["evaluation_time"]))
+                    )
+    return out
+
+
+def _mteb_st() -> dict[tuple[str, str, str], tuple[float, float, str]]:
+    """(task, split, subset) -> (score x100, seconds, source): this script's fresh runs first,
+    then bench_e2e's earlier run (same code, same mirror) for the tasks not rerun."""
+    out: dict[tuple[str, str, str], tuple[float, float, str]] = {}
+    for name, t in _load(MTEB_JSON).get("tasks", {}).items():
+        for r in t["scores"]:
+            out[(name, r["split"], r["subset"])] = (r["main_score_x100"], t["seconds"], "fresh")
+    for r in _load("e2e").get("rows", []):
+        key = (r["task"], r["split"], r["subset"])
+        out.setdefault(key, (r["mteb_score_x100"], r["mteb_s"], "e2e.json"))
+    return out
+
+
+def _fmt(v: float | None, digits: int = 4) -> str:
+    return "" if v is None else f"{v:.{digits}f}"
+
+
+def table(published_dir: Path, mtebkit_dirs: list[Path]) -> dict[str, Any]:
+    import mteb
+
+    pub, kit, ref = _published(published_dir), _mtebkit(mtebkit_dirs), _mteb_st()
+    rows: list[dict[str, Any]] = []
+    for name in MIRROR_TASKS:
+        meta = mteb.get_task(name).metadata
+        keys = sorted({k for k in (*kit, *ref) if k[0] == name})
+        if not keys:
+            keys = [(name, s, "default") for s in meta.eval_splits]
+        for key in keys:
+            k, r, p = kit.get(key), ref.get(key), pub.get(key)
+            rows.append({
+                "task": name, "split": key[1], "subset": key[2], "type": str(meta.type),
+                "language": ",".join(sorted({x.split("-")[0] for x in meta.languages})),
+                "published": p, "mteb_st": r[0] if r else None, "mteb_st_source": r[2] if r else None,
+                "mtebkit": k[0] if k else None,
+                "delta_published": k[0] - p if k and p is not None else None,
+                "delta_mteb_st": k[0] - r[0] if k and r else None,
+                "mteb_st_s": r[1] if r else None, "mtebkit_s": k[1] if k else None,
+            })  # fmt: skip
+    compared = [abs(r["delta_mteb_st"]) for r in rows if r["delta_mteb_st"] is not None]
+    return {"rows": rows, "max_abs_delta_mteb_st": max(compared, default=None),
+            "n_compared": len(compared), "n_rows": len(rows)}  # fmt: skip
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    head = ("| task | split | subset | type | lang | published | mteb + ST (mirror) | mtebkit "
+            "| Δ published | Δ mteb + ST | mtebkit s |")  # fmt: skip
+    lines = [head, "|" + "---|" * 11]
+    for r in rows:
+        lines.append(
+            f"| {r['task']} | {r['split']} | {r['subset']} | {r['type']} | {r['language']} "
+            f"| {_fmt(r['published'])} | {_fmt(r['mteb_st'])} | {_fmt(r['mtebkit'])} "
+            f"| {_fmt(r['delta_published'])} | {_fmt(r['delta_mteb_st'], 5)} "
+            f"| {_fmt(r['mtebkit_s'], 0)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -70,10 +153,28 @@ def main() -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("mteb")
     m.add_argument("--tasks", default=None, help="comma separated (default: the 9 new datasets)")
+    tb = sub.add_parser("table")
+    tb.add_argument("--mtebkit-results", type=Path, nargs="+", required=True)
+    tb.add_argument(
+        "--published",
+        type=Path,
+        default=C.shared_dir() / "reference" / "sentence-transformers__all-MiniLM-L6-v2",
+    )
     a = ap.parse_args()
     t = time.perf_counter()
     if a.cmd == "mteb":
         run_mteb(a.tasks.split(",") if a.tasks else NEW_TASKS)
+    else:
+        out = table(a.published, a.mtebkit_results)
+        md = markdown(out["rows"])
+        (C.RESULTS / "reproduction.md").write_text(md, encoding="utf-8")
+        print(md)
+        print(
+            "max |mtebkit - mteb+ST| (points):",
+            out["max_abs_delta_mteb_st"],
+            f"over {out['n_compared']}",
+        )
+        print("wrote", C.write_result("reproduction", out))
     print(f"done in {time.perf_counter() - t:.0f}s")
 
 
