@@ -108,3 +108,22 @@ def test_superseded_notice_is_said_once(
     said = [r for r in caplog.records if "is superseded by" in r.getMessage()]
     assert len(said) == 1
     assert not [w for w in recwarn if "is superseded by" in str(w.message)]
+
+
+def test_eta_counts_tokens_when_known() -> None:
+    from mtebkit.evaluation._progress import eta
+
+    # longest first: 10% of the texts were 50% of the tokens, in 30 s -> 30 s left, not 270 s
+    assert eta(30.0, 100, 1000, 5000, 10000) == pytest.approx(30.0)
+    assert eta(30.0, 100, 1000) == pytest.approx(270.0)  # no token counts: by texts
+    assert eta(30.0, 100, 1000, 0, 10000) == pytest.approx(270.0)  # no token done yet
+
+
+def test_plain_line_eta_from_tokens() -> None:
+    out, clock = io.StringIO(), Clock()
+    p = ProgressReporter(out, live=False, interval=1, clock=clock)
+    p.task_started(1, 3, "Banking77")
+    p.encoded(0, 1000, 0, 20000)
+    clock.now = 60
+    p.encoded(100, 1000, 10000, 20000)
+    assert "ETA 1m00s" in out.getvalue().splitlines()[-1]

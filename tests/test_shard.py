@@ -100,7 +100,7 @@ def test_out_of_order_answers_land_at_their_place(n_helpers: int) -> None:
         local=local,
         helpers=FakeHelpers(n_helpers),
         shard_texts=6,
-        on_remote=remote.append,
+        on_remote=lambda n, tokens: remote.append(n),
     )
     assert _equal(got, _fake_vectors(batches))
     assert sum(ran_here) + sum(remote) == 40  # every text ran exactly once

@@ -32,6 +32,10 @@ _LAZY: dict[str, str] = {
     "evaluate_two_stage": "mtebkit.evaluation._two_stage",
     "evaluate_depth_sweep": "mtebkit.evaluation._two_stage",
     "FirstStageRun": "mtebkit.evaluation._first_stage",
+    "NotInMirror": "mtebkit.evaluation._reproduce",
+    "ReproductionPlan": "mtebkit.evaluation._reproduce",
+    "plan_reproduction": "mtebkit.evaluation._reproduce",
+    "run_reproduction": "mtebkit.evaluation._reproduce",
 }
 
 __all__ = [
@@ -41,8 +45,10 @@ __all__ = [
     "Job",
     "JobOutcome",
     "ModelSpec",
+    "NotInMirror",
     "ProgressReporter",
     "RayExecutor",
+    "ReproductionPlan",
     "RerankerSpec",
     "RunConfig",
     "TaskRecord",
@@ -51,7 +57,9 @@ __all__ = [
     "evaluate_two_stage",
     "execute",
     "plan",
+    "plan_reproduction",
     "run_evaluation",
+    "run_reproduction",
 ]
 
 __getattr__, __dir__ = lazy_exports("mtebkit.evaluation", _LAZY, globals(), __all__)
@@ -71,5 +79,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation._plan import plan
     from mtebkit.evaluation._progress import ProgressReporter
     from mtebkit.evaluation._ray import RayExecutor
+    from mtebkit.evaluation._reproduce import (
+        NotInMirror,
+        ReproductionPlan,
+        plan_reproduction,
+        run_reproduction,
+    )
     from mtebkit.evaluation._runner import run_evaluation
     from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_two_stage

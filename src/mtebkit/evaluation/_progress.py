@@ -5,7 +5,8 @@ timestamped lines every ``interval`` seconds elsewhere (CI logs, files). The exe
 :meth:`~ProgressReporter.task_started`; the encoding engine calls
 :meth:`~ProgressReporter.encoded` through a plain callback, so models never import this layer.
 Totals are per encoding call (mteb encodes queries and corpus separately), so the ETA is that
-of the current call.
+of the current call. It comes from the tokens still to encode when the engine reports them
+(texts are encoded longest first, so a rate in texts/s would overestimate the time left).
 """
 
 from __future__ import annotations
@@ -16,7 +17,21 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["ProgressReporter", "format_duration"]
+__all__ = ["ProgressReporter", "eta", "format_duration"]
+
+
+def eta(
+    elapsed: float,
+    done: int,
+    total: int,
+    done_tokens: int | None = None,
+    total_tokens: int | None = None,
+) -> float:
+    """Seconds left: ``elapsed × left / done``, counted in tokens when both token counts are
+    known and some are done, else in texts."""
+    if done_tokens and total_tokens is not None:
+        return elapsed * max(total_tokens - done_tokens, 0) / done_tokens
+    return elapsed * max(total - done, 0) / done if done else float("inf")
 
 
 def format_duration(seconds: float) -> str:
@@ -73,15 +88,30 @@ class ProgressReporter:
             self._index, self._n_tasks, self._task = index, n_tasks, label
             self._write(f"[{index}/{n_tasks}] starting  {label}", force=True)
 
-    def encoded(self, done: int, total: int) -> None:
-        """``done`` of ``total`` texts of the current encoding call are encoded."""
-        self._count(done, total, "encoding", "texts")
+    def encoded(
+        self,
+        done: int,
+        total: int,
+        done_tokens: int | None = None,
+        total_tokens: int | None = None,
+    ) -> None:
+        """``done`` of ``total`` texts (``done_tokens`` of ``total_tokens`` tokens, when known)
+        of the current encoding call are encoded."""
+        self._count(done, total, "encoding", "texts", done_tokens, total_tokens)
 
     def scored(self, done: int, total: int) -> None:
         """``done`` of ``total`` (query, document) pairs of the current reranker call are scored."""
         self._count(done, total, "reranking", "pairs")
 
-    def _count(self, done: int, total: int, verb: str, unit: str) -> None:
+    def _count(
+        self,
+        done: int,
+        total: int,
+        verb: str,
+        unit: str,
+        done_tokens: int | None = None,
+        total_tokens: int | None = None,
+    ) -> None:
         with self._lock:
             now = self.clock()
             if done == 0:
@@ -96,7 +126,8 @@ class ProgressReporter:
             if rate:
                 parts.append(f"{rate:,.1f} {unit}/s")
                 if not last:
-                    parts.append(f"ETA {format_duration((total - done) / rate)}")
+                    left = eta(elapsed, done, total, done_tokens, total_tokens)
+                    parts.append(f"ETA {format_duration(left)}")
             parts.append(self._task)
             self._write("  ".join(parts), force=last and not self.live)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mtebkit.errors import MtebkitError
+from mtebkit.models._engine import _Progress
 
 if TYPE_CHECKING:
     import numpy as np
@@ -100,13 +101,13 @@ def encode_sharded(
     helpers: ShardHelpers,
     shard_texts: int = DEFAULT_SHARD_TEXTS,
     depth: int = 2,
-    on_remote: Callable[[int], None] | None = None,
+    on_remote: Callable[[int, int], None] | None = None,
 ) -> list[np.ndarray]:
     """One array per batch, in plan order: shards dealt to ``helpers`` (``depth`` queued on each,
     so none idles while this caller runs a shard itself with ``local``).
 
     Helpers take shards from the front of the plan and the caller from the back. A lost helper's
-    shards go back to the queue and it gets no more. ``on_remote(n)``: ``n`` texts came back.
+    shards go back to the queue and it gets no more. ``on_remote(n, tokens)``: ``n`` texts of ``tokens`` tokens came back.
     """
     spans = split_shards(batches, shard_texts)
     queue = deque(range(len(spans)))
@@ -131,7 +132,8 @@ def encode_sharded(
                 raise MtebkitError(f"internal error: shard {i} came back as shard at {key}")
             done[i] = vectors
             if on_remote is not None:
-                on_remote(sum(len(batches[k]) for k in spans[i]))
+                came = [batches[k] for k in spans[i]]
+                on_remote(sum(len(b) for b in came), sum(len(x) for b in came for x in b))
 
     while queue or inflight:
         for helper in list(alive):
@@ -146,6 +148,14 @@ def encode_sharded(
         elif inflight:
             harvest(block=True)
     return [v for part in done for v in (part or [])]
+
+
+def _update(bar: Any, n: int, tokens: int) -> None:
+    """Progress of texts encoded elsewhere: with their tokens where the bar counts tokens."""
+    if isinstance(bar, _Progress):
+        bar.update(n, tokens)
+    else:
+        bar.update(n)
 
 
 def sharded_runner(
@@ -175,7 +185,7 @@ def sharded_runner(
             local=here,
             helpers=pool,
             shard_texts=shard_texts,
-            on_remote=None if bar is None else bar.update,
+            on_remote=None if bar is None else lambda n, tokens: _update(bar, n, tokens),
         )
 
     return run

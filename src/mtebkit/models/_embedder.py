@@ -162,8 +162,9 @@ class Embedder(MtebEncoderMixin):
         self.batch_size = int(batch_size)
         self.cache = cache
         self.show_progress_bar = show_progress_bar
-        # called with (done, total) texts while encoding (a progress display; None: none)
-        self.on_progress: Callable[[int, int], None] | None = None
+        # called with (done, total) texts and (done, total) tokens while encoding (a progress
+        # display; None: none)
+        self.on_progress: Callable[..., None] | None = None
         self._described: set[str] = set()  # cache namespaces already described
         # With the model's facts on record in the cache, the weights load on the first cache
         # miss only: a run whose every vector is cached never loads them.

@@ -155,19 +155,35 @@ def _torch_threads(n: int | None) -> Iterator[None]:
 
 
 class _Progress:
-    """A tqdm-like ``update(n)`` that also reports ``(done, total)`` to a callback."""
+    """A tqdm-like ``update(n)`` that also reports ``(done, total)`` texts to a callback, and
+    ``(done, total)`` tokens after them when the token counts are known (an ETA by texts is
+    skewed: the longest texts are encoded first)."""
 
-    def __init__(self, total: int, callback: Callable[[int, int], None], bar: Any) -> None:
+    def __init__(
+        self,
+        total: int,
+        callback: Callable[..., None],
+        bar: Any,
+        total_tokens: int | None = None,
+    ) -> None:
         self.total, self.callback, self.bar, self.done = total, callback, bar, 0
+        self.total_tokens, self.done_tokens = total_tokens, 0
         self.lock = threading.Lock()
-        callback(0, total)
+        self._report()
 
-    def update(self, n: int) -> None:
+    def _report(self) -> None:
+        if self.total_tokens is None:
+            self.callback(self.done, self.total)
+        else:
+            self.callback(self.done, self.total, self.done_tokens, self.total_tokens)
+
+    def update(self, n: int, tokens: int = 0) -> None:
         with self.lock:  # lanes report from their threads
             self.done += n
+            self.done_tokens += tokens
             if self.bar is not None:
                 self.bar.update(n)
-            self.callback(self.done, self.total)
+            self._report()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -330,14 +346,15 @@ class EncodingEngine:
         batch_size: int,
         cache: VectorCache | None = None,
         show_progress_bar: bool = False,
-        on_progress: Callable[[int, int], None] | None = None,
+        on_progress: Callable[..., None] | None = None,
         tally: EncodingTally | None = None,
     ) -> np.ndarray:
         """Vectors of ``texts`` (float32, ``(n, d)``, input order); identical texts encoded once.
 
-        ``on_progress(done, total)`` is called with 0 before the first batch and after each batch
-        (``total``: the texts not found in the cache). ``tally`` counts texts, cache hits,
-        truncation, tokens and time (see ``_encoding_stats``).
+        ``on_progress(done, total, done_tokens, total_tokens)`` is called with 0 before the first
+        batch and after each batch (``total``: the texts not found in the cache; tokens after
+        truncation). ``tally`` counts texts, cache hits, truncation, tokens and time (see
+        ``_encoding_stats``).
         """
         if not texts:
             return np.zeros((0, self.embed_dim or 0), dtype=np.float32)
@@ -361,7 +378,10 @@ class EncodingEngine:
 
             bar = tqdm(total=len(todo), desc="Encoding", unit="text", leave=False)
         if todo and on_progress is not None:
-            bar = _Progress(len(todo), on_progress, bar)
+            lengths = self.tokenizer(
+                todo, truncation=True, max_length=settings.max_length, return_length=True
+            )["length"]
+            bar = _Progress(len(todo), on_progress, bar, total_tokens=int(sum(lengths)))
         # Chunks of similar length (characters: a cheap proxy for tokens), each cached as soon
         # as it is done, so a long corpus interrupted late keeps what it has encoded.
         todo.sort(key=len, reverse=True)
@@ -464,7 +484,9 @@ class EncodingEngine:
                     return
                 k, b = item
                 out[k] = self._forward_batch(model, dev, b, settings)
-                if bar is not None:
+                if isinstance(bar, _Progress):
+                    bar.update(len(b), sum(len(x) for x in b))
+                elif bar is not None:
                     bar.update(len(b))
 
         if len(lanes) == 1:

@@ -26,6 +26,7 @@ import yaml
 from mtebkit._util.hub import hub_download_command
 from mtebkit.errors import DataError, MirrorMissingError
 from mtebkit.tasks._offline import hf_offline, mirror_cache_dir
+from mtebkit.tasks._rows_check import check_classification_rows
 
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
@@ -379,6 +380,21 @@ def _load_error(task_name: str, root: Path, exc: BaseException) -> DataError:
     return DataError(f"task {task_name}: loading {root} failed: {type(exc).__name__}: {exc}")
 
 
+def _split_files_of(task: AbsTask, root: Path) -> Any:
+    """``files_of(split, subset)``: the mirror files of a split (None where not found)."""
+
+    def files_of(split: str, subset: str) -> list[Path] | None:
+        ds = task.metadata.dataset
+        try:
+            repo = _Repo(task.metadata.name, str(ds["path"]), str(ds.get("revision", "")), root)
+            name, cfg = repo.config(str(ds.get("name", subset)), fallbacks=("default",))
+            return repo.split_files(name, cfg, split)
+        except DataError:
+            return None
+
+    return files_of
+
+
 def _offline_class(cls: type) -> type:
     """A subclass of ``cls`` whose ``load_data`` runs in HF offline mode (cached per class)."""
     if getattr(cls, "_mtebkit_offline", False):
@@ -394,9 +410,11 @@ def _offline_class(cls: type) -> type:
             cache = mirror_cache_dir(root)
             with hf_offline(datasets_cache=cache):
                 try:
-                    return original(self, *args, **kwargs)
+                    out = original(self, *args, **kwargs)
                 except _LOAD_ERRORS as exc:
                     raise _load_error(self.metadata.name, root, exc) from None
+            check_classification_rows(self, root, files_of=_split_files_of(self, root))
+            return out
 
         sub = type(
             cls.__name__,
