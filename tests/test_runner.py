@@ -136,6 +136,9 @@ def test_instruction_ablation_records_both(
         if r.task == "MockRetrievalTask" and "instructions_off" not in (r.experiment or "")
     )
     assert json.loads(on.path.read_text())["mtebkit"]["settings"]["query_instruction"] == "find: "
+    # a task's experiment names its own override only; a task without one keeps the default
+    assert "MockRerankingTask" not in (on.experiment or "")
+    assert {e for t, e in by if t == "MockSTSTask"} == {None}
 
 
 def test_two_unnamed_models_never_share_results(tmp_path: Path, mock_tasks: list[str]) -> None:

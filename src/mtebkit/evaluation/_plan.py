@@ -430,11 +430,11 @@ def plan(config: RunConfig) -> list[Job]:
                 spec_instructions=spec_instructions,
                 template=cfg.query_template,
             )
-            base = experiment_kwargs(
-                cfg, use_instructions=use_instr, task_instructions=config.task_instructions
-            )
             # a task's variants one after the other: they share its encoding (ReuseMemo)
             for (ref, task), vec in itertools.product(tasks, vectors):
+                # only this task's own override names its experiment (others never reach it)
+                own = {k: v for k, v in config.task_instructions.items() if k == ref.name}
+                base = experiment_kwargs(cfg, use_instructions=use_instr, task_instructions=own)
                 ttype = str(task.metadata.type)
                 if config.instruction_ablation and not use_instr and ttype not in QUERY_TASK_TYPES:
                     continue  # instructions never reach other task types: nothing to ablate
