@@ -57,6 +57,7 @@ def _as_mteb_batches(texts: list[str], size: int) -> list[dict[str, list[str]]]:
     return [{"text": texts[i : i + size]} for i in range(0, len(texts), size)]
 
 
+@pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_rows_in_input_order_and_duplicates_identical(tiny_dir: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
@@ -82,6 +83,7 @@ def test_rows_in_input_order_and_duplicates_identical(tiny_dir: Path) -> None:
     assert len({got[i].tobytes() for i in range(len(texts))}) == len(set(texts))
 
 
+@pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_logistic_regression_predictions_do_not_see_float_noise(tiny_dir: Path) -> None:
     """mteb's classifier (LogisticRegression, max_iter 100, seeded) trained on mtebkit's vectors
     and on sentence-transformers' predicts the same labels."""

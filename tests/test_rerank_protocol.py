@@ -64,6 +64,7 @@ def _trec_lines(top: int) -> list[str]:
     return lines
 
 
+@pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_each_cut_of_a_sweep_equals_a_plain_run_and_pairs_are_scored_once(
     reranker: Reranker,  # noqa: F811
     spec_dir: Path,  # noqa: F811
@@ -80,6 +81,7 @@ def test_each_cut_of_a_sweep_equals_a_plain_run_and_pairs_are_scored_once(
     assert _scores(sweep[3]) != _scores(sweep[8])
 
 
+@pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_trec_and_mteb_predictions_candidates_equal_the_embedders_stage_1(
     reranker: Reranker,  # noqa: F811
     spec_dir: Path,  # noqa: F811

@@ -44,6 +44,7 @@ def _row(path: Path) -> dict[str, object]:
     return {k: v for k, v in row.items() if "time" not in k}
 
 
+@pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_a_sweep_files_one_experiment_per_depth_equal_to_plain_runs(
     models: tuple[Path, Path],
     spec_dir: Path,  # noqa: F811

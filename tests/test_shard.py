@@ -154,6 +154,7 @@ def _texts(n: int) -> list[str]:
     return [" ".join(WORDS[(i * 7 + k) % 40] for k in range(1 + (i * 5) % 13)) for i in range(n)]
 
 
+@pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_a_sharded_encode_gives_the_unsharded_vectors_bit_for_bit(tiny_model: Path) -> None:
     """Helpers are a second engine loaded from the same files (another worker's model); the plan
     is the caller's, so the vectors are identical whatever the number of helpers."""

@@ -317,6 +317,7 @@ def _hub_rows(kind: str) -> dict[str, list[dict[str, Any]]]:
     return {"test": rows}
 
 
+@pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 @pytest.mark.parametrize("kind", ["classification", "pair-classification", "clustering"])
 def test_new_types_in_a_hub_spec_load_through_the_mirror(tmp_path: Path, kind: str) -> None:
     """``format: hf`` reads mteb's own column names; it scores as the same rows spec does."""
