@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from mtebkit.cli._common import add_run_selection, points
 
 if TYPE_CHECKING:
+    from mtebkit.reporting import ReproduceReport
     from mtebkit.results import ResultSet
 
 
@@ -33,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--require-all", action="store_true", help="fail when a published task was not reproduced"
+    )
+    parser.add_argument(
+        "--strict-mirror",
+        action="store_true",
+        help="also gate rows whose mirror differs from mteb's statistics (approximate); "
+        "by default they are shown but not counted. Fidelity is checked when a data dir is set",
     )
     parser.add_argument(
         "--format", choices=["terminal", "markdown", "csv", "latex", "html"], default="terminal"
@@ -86,6 +93,19 @@ def _run_missing(args: argparse.Namespace, published: ResultSet) -> list[str]:
     return plan.notes()
 
 
+def _with_fidelity(args: argparse.Namespace, report: ReproduceReport) -> ReproduceReport:
+    """With a mirror (--data-dir or $MTEBKIT_DATA_DIR): each compared task's mirror fidelity."""
+    from dataclasses import replace
+
+    from mtebkit.tasks import mirror_fidelity_of, resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
+    if data_dir is None or not report.rows:
+        return replace(report, strict_mirror=args.strict_mirror)
+    fidelity = mirror_fidelity_of([r.task for r in report.rows], data_dir)
+    return replace(report, fidelity=fidelity, strict_mirror=args.strict_mirror)
+
+
 def run(args: argparse.Namespace) -> int:
     from mtebkit.cli._common import load_quietly
     from mtebkit.reporting import load_published, reproduce
@@ -106,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         require_all=args.require_all,
     )
+    report = _with_fidelity(args, report)
     table = report.table()
     render = {
         "terminal": table.to_terminal,

@@ -33,12 +33,16 @@ _LAZY: dict[str, str] = {
     "load_spec": "mtebkit.tasks._spec",
     "rehash_spec": "mtebkit.tasks._spec",
     "hf_offline": "mtebkit.tasks._offline",
+    "MirrorFidelity": "mtebkit.tasks._fidelity",
+    "mirror_fidelity": "mtebkit.tasks._fidelity",
+    "mirror_fidelity_of": "mtebkit.tasks._fidelity",
 }
 
 __all__ = [
     "BENCHMARK_ALIASES",
     "DEMO_TASKS",
     "BenchmarkTask",
+    "MirrorFidelity",
     "SpecPath",
     "TaskInfo",
     "TaskSpec",
@@ -53,6 +57,8 @@ __all__ = [
     "list_benchmarks",
     "list_tasks",
     "load_spec",
+    "mirror_fidelity",
+    "mirror_fidelity_of",
     "rehash_spec",
     "resolve_data_dir",
     "spec_problems",
@@ -81,5 +87,6 @@ if TYPE_CHECKING:  # pragma: no cover
         with_mirror,
     )
     from mtebkit.tasks._discovery import SpecPath, default_spec_paths, resolve_data_dir
+    from mtebkit.tasks._fidelity import MirrorFidelity, mirror_fidelity, mirror_fidelity_of
     from mtebkit.tasks._offline import hf_offline
     from mtebkit.tasks._spec import TaskSpec, load_spec, rehash_spec
