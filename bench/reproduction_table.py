@@ -155,7 +155,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"| {_fmt(r['mtebkit_s'], 0)} |"
         )
     lines.append(
-        "\n† from bench_e2e.py's run of 2026-11-23 (same code path, same mirror), not rerun here. "
+        "\n† mteb + ST from bench_e2e.py's run of 2026-11-23 (same code path, same mirror), not "
+        "rerun. mtebkit: one cold `mtebkit run` of the whole mirror (seconds under load). "
         "Empty: not finished in this session's time on the loaded machine."
     )
     return "\n".join(lines) + "\n"
