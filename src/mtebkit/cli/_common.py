@@ -44,7 +44,7 @@ def positive_int(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {text!r}")
+        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
     return value
 
 

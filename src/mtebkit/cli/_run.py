@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mtebkit.cli._common import positive_int
+
 if TYPE_CHECKING:
     from mtebkit.evaluation import Executor, TaskRecord
 
@@ -22,17 +24,6 @@ def _instruction_override(text: str) -> tuple[str, str | None]:
             f"expected TASK=INSTRUCTION (empty INSTRUCTION = none), got {text!r}"
         )
     return task, instr or None
-
-
-def _positive(text: str) -> int:
-    """argparse type: an integer >= 1 (0 and negatives are refused, never silently ignored)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
-    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -76,7 +67,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--results", type=Path, default=Path("results"), help="results folder (default: results/)"
     )
-    p.add_argument("--batch-size", type=_positive, default=None)
+    p.add_argument("--batch-size", type=positive_int, default=None)
     ck = p.add_argument_group(
         "model settings", "for a checkpoint without a preset; non-default values name an experiment"
     )
@@ -84,11 +75,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--max-length",
         "--passage-max-length",
         dest="max_length",
-        type=_positive,
+        type=positive_int,
         default=None,
         help="max tokens per text (passages, and queries unless --query-max-length)",
     )
-    ck.add_argument("--query-max-length", type=_positive, default=None, help="max tokens per query")
+    ck.add_argument(
+        "--query-max-length", type=positive_int, default=None, help="max tokens per query"
+    )
     ck.add_argument("--pooling", choices=["cls", "mean"], default=None)
     ck.add_argument(
         "--normalize",
@@ -148,7 +141,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reranker", default=None, help="cross-encoder for two-stage retrieval")
     p.add_argument(
         "--rerank-top-k",
-        type=_positive,
+        type=positive_int,
         nargs="+",
         default=None,
         metavar="K",
@@ -179,7 +172,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--cpu-lanes",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="N",
         help="CPU: batches encoded at once, one thread each (default: one per core)",

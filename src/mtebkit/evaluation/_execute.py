@@ -252,15 +252,20 @@ class LoadedModels:
         self.rerankers: dict[RerankerSpec, Reranker] = {}
         self.swept: dict[tuple[Any, ...], dict[int, tuple[TaskResult, float]]] = {}
 
+    def embedder(self, spec: ModelSpec) -> Embedder:
+        """The embedder of ``spec``, loaded once (the previous model is freed first)."""
+        if self.loaded is None or self.loaded[0] != spec:
+            self.loaded = None  # free the previous model before loading the next
+            emb = spec.build(cache=self.cache)
+            emb.show_progress_bar = self.show_progress and self.progress is None
+            if self.progress is not None:
+                emb.on_progress = self.progress.encoded
+            self.loaded = (spec, emb)
+        return self.loaded[1]
+
     def evaluate(self, job: Job) -> JobOutcome:
         try:
-            if self.loaded is None or self.loaded[0] != job.model:
-                self.loaded = None  # free the previous model before loading the next
-                emb = job.model.build(cache=self.cache)
-                emb.show_progress_bar = self.show_progress and self.progress is None
-                if self.progress is not None:
-                    emb.on_progress = self.progress.encoded
-                self.loaded = (job.model, emb)
+            embedder = self.embedder(job.model)
             reranker = None
             if job.reranker is not None:
                 if job.reranker not in self.rerankers:
@@ -270,7 +275,7 @@ class LoadedModels:
                     self.rerankers[job.reranker] = rr
                 reranker = self.rerankers[job.reranker]
             swept = self.swept.setdefault(job.sweep_key, {}) if job.rerank_sweep else None
-            return evaluate_job(job, self.loaded[1], reranker, swept=swept)
+            return evaluate_job(job, embedder, reranker, swept=swept)
         except MtebkitError as exc:
             return JobOutcome(job=job, error=str(exc))
 

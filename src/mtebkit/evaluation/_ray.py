@@ -324,11 +324,7 @@ class _Worker:
     ) -> tuple[int, list[np.ndarray]]:
         """Vectors of a lent shard's batches, with the shard's key; loads ``model`` if needed
         (and keeps it: the next job for it here will not load it again)."""
-        models = self.models
-        if models.loaded is None or models.loaded[0] != model:
-            models.loaded = None  # free the previous model before loading the next
-            models.loaded = (model, model.build(cache=models.cache))
-        engine = models.loaded[1].engine
+        engine = self.models.embedder(model).engine
         mine = engine.settings(
             pooling=settings.pooling, normalize=settings.normalize, max_length=settings.max_length
         )
