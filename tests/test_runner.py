@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mtebkit import ResultsError, RunConfig, run_evaluation
+from mtebkit.models._settings import ENGINE_VERSION
 from tests.helpers.tiny_models import make_tiny_bert
 
 
@@ -99,6 +100,24 @@ def test_different_settings_in_same_place_are_refused(
     rec.path.write_text(json.dumps(data))
     with pytest.raises(ResultsError, match="different settings \\(pooling\\)"):
         _run(tiny_dir, tmp_path)
+
+
+@pytest.mark.parametrize("older", ["1", None])  # None: written before engine versions
+def test_a_result_of_an_older_engine_is_computed_again_not_skipped(
+    tiny_dir: Path, tmp_path: Path, mock_tasks: list[str], older: str | None
+) -> None:
+    (rec, *_) = _run(tiny_dir, tmp_path, tasks=MOCK_TASKS[:1])
+    data = json.loads(rec.path.read_text())
+    if older is None:
+        del data["mtebkit"]["settings"]["engine_version"]
+    else:
+        data["mtebkit"]["settings"]["engine_version"] = older
+    data["scores"]["test"][0]["main_score"] = 0.123  # what the older engine had computed
+    rec.path.write_text(json.dumps(data))
+    (again,) = _run(tiny_dir, tmp_path, tasks=MOCK_TASKS[:1])
+    assert again.status == "ran" and again.main_score == pytest.approx(rec.main_score)
+    block = json.loads(rec.path.read_text())["mtebkit"]["settings"]
+    assert block["engine_version"] == ENGINE_VERSION
 
 
 def test_no_instruction_and_other_settings_go_to_experiment_folders(

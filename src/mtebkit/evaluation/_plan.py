@@ -287,6 +287,15 @@ def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -
     new = comparable_settings(settings)
     if old != new:
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if diff == ["engine_version"]:
+            # same configuration, older encoding code: the score is stale, not another run
+            logger.warning(
+                "%s was computed by encoding engine %s, this is %s: computing it again",
+                path,
+                old.get("engine_version", "1"),
+                new.get("engine_version"),
+            )
+            return False
         raise ResultsError(
             f"{path} holds a result computed with different settings ({', '.join(diff)}); "
             "use --overwrite to replace it, or another --results folder to keep both"

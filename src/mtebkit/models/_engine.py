@@ -74,14 +74,27 @@ def max_texts(batch_size: int, devices: Sequence[str]) -> int:
 
 
 def token_batches(
-    order: list[int], lengths: list[int], *, max_tokens: int, max_texts: int
+    order: list[int],
+    lengths: list[int],
+    *,
+    max_tokens: int,
+    max_texts: int,
+    same_length: bool = False,
 ) -> list[list[int]]:
     """Split ``order`` (longest first) into batches of at most ``max_tokens`` padded token slots.
 
     A batch's cost is ``len(batch) * longest``; with ``max_tokens = batch_size * max_length`` no
     batch needs more memory than ``batch_size`` texts of maximal length would, while batches of
     short texts grow (up to ``max_texts``) so every matrix product stays large and efficient.
+
+    With ``same_length`` every batch holds texts of one token length only, so no text is ever
+    padded; a run of ``n`` texts of one length is cut into ``ceil(n / cap)`` batches of equal
+    size (``cap``: what the two limits allow at that length). Padding is what makes a CPU vector
+    depend on its batch (softmax and pooling sums change association order when masked
+    positions are added), so on CPU a text's vector is then the same in any batch.
     """
+    if same_length:
+        return _same_length_batches(order, lengths, max_tokens=max_tokens, max_texts=max_texts)
     batches: list[list[int]] = []
     current: list[int] = []
     longest = 0
@@ -94,6 +107,23 @@ def token_batches(
         longest = width
     if current:
         batches.append(current)
+    return batches
+
+
+def _same_length_batches(
+    order: list[int], lengths: list[int], *, max_tokens: int, max_texts: int
+) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for i in order:
+        if runs and lengths[runs[-1][-1]] == lengths[i]:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    batches: list[list[int]] = []
+    for run in runs:
+        cap = max(1, min(max_texts, max_tokens // max(lengths[run[0]], 1)))
+        size = -(-len(run) // -(-len(run) // cap))  # equal sizes: no small tail batch
+        batches.extend(run[k : k + size] for k in range(0, len(run), size))
     return batches
 
 
@@ -453,6 +483,9 @@ class EncodingEngine:
             [len(x) for x in ids],
             max_tokens=batch_size * settings.max_length,
             max_texts=max_texts(batch_size, self.devices),
+            # CPU: no padding, so a text's vector does not depend on its batch; GPUs keep
+            # padded batches (their kernels depend on the batch shape anyway, and want size)
+            same_length=all(_is_cpu(d) for d in self.devices),
         )
         return ids, batches
 

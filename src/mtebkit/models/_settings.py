@@ -19,12 +19,21 @@ from mtebkit.models._presets import ModelPreset, Pooling
 
 __all__ = [
     "DTYPES",
+    "ENGINE_VERSION",
     "Dtype",
     "EncodingSettings",
     "ModelDefaults",
     "model_defaults",
     "read_st_config",
 ]
+
+# The version of the code that turns token ids into vectors (models/_engine.py,
+# _cpu_kernels.py, _texts.py). Bump it with any change there that can move a vector, even in
+# the last bit: it is part of every cache namespace and of the settings recorded beside a
+# result, so a warm cache never serves vectors computed by older code. tests/models/
+# test_engine_version.py fails when that code changes and this does not.
+# 2: CPU batches hold texts of one token length (no padding), so a vector is batch-invariant.
+ENGINE_VERSION = "2"
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 DTYPES: tuple[Dtype, ...] = ("float32", "float16", "bfloat16")
@@ -42,6 +51,8 @@ class EncodingSettings:
     model_files_sha256: str
     """The tokenizer files, config.json and module configs (``_resolve.model_files_digest``):
     a vector depends on them as much as on the weights."""
+    engine_version: str = ENGINE_VERSION
+    """The encoding code's version (:data:`ENGINE_VERSION`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
