@@ -1,0 +1,32 @@
+"""The commands that only read results: check / compare / report / reproduce (no --run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mtebkit.cli import build_parser, main
+from tests.helpers.reporting.factory import sts, write_result
+
+
+def test_check_refuses_another_models_baseline_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_result(a, "org/model-a", "STS22", sts(0.7), main_metric="cosine_spearman")
+    write_result(b, "org/model-b", "STS22", sts(0.7), main_metric="cosine_spearman")
+    base = tmp_path / "base.json"
+    assert main(["baseline", "save", "--results", str(a), "--out", str(base)]) == 0
+    capsys.readouterr()
+    assert main(["check", "--results", str(b), "--baseline", str(base)]) == 2
+    err = capsys.readouterr().err
+    assert "--allow-other-model" in err and "org/model-a" in err
+    args = ["check", "--results", str(b), "--baseline", str(base), "--allow-other-model"]
+    assert main(args) == 0
+
+
+def test_reproduce_accepts_q_like_run() -> None:
+    parser = build_parser(only="reproduce")
+    args = parser.parse_args(["reproduce", "--published", "card.md", "-q"])
+    assert args.quiet is True
