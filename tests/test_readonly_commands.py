@@ -30,3 +30,15 @@ def test_reproduce_accepts_q_like_run() -> None:
     parser = build_parser(only="reproduce")
     args = parser.parse_args(["reproduce", "--published", "card.md", "-q"])
     assert args.quiet is True
+
+
+def test_compare_lists_tasks_only_one_side_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    res = tmp_path / "res"
+    for model in ("org/model-a", "org/model-b"):
+        write_result(res, model, "STS22", sts(0.7), main_metric="cosine_spearman")
+    write_result(res, "org/model-a", "STS12", sts(0.6), main_metric="cosine_spearman")
+    assert main(["compare", "--results", str(res), "org/model-a", "org/model-b"]) == 0
+    err = capsys.readouterr().err
+    assert "left out 1 task(s) that only org/model-a has" in err and "STS12" in err
