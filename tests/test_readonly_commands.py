@@ -42,3 +42,18 @@ def test_compare_lists_tasks_only_one_side_has(
     assert main(["compare", "--results", str(res), "org/model-a", "org/model-b"]) == 0
     err = capsys.readouterr().err
     assert "left out 1 task(s) that only org/model-a has" in err and "STS12" in err
+
+
+def test_report_terminal_names_long_models_by_a_legend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    res = tmp_path / "res"
+    a = "sentence-transformers/all-MiniLM-L6-v2-finetuned-on-a-very-long-name-one"
+    b = "sentence-transformers/all-MiniLM-L6-v2-finetuned-on-a-very-long-name-two"
+    for model in (a, b):
+        for task in ("STS12", "STS13", "STS14", "STS15", "STS16", "STS22"):
+            write_result(res, model, task, sts(0.7), main_metric="cosine_spearman")
+    out = tmp_path / "rep"
+    assert main(["report", "--results", str(res), "--out", str(out), "--no-plots"]) == 0
+    text = capsys.readouterr().out
+    assert f"A = {a}" in text and f"B = {b}" in text
