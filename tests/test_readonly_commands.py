@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,34 @@ def test_report_terminal_names_long_models_by_a_legend(
     assert main(["report", "--results", str(res), "--out", str(out), "--no-plots"]) == 0
     text = capsys.readouterr().out
     assert f"A = {a}" in text and f"B = {b}" in text
+
+
+def test_hostile_task_name_is_refused_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    res = tmp_path / "res"
+    path = write_result(res, "org/m", "STS22", sts(0.7), main_metric="cosine_spearman")
+    data = json.loads(path.read_text())
+    data["task_name"] = "../../../PWNED_traversal"
+    path.write_text(json.dumps(data))
+    monkeypatch.chdir(tmp_path)
+    for argv in (
+        ["report", "--results", str(res), "--out", "rep"],
+        ["baseline", "save", "--results", str(res), "--out", "b.json"],
+        ["model-card", "--results", str(res), "--out", "card.md"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "unsafe task name" in err and str(path) in err
+    assert not list(tmp_path.rglob("PWNED*"))
+
+
+def test_image_file_names_are_checked_by_the_writer(tmp_path: Path) -> None:
+    from mtebkit.errors import ResultsError
+    from mtebkit.reporting import Image, Report
+
+    rep = Report("r")
+    rep.add(Image("x", b"png", filename="../evil.png"))
+    with pytest.raises(ResultsError, match="unsafe file name"):
+        rep.write(tmp_path / "out")
+    assert not (tmp_path / "evil.png").exists()
