@@ -33,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--resamples", type=int, default=1000, help="bootstrap resamples for the significance test"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--allow-other-model",
+        action="store_true",
+        help="check a model against the baseline of another model (refused otherwise)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +63,13 @@ def run(args: argparse.Namespace) -> int:
         n_resamples=args.resamples,
         seed=args.seed,
     )
+    if report.model != baseline.model and not args.allow_other_model:
+        from mtebkit.errors import ResultsError
+
+        raise ResultsError(
+            f"{args.baseline} is the baseline of {baseline.model}, not of {report.model}; "
+            "pass --allow-other-model to check against it anyway"
+        )
     print(report.table().to_terminal())
     if report.model != baseline.model:
         print(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mtebkit.reporting import Report
+    from mtebkit.results import ResultSet
 
 TERMINAL_WIDTH = 100
 
@@ -53,6 +56,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def left_out_notes(runs: Sequence[tuple[str, ResultSet]], compared: Sequence[str]) -> list[str]:
+    """One line per run holding tasks that were not compared (the other side lacks them)."""
+    shown = set(compared)
+    lines = []
+    for label, view in runs:
+        only = sorted(set(view.tasks()) - shown)
+        if only:
+            lines.append(
+                f"left out {len(only)} task(s) that only {label} has among the compared runs: "
+                + ", ".join(only)
+            )
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from mtebkit.cli._common import load_quietly, resolve_run_arg
     from mtebkit.errors import ResultsError
@@ -71,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         tasks=args.task,
     )
+    for line in [] if args.task else left_out_notes(runs, cmp.tasks):
+        print(f"mtebkit: note: {line}", file=sys.stderr)
     short = args.format == "terminal" and not args.wide
 
     def build(short_labels: bool) -> Report:

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mtebkit.cli._common import positive_int
 
 TERMINAL_WIDTH = 100
+LONG_LABEL = 24  # a run label longer than this is cut in a terminal column: name runs A, B, ...
+
+if TYPE_CHECKING:
+    from mtebkit.reporting import Table
+
+
+def _aliased(table: Table, alias: dict[str, str]) -> Table:
+    """``table`` with every cell (and column head) that is a run label replaced by its alias."""
+    from dataclasses import replace
+
+    return replace(
+        table,
+        columns=[alias.get(c, c) for c in table.columns],
+        rows=[[alias.get(v, v) if isinstance(v, str) else v for v in r] for r in table.rows],
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +96,15 @@ def run(args: argparse.Namespace) -> int:
     tex = args.out / f"{stem}.tex"
     atomic_write_text(tex, "\n".join(t.to_latex() for t in report.tables))
     board = report.tables[0]
+    labels = [k.label for k in rs.runs()]
+    alias: dict[str, str] = {}
+    if not args.wide and any(len(label) > LONG_LABEL for label in labels):
+        # as compare does: runs named A, B, ... after a legend, so long names stay apart
+        alias = {
+            label: chr(ord("A") + i) if i < 26 else f"R{i + 1}" for i, label in enumerate(labels)
+        }
+        print("\n".join(f"{a} = {label}" for label, a in alias.items()) + "\n")
+        board = _aliased(board, alias)
     text = board.to_terminal()
     if not args.wide and max(len(line) for line in text.splitlines()) > TERMINAL_WIDTH:
         # one row per column, one column per run: a card's 11 columns do not fit 100 characters
@@ -97,10 +122,17 @@ def run(args: argparse.Namespace) -> int:
             extra.title.startswith("Truncation") and extra.note
         ):
             print()
-            print(extra.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
+            print(
+                _aliased(extra, alias).to_terminal(max_width=None if args.wide else TERMINAL_WIDTH)
+            )
     for table in report.tables:  # --dim / --precision runs: their dims x precision tables
         if table.title.startswith(VARIANT_TITLE):
-            print("\n" + table.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
+            print(
+                "\n"
+                + _aliased(table, alias).to_terminal(
+                    max_width=None if args.wide else TERMINAL_WIDTH
+                )
+            )
     print(
         f"\nwrote {written['markdown']}, {written['html']}, {tex} and "
         f"{sum(1 for k in written if k.startswith('csv:'))} CSV file(s) to {args.out}"

@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int, default=None)
     g.add_argument("--cache-dir", type=Path, default=None, help="embedding cache folder")
     g.add_argument("--device", nargs="+", dest="devices", default=None, help="e.g. cpu cuda:0")
-    g.add_argument("--quiet", action="store_true", help="no progress lines while running")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress lines while running")
 
 
 def _run_missing(args: argparse.Namespace, published: ResultSet) -> list[str]:

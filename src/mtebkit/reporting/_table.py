@@ -367,7 +367,9 @@ class Report:
         written: dict[str, Path] = {}
         for i in self.items:
             if isinstance(i, Image):
-                p = out_dir / i.filename
+                from mtebkit.results._layout import safe_name
+
+                p = out_dir / safe_name(i.filename, kind="file")
                 atomic_write_bytes(p, i.png)
                 written[i.filename] = p
         md = out_dir / f"{stem}.md"

@@ -17,6 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mtebkit.errors import ResultsError
+
 if TYPE_CHECKING:
     from mteb.models.model_meta import ModelMeta
 
@@ -27,6 +29,7 @@ __all__ = [
     "item_scores_for",
     "item_scores_path",
     "result_path",
+    "safe_name",
 ]
 
 EXPERIMENTS_DIR = "experiments"  # mteb's own name for this folder
@@ -54,3 +57,21 @@ def item_scores_for(result_file: Path) -> Path | None:
     """The item-scores file beside a ``<Task>.json`` result, if it exists."""
     p = result_file.with_name(result_file.name.removesuffix(".json") + ITEM_SCORES_SUFFIX)
     return p if p.is_file() else None
+
+
+def safe_name(value: str, *, kind: str, source: Path | str | None = None) -> str:
+    """``value`` unchanged when it can be part of a file name; else a :class:`ResultsError`
+    naming ``kind`` (task, model, revision, experiment) and the file it came from.
+
+    A name is safe when it is not empty and holds no path separator, no ``..``/``.`` part, no
+    NUL or control character. A model name may hold one ``/`` (``org/name``); each side must
+    be safe on its own. Every writer calls this before a name from a file becomes a path."""
+    parts = value.split("/", 1) if kind == "model" else [value]
+    bad = not isinstance(value, str) or any(
+        not p or p in (".", "..") or "/" in p or "\\" in p or any(ord(c) < 32 for c in p)
+        for p in parts
+    )
+    if bad:
+        where = f" in {source}" if source is not None else ""
+        raise ResultsError(f"unsafe {kind} name {value!r}{where}: it cannot be part of a path")
+    return value

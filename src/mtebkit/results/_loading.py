@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from mtebkit._util.registry import did_you_mean
 from mtebkit.errors import ResultsError
-from mtebkit.results._layout import DEFAULT_EXPERIMENT, EXPERIMENTS_DIR
+from mtebkit.results._layout import DEFAULT_EXPERIMENT, EXPERIMENTS_DIR, safe_name
 from mtebkit.results._metrics import metric_value
 from mtebkit.tasks import TaskInfo, describe_task
 
@@ -461,6 +461,11 @@ def _load_file(path: Path, rs: ResultSet) -> list[ScoreRow]:
     model = str(meta.get("name") or _model_from_dir(rev_dir.parent))
     if meta:
         rs.meta.setdefault(model, meta)
+    safe_name(str(result.task_name), kind="task", source=path)
+    safe_name(model, kind="model", source=path)
+    safe_name(rev_dir.name, kind="revision", source=path)
+    if experiment is not None:
+        safe_name(experiment, kind="experiment", source=path)
     mains = [_finite(e.get("main_score")) for subs in result.scores.values() for e in subs]
     scale = 1.0
     if any(v is not None and v > 1.0 + 1e-9 for v in mains):
