@@ -549,3 +549,36 @@ def test_a_modified_copy_of_the_official_minilm_is_a_local_model(
     assert r.revision.startswith("fp-")
     # the genuine package is still the official model
     assert resolve_model(MINILM_ID).revision == get_preset(MINILM_ID).revision
+
+
+def test_a_rerun_on_changed_task_data_is_not_skipped(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mtebkit.tasks
+
+    demo = Path(mtebkit.tasks.__file__).parent / "demo"
+    spec = tmp_path / "spec" / "MySTS.yaml"
+    shutil.copytree(demo / "sts_en", tmp_path / "spec" / "sts_en")
+    spec.write_text(
+        (demo / "DemoSTSEn.yaml").read_text(encoding="utf-8").replace("DemoSTSEn", "MySTS"),
+        encoding="utf-8",
+    )
+    results = tmp_path / "results"
+    where = ("--tasks-path", str(spec.parent))
+    code, _, err = run_tasks(capsys, tiny, results, "MySTS", extra=where)
+    assert code == 0, err
+    (path,) = results.rglob("MySTS.json")
+    old = json.loads(path.read_text(encoding="utf-8"))
+    data = spec.parent / "sts_en" / "test.jsonl"
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    for row in rows[:20]:
+        row["score"] = 5 - row["score"]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run_cli(capsys, "tasks", "--rehash", str(spec))[0] == 0
+    code, out, err = run_tasks(capsys, tiny, results, "MySTS", extra=where)
+    assert code == 0, err
+    assert "skipped" not in out
+    (again,) = results.rglob("MySTS.json")
+    new = json.loads(again.read_text(encoding="utf-8"))
+    assert new["dataset_revision"] != old["dataset_revision"]
+    assert _main_scores(again) != [row["main_score"] for rows in old["scores"].values() for row in rows]
