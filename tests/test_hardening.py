@@ -581,4 +581,6 @@ def test_a_rerun_on_changed_task_data_is_not_skipped(
     (again,) = results.rglob("MySTS.json")
     new = json.loads(again.read_text(encoding="utf-8"))
     assert new["dataset_revision"] != old["dataset_revision"]
-    assert _main_scores(again) != [row["main_score"] for rows in old["scores"].values() for row in rows]
+    assert _main_scores(again) != [
+        row["main_score"] for rows in old["scores"].values() for row in rows
+    ]
