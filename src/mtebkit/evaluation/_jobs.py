@@ -244,6 +244,7 @@ class Job:
         return (self.model, self.use_instructions, self.task, self.reranker, self.first_stage, exp)
 
     vectors: VectorVariant | None = None  # --dim / --precision (None: no variants asked for)
+    dataset_revision: str | None = None  # the data's identity: other data is not done
 
     @property
     def label(self) -> str:

@@ -266,8 +266,26 @@ def _check_readable(path: Path) -> None:
         ) from None
 
 
-def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -> bool:
-    """True when ``path`` holds a result computed with identical settings.
+def _stored_dataset_revision(path: Path) -> Any:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("dataset_revision") if isinstance(data, dict) else None
+
+
+def _already_done(
+    path: Path,
+    settings: Mapping[str, Any],
+    *,
+    overwrite: bool,
+    dataset_revision: str | None = None,
+) -> bool:
+    """True when ``path`` holds a result computed with identical settings on the same data.
+
+    A result of other data (its ``dataset_revision`` is not the task's ``dataset_revision``:
+    a custom spec rehashed, a mirror updated) is not done: with identical settings the task
+    runs again and replaces it; with other settings the usual refusal applies.
 
     A result whose main score is undefined (written by an older mtebkit) is not done: the
     task runs again and replaces it. Malformed scores are a :class:`ResultsError` naming it.
@@ -300,8 +318,23 @@ def _already_done(path: Path, settings: Mapping[str, Any], *, overwrite: bool) -
             f"{path} holds a result computed with different settings ({', '.join(diff)}); "
             "use --overwrite to replace it, or another --results folder to keep both"
         )
+    if dataset_revision is not None:
+        stored = _stored_dataset_revision(path)
+        if stored != dataset_revision:
+            logger.warning(
+                "%s was computed on other data (dataset revision %s, now %s): computing it again",
+                path,
+                stored,
+                dataset_revision,
+            )
+            return False
     _check_readable(path)
     return True
+
+
+def _revision_of(task: AbsTask) -> str | None:
+    rev = getattr(task.metadata, "revision", None)
+    return rev if isinstance(rev, str) else None
 
 
 def _check_instructions(config: RunConfig, tasks: Sequence[tuple[TaskRef, AbsTask]]) -> None:
@@ -352,7 +385,9 @@ def _at_depths(job: Job, depths: Sequence[int], config: RunConfig) -> list[Job]:
         exp = {**dict(job.experiment_kwargs), "rerank_top_k": depth}
         path = _path_of(config.results_dir, job.model_name, job.revision, exp, job.task.name)
         settings = {**job.settings, "reranker": {**job.settings["reranker"], "top_k": depth}}
-        done = _already_done(path, settings, overwrite=config.overwrite)
+        done = _already_done(
+            path, settings, overwrite=config.overwrite, dataset_revision=job.dataset_revision
+        )
         out.append(
             dataclasses.replace(
                 job,
@@ -471,7 +506,12 @@ def plan(config: RunConfig) -> list[Job]:
                 if ref.eval_splits is not None:  # a partial result is never taken for a full one
                     settings["eval_splits"] = list(ref.eval_splits)
                 settings.update(vec.experiment_kwargs() if vec else {})
-                done = _already_done(path, settings, overwrite=config.overwrite)
+                done = _already_done(
+                    path,
+                    settings,
+                    overwrite=config.overwrite,
+                    dataset_revision=_revision_of(task),
+                )
                 jobs.append(
                     Job(
                         model=spec,
@@ -492,6 +532,7 @@ def plan(config: RunConfig) -> list[Job]:
                         first_stage=fixed,
                         strict_depth=config.rerank_top_k is not None,
                         vectors=vec,
+                        dataset_revision=_revision_of(task),
                     )
                 )
     jobs = [j for job in jobs for j in _at_depths(job, depths, config)]

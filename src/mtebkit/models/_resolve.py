@@ -145,6 +145,19 @@ def model_files_digest(model_dir: Path) -> str:
 _OFFICIAL_WEIGHTS = {MINILM_SHA256: MINILM_ID}
 
 
+def _official_model_files(name: str) -> str | None:
+    """:func:`model_files_digest` of the official package's folder for ``name``, or None when
+    no verified official copy is installed (then no local folder can be checked against it)."""
+    if name != MINILM_ID:
+        return None
+    pkg = _minilm_package_path()
+    if pkg is None or not (pkg / "model.safetensors").is_file():
+        return None
+    if fingerprint_weights(pkg) != MINILM_SHA256:
+        return None
+    return model_files_digest(pkg)
+
+
 def _hub_cache_dir() -> str:
     from huggingface_hub import constants
 
@@ -443,6 +456,10 @@ def _local(local: Path, revision: str | None, chosen: ModelPreset | None) -> Res
     the official name (and revision)."""
     sha = fingerprint_weights(local)
     official = _OFFICIAL_WEIGHTS.get(sha)
+    # the official weights with another tokenizer / config / pooling are another model: every
+    # file that can change a vector must match the official package's, not the weights alone
+    if official is not None and _official_model_files(official) != model_files_digest(local):
+        official = None
     if official is not None and (chosen is None or chosen.name == official):
         known = chosen or find_preset(official)
         rev = revision or (known.revision if known and known.revision else f"fp-{sha[:16]}")
