@@ -3,6 +3,7 @@ with mtebkit's named error (file:line), never a hang, an unbounded read or a raw
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -126,9 +127,11 @@ def test_spec_nan_and_huge_int(tmp_path: Path) -> None:
     p.write_text(base + "n_experiments: 1000000000000000000000000000000\n")
     with pytest.raises(MtebkitError, match=r"t.yaml:7: n_experiments: .*64 bits"):
         load_spec(p)
-    p.write_text(base.replace("type: classification", "type: sts").replace(
-        "main_score: accuracy", "main_score: spearman\nmin_score: .nan\nmax_score: 5"
-    ).replace("train: a.jsonl, ", ""))
+    p.write_text(
+        base.replace("type: classification", "type: sts")
+        .replace("main_score: accuracy", "main_score: spearman\nmin_score: .nan\nmax_score: 5")
+        .replace("train: a.jsonl, ", "")
+    )
     with pytest.raises(MtebkitError, match=r"min_score: must be a finite number"):
         load_spec(p)
 
@@ -142,13 +145,32 @@ _scalars = st.one_of(
 )
 _values = st.recursive(
     _scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 _keys = st.sampled_from(
-    ["name", "type", "description", "languages", "main_score", "data", "min_score",
-     "max_score", "n_experiments", "samples_per_label", "text", "label", "score",
-     "sentence1", "sentence2", "query", "positive", "negative"]
+    [
+        "name",
+        "type",
+        "description",
+        "languages",
+        "main_score",
+        "data",
+        "min_score",
+        "max_score",
+        "n_experiments",
+        "samples_per_label",
+        "text",
+        "label",
+        "score",
+        "sentence1",
+        "sentence2",
+        "query",
+        "positive",
+        "negative",
+    ]
 )
 
 
@@ -161,10 +183,8 @@ def test_spec_reader_only_named_errors(tmp_path_factory: pytest.TempPathFactory,
     except Exception:
         return
     p.write_text(text, encoding="utf-8")
-    try:
+    with contextlib.suppress(MtebkitError):
         load_spec(p)
-    except MtebkitError:
-        pass
 
 
 @settings(max_examples=150, deadline=None)
@@ -181,7 +201,5 @@ def test_rows_readers_only_named_errors(
         lambda q: read_clustering_rows(q, None),
         lambda q: read_sts_rows(q, 0.0, 5.0),
     ):
-        try:
+        with contextlib.suppress(MtebkitError):
             read(p)
-        except MtebkitError:
-            pass

@@ -40,12 +40,15 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
+
+        def pairs_hook(pairs: list[tuple[str, Any]], w: str = where) -> dict[str, Any]:
+            return _no_duplicates(pairs, w)
+
+        def constant_hook(name: str, w: str = where) -> Any:
+            return _no_constant(name, w)
+
         try:
-            record = json.loads(
-                line,
-                object_pairs_hook=lambda pairs, w=where: _no_duplicates(pairs, w),
-                parse_constant=lambda c, w=where: _no_constant(c, w),
-            )
+            record = json.loads(line, object_pairs_hook=pairs_hook, parse_constant=constant_hook)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
         except (RecursionError, ValueError) as exc:

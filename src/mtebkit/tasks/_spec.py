@@ -355,14 +355,14 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > SPEC_MAX_ALIASES:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise yaml.YAMLError(
                     f"more than {SPEC_MAX_ALIASES} alias uses (line {mark.line + 1}); refused"
                 )
         self._depth += 1
         try:
             if self._depth > SPEC_MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise yaml.YAMLError(
                     f"nested deeper than {SPEC_MAX_DEPTH} levels (line {mark.line + 1}); refused"
                 )
@@ -389,7 +389,10 @@ def _construct(root: yaml.Node) -> Any:
 
 def _check_values(value: Any, path: Path, root: yaml.Node | None, loc: tuple[Any, ...]) -> None:
     """Strings must be encodable, integers fit in int64, floats be finite (spec-wide)."""
-    where = lambda: f"{path}:{_line_of(root, loc) or 1}"  # noqa: E731
+
+    def where() -> str:
+        return f"{path}:{_line_of(root, loc) or 1}"
+
     field = ".".join(str(p) for p in loc) or "(spec)"
     if isinstance(value, dict):
         for k, v in value.items():
@@ -410,9 +413,7 @@ def _check_values(value: Any, path: Path, root: yaml.Node | None, loc: tuple[Any
         raise TaskSpecError(f"{where()}: {field}: must be a finite number, not {value}")
 
 
-def read_utf8(
-    path: Path, error: type[Exception] = TaskSpecError, limit: int | None = None
-) -> str:
+def read_utf8(path: Path, error: type[Exception] = TaskSpecError, limit: int | None = None) -> str:
     """A file's text; invalid UTF-8 is ``error`` naming the file, line and byte offset."""
     data = read_regular(path, error, limit)
     try:
@@ -440,7 +441,9 @@ def load_spec(path: Path) -> TaskSpec:
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise TaskSpecError(f"{where}: invalid YAML: {exc}") from None
     except (RecursionError, MemoryError, ValueError, TypeError, OverflowError) as exc:
-        raise TaskSpecError(f"{path}: cannot be read as YAML: {type(exc).__name__}: {exc}") from None
+        raise TaskSpecError(
+            f"{path}: cannot be read as YAML: {type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(raw, dict):
         raise TaskSpecError(f"{path}: a task spec must be a YAML mapping")
     _check_values(raw, path, root, ())
