@@ -203,3 +203,20 @@ def test_rows_readers_only_named_errors(
     ):
         with contextlib.suppress(MtebkitError):
             read(p)
+
+
+def test_tasks_marks_unpinned_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mtebkit.cli import main
+
+    (tmp_path / "s.jsonl").write_text(
+        '{"sentence1": "a", "sentence2": "b", "score": 1}\n'
+        '{"sentence1": "c", "sentence2": "d", "score": 2}\n'
+    )
+    (tmp_path / "u.yaml").write_text(
+        "name: UnpinnedSts\ntype: sts\ndescription: d\nlanguages: [eng-Latn]\n"
+        "main_score: spearman\nmin_score: 0\nmax_score: 5\n"
+        "data: {format: rows, files: {test: s.jsonl}}\n"
+    )
+    main(["tasks", "--custom-only", "--wide", "--tasks-path", str(tmp_path)])
+    line = next(x for x in capsys.readouterr().out.splitlines() if "UnpinnedSts" in x)
+    assert "unpinned" in line
