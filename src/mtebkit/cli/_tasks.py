@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 "kind": i.kind,
                 "modalities": list(i.modalities),
                 "present_in_mirror": i.present_in_mirror,
+                "unpinned": i.unpinned,
             }
             print(json.dumps(record, ensure_ascii=False))
         return _report_problems(problems)
@@ -146,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             _short_langs(i.languages, 3 if args.wide else 2),
             ",".join(i.splits),
             i.main_score,
-            i.kind,
+            f"{i.kind} (unpinned)" if i.unpinned else i.kind,
             i.source,
         ]
         if show_present:

@@ -68,6 +68,7 @@ class TaskInfo:
     kind: str  # "native" | "builtin" | "spec"
     modalities: tuple[str, ...] = ("text",)
     present_in_mirror: bool | None = None
+    unpinned: bool = False  # a spec with local data and no recorded sha256 (needs --rehash)
 
 
 # ---------------------------------------------------------------------------- catalog
@@ -252,6 +253,7 @@ def _spec_info(name: str, path: Path, spec: Any, root: Path | None) -> TaskInfo:
         source=source,
         kind="spec",
         present_in_mirror=present,
+        unpinned=not isinstance(spec.data, HubData) and not spec.sha256,
     )
 
 

@@ -20,7 +20,14 @@ from importlib import resources
 from pathlib import Path
 
 from mtebkit.errors import DataError, DuplicateNameError, MtebkitError, TaskSpecError
-from mtebkit.tasks._spec import SPEC_FORMAT, TaskSpec, declares_spec_format, load_spec
+from mtebkit.tasks._spec import (
+    SPEC_FORMAT,
+    SPEC_MAX_BYTES,
+    TaskSpec,
+    declares_spec_format,
+    load_spec,
+    read_regular,
+)
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -102,8 +109,8 @@ _NAME_LINE = re.compile(rb"^name:\s*['\"]?([A-Za-z][A-Za-z0-9_.-]*)", re.MULTILI
 def _declared_name(path: Path) -> str | None:
     """The ``name:`` of a spec file read as bytes (works where YAML or UTF-8 decoding fails)."""
     try:
-        m = _NAME_LINE.search(path.read_bytes())
-    except OSError:
+        m = _NAME_LINE.search(read_regular(path, TaskSpecError, SPEC_MAX_BYTES))
+    except TaskSpecError:
         return None
     return m.group(1).decode("ascii") if m else None
 
@@ -146,6 +153,11 @@ def discover_specs(spec_paths: Sequence[Path | SpecPath] | None = None) -> SpecC
             except MtebkitError as exc:
                 catalog.broken[f] = exc
                 logger.debug("task spec %s cannot be loaded: %s", f, exc)
+                continue
+            except Exception as exc:  # one bad file stays that file's error
+                catalog.broken[f] = TaskSpecError(
+                    f"{f}: cannot be loaded: {type(exc).__name__}: {exc}"
+                )
                 continue
             if spec.name in catalog.specs:
                 raise DuplicateNameError(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mtebkit.errors import DataError
-from mtebkit.tasks._spec import read_utf8
+from mtebkit.tasks._spec import blank, read_utf8, unencodable
 
 __all__ = [
     "BeirData",
@@ -39,13 +39,43 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     for lineno, line in enumerate(read_utf8(path, DataError).split("\n"), start=1):
         if not line.strip():
             continue
+        where = f"{path}:{lineno}"
+
+        def pairs_hook(pairs: list[tuple[str, Any]], w: str = where) -> dict[str, Any]:
+            return _no_duplicates(pairs, w)
+
+        def constant_hook(name: str, w: str = where) -> Any:
+            return _no_constant(name, w)
+
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=pairs_hook, parse_constant=constant_hook)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
+        except (RecursionError, ValueError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            raise DataError(f"{path}:{lineno}: invalid JSON: {type(exc).__name__}") from None
         if not isinstance(record, dict):
             raise DataError(f"{path}:{lineno}: expected a JSON object per line")
         yield lineno, record
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DataError(f"{where}: key {key!r} is given twice in one row")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str, where: str) -> Any:
+    raise DataError(f"{where}: {name} is not a finite number (NaN and Infinity are refused)")
+
+
+def _valid_str(value: str, key: str, where: str) -> None:
+    if unencodable(value) is not None:
+        raise DataError(f"{where}: field {key!r} holds a lone surrogate (not valid text)")
 
 
 def _text(record: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
@@ -55,7 +85,8 @@ def _text(record: dict[str, Any], key: str, where: str, *, required: bool = True
     if not isinstance(value, str):
         kind = "missing" if value is None else f"not a string ({type(value).__name__})"
         raise DataError(f"{where}: field {key!r} is {kind}")
-    if required and not value.strip():
+    _valid_str(value, key, where)
+    if required and blank(value):
         raise DataError(f"{where}: field {key!r} is empty")
     return value
 
@@ -195,8 +226,9 @@ def _str_list(rec: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list):
         raise DataError(f"{where}: field {key!r} must be a list of strings")
     for i, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
+        if not isinstance(item, str) or blank(item):
             raise DataError(f"{where}: {key}[{i}] is not a non-empty string")
+        _valid_str(item, f"{key}[{i}]", where)
     return tuple(value)
 
 
@@ -274,12 +306,16 @@ def _label(rec: dict[str, Any], where: str, *, strings: bool) -> int | str:
     wanted = "an integer or a string" if strings else "an integer"
     if "label" not in rec:
         raise DataError(f"{where}: field 'label' is missing")
-    ok = isinstance(value, int) or (strings and isinstance(value, str) and value.strip() != "")
+    ok = isinstance(value, int) or (strings and isinstance(value, str) and not blank(value))
     if isinstance(value, bool) or not ok:
         raise DataError(
             f"{where}: field 'label' must be {wanted}, not {type(value).__name__} {value!r}"
         )
     assert isinstance(value, int | str)
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise DataError(f"{where}: label {value} does not fit in a 64-bit integer")
+    if isinstance(value, str):
+        _valid_str(value, "label", where)
     return value
 
 
@@ -369,6 +405,16 @@ def read_clustering_rows(path: Path, documents_per_experiment: int | None) -> li
     than the number of labels cannot be clustered.
     """
     rows = _labelled(path, strings=True)
+    stripped: dict[str, tuple[str, int]] = {}
+    for r in rows:
+        if isinstance(r.label, str):
+            key = r.label.strip()
+            other = stripped.setdefault(key, (r.label, r.line))
+            if other[0] != r.label:
+                raise DataError(
+                    f"{path}:{r.line}: label {r.label!r} differs from label {other[0]!r} "
+                    f"(line {other[1]}) only by surrounding whitespace; use one spelling"
+                )
     _need_two_labels(path, rows, "clustering")
     n_labels = len(_first_lines(rows))
     if documents_per_experiment is not None and documents_per_experiment < n_labels:

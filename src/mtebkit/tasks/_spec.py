@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -284,20 +286,136 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 _FORMAT_LINE = re.compile(rb"^format:\s*['\"]?" + SPEC_FORMAT.encode() + rb"['\"]?\s*(#.*)?$", re.M)
 
 
+SPEC_MAX_BYTES = 1 << 20  # a spec YAML larger than 1 MiB is refused (data files are separate)
+SPEC_MAX_ALIASES = 32  # alias uses per spec document (a billion-laughs file has millions)
+SPEC_MAX_DEPTH = 64  # nesting depth of a spec document
+
+
+def read_regular(path: Path, error: type[Exception], limit: int | None = None) -> bytes:
+    """The bytes of a regular file (symlinks resolved); a FIFO, device or folder is ``error``,
+    and so is a file over ``limit`` bytes. Never blocks on a FIFO nor reads without bound."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise error(f"{path}: cannot be read: {exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise error(f"{path}: not a regular file (a FIFO, device or folder); refused")
+        if limit is not None and st.st_size > limit:
+            raise error(f"{path}: {st.st_size} bytes, over the {limit}-byte limit for this file")
+        chunks = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if limit is not None and total > limit:
+                raise error(f"{path}: over the {limit}-byte limit for this file")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise error(f"{path}: cannot be read: {exc}") from None
+    finally:
+        os.close(fd)
+
+
 def declares_spec_format(path: Path) -> bool:
     """Whether the file has the top-level line ``format: mtebkit-task`` (read as bytes)."""
     try:
-        return _FORMAT_LINE.search(Path(path).read_bytes()) is not None
-    except OSError:
-        return False
+        data = read_regular(Path(path), TaskSpecError, SPEC_MAX_BYTES)
+    except TaskSpecError:
+        return True  # let the loader report why the file cannot be read
+    return _FORMAT_LINE.search(data) is not None
 
 
-def read_utf8(path: Path, error: type[Exception] = TaskSpecError) -> str:
-    """A file's text; invalid UTF-8 is ``error`` naming the file, line and byte offset."""
+def unencodable(value: str) -> int | None:
+    """Index of the first lone surrogate in ``value`` (not encodable as UTF-8), else None."""
+    for i, ch in enumerate(value):
+        if "\ud800" <= ch <= "\udfff":
+            return i
+    return None
+
+
+def blank(value: str) -> bool:
+    """Empty, or only whitespace and invisible format characters (zero-width space, BOM...)."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses too many alias uses and too deep nesting (compose level)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > SPEC_MAX_ALIASES:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.YAMLError(
+                    f"more than {SPEC_MAX_ALIASES} alias uses (line {mark.line + 1}); refused"
+                )
+        self._depth += 1
+        try:
+            if self._depth > SPEC_MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.YAMLError(
+                    f"nested deeper than {SPEC_MAX_DEPTH} levels (line {mark.line + 1}); refused"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _compose(text: str) -> yaml.Node | None:
+    loader = _BoundedLoader(text)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise error(f"{path}: cannot be read: {exc}") from None
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _construct(root: yaml.Node) -> Any:
+    loader = _BoundedLoader("")
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _check_values(value: Any, path: Path, root: yaml.Node | None, loc: tuple[Any, ...]) -> None:
+    """Strings must be encodable, integers fit in int64, floats be finite (spec-wide)."""
+
+    def where() -> str:
+        return f"{path}:{_line_of(root, loc) or 1}"
+
+    field = ".".join(str(p) for p in loc) or "(spec)"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_values(k, path, root, loc)
+            _check_values(v, path, root, (*loc, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_values(v, path, root, (*loc, i))
+    elif isinstance(value, str):
+        if unencodable(value) is not None:
+            raise TaskSpecError(f"{where()}: {field}: holds a lone surrogate (not valid text)")
+    elif isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise TaskSpecError(f"{where()}: {field}: integer {value} does not fit in 64 bits")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise TaskSpecError(f"{where()}: {field}: must be a finite number, not {value}")
+
+
+def read_utf8(path: Path, error: type[Exception] = TaskSpecError, limit: int | None = None) -> str:
+    """A file's text; invalid UTF-8 is ``error`` naming the file, line and byte offset."""
+    data = read_regular(path, error, limit)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -311,17 +429,24 @@ def read_utf8(path: Path, error: type[Exception] = TaskSpecError) -> str:
 def load_spec(path: Path) -> TaskSpec:
     """Parse and validate one spec file; errors name the file and line."""
     path = Path(path)
-    text = read_utf8(path)
+    text = read_utf8(path, TaskSpecError, SPEC_MAX_BYTES)
     try:
-        root = yaml.compose(text)
-        raw = yaml.safe_load(text)
+        root = _compose(text)
+        if root is None:
+            raise TaskSpecError(f"{path}: a task spec must be a YAML mapping")
+        _refuse_duplicate_keys(root, path)
+        raw = _construct(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise TaskSpecError(f"{where}: invalid YAML: {exc}") from None
+    except (RecursionError, MemoryError, ValueError, TypeError, OverflowError) as exc:
+        raise TaskSpecError(
+            f"{path}: cannot be read as YAML: {type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(raw, dict):
         raise TaskSpecError(f"{path}: a task spec must be a YAML mapping")
-    _refuse_duplicate_keys(root, path)
+    _check_values(raw, path, root, ())
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
@@ -342,8 +467,14 @@ def load_spec(path: Path) -> TaskSpec:
     return spec
 
 
-def _refuse_duplicate_keys(node: yaml.Node | None, path: Path) -> None:
-    """YAML keeps the last of two equal keys silently; a spec must not."""
+def _refuse_duplicate_keys(
+    node: yaml.Node | None, path: Path, seen_nodes: set[int] | None = None
+) -> None:
+    """YAML keeps the last of two equal keys silently; a spec must not (each node once)."""
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key, value in node.value:
@@ -354,10 +485,10 @@ def _refuse_duplicate_keys(node: yaml.Node | None, path: Path) -> None:
                     f"{path}:{line}: key {name!r} is given twice (lines {seen[name]} and {line})"
                 )
             seen[name] = line
-            _refuse_duplicate_keys(value, path)
+            _refuse_duplicate_keys(value, path, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            _refuse_duplicate_keys(item, path)
+            _refuse_duplicate_keys(item, path, seen_nodes)
 
 
 # ---------------------------------------------------------------------------- hashes
