@@ -275,9 +275,9 @@ def reproduce(
         pv = p.value(metric) if r.main_metric else p.main_score
         row = ReproduceRow(r.task, r.split, r.subset, metric, pv, r.main_score)
         if pv is None and p.scores:  # e.g. a card listing another metric of the task
-            other, pub, mine, listed = _on_published_metric(r, p)
+            other, theirs, mine, listed = _on_published_metric(r, p)
             if other is not None and other != metric:
-                row = replace(row, metric=other, published=pub, reproduced=mine)
+                row = replace(row, metric=other, published=theirs, reproduced=mine)
                 row = replace(row, main_metric=metric)
             elif listed and metric_value(p.scores, metric) is None:
                 row = replace(row, published_metrics=listed)
