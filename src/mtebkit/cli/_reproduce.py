@@ -190,10 +190,15 @@ def run(args: argparse.Namespace) -> int:
         published = select_published(published, tasks=_names(args.tasks), skip=_names(args.skip))
     notes: list[str] = []
     args.compare_model = args.model
-    existing = load_quietly(args.results, revision=args.revision) if args.results.exists() else None
+    existing = (
+        load_quietly(args.results, revision=args.revision)
+        if args.results.is_dir() and any(args.results.rglob("*.json"))
+        else None
+    )
     if args.run:
         from mtebkit.evaluation import run_reproduction
 
+        _experiment(args, None, None)  # an --experiment --run cannot compute: refused first
         plan, config = _prepare_run(args, published, notes)
         _experiment(args, existing, args.compare_model)  # refuses now, if at all
         for line in plan.notes():  # now, and again under the table
