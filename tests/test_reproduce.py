@@ -106,3 +106,60 @@ def test_card_vs_published_mteb_runs_finds_real_differences(
     assert "11/14 compared scores within ±0.01 points" in out
     assert "ArguAna (+0.15)" in out and "SciFact (+0.31)" in out
     assert main([*argv, "--tolerance", "0.5"]) == 0
+
+
+def _stsb(root: Path, value: float, *, experiment: str | None = None) -> None:
+    write_result(
+        root,
+        "BAAI/bge-base-en-v1.5",
+        "STSBenchmark",
+        {"test": {"default": {"cosine_spearman": value, "cosine_pearson": value}}},
+        main_metric="cosine_spearman",
+        experiment=experiment,
+    )
+
+
+def test_variants_left_out_default_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stsb = next(r for r in load_model_card(CARD).rows if r.task == "STSBenchmark")
+    v = stsb.scores["cos_sim_spearman"]
+    _stsb(tmp_path, v)
+    _stsb(tmp_path, v - 0.1, experiment="dim_128")
+    argv = ["reproduce", "--published", str(CARD), "--results", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "1/1 compared" in out and "variants left out: dim_128" in out
+
+
+def test_tasks_and_skip_select_and_suggest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stsb = next(r for r in load_model_card(CARD).rows if r.task == "STSBenchmark")
+    _stsb(tmp_path, stsb.scores["cos_sim_spearman"])
+    base = ["reproduce", "--published", str(CARD), "--results", str(tmp_path), "--require-all"]
+    assert main([*base, "--tasks", "STSBenchmark"]) == 0
+    assert main([*base, "--tasks", "STSBenchmark", "SciFact", "--skip", "SciFact"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--skip", "Scifact"]) == 2
+    err = capsys.readouterr().err
+    assert "'Scifact' is not a published task" in err and "Did you mean: SciFact" in err
+
+
+def test_card_metric_other_than_main_is_compared(tmp_path: Path) -> None:
+    card = tmp_path / "README.md"
+    card.write_text(
+        "---\nmodel-index:\n- name: m\n  results:\n  - task:\n      type: STS\n"
+        "    dataset:\n      name: MTEB STSBenchmark\n      split: test\n"
+        "    metrics:\n    - type: cos_sim_pearson\n      value: 80.0\n---\n"
+    )
+    res = tmp_path / "res"
+    _stsb(res, 0.8)
+    rep = reproduce(load_published(card), load_results(res))
+    (row,) = rep.rows
+    assert row.metric == "cosine_pearson" and row.main_metric == "cosine_spearman"
+    assert row.published == pytest.approx(0.8) and rep.passed
+    assert "compared on the published metric" in rep.summary()
+    card.write_text(card.read_text().replace("cos_sim_pearson", "euclidean_x"))
+    rep = reproduce(load_published(card), load_results(res))
+    assert "published has euclidean_x, not cosine_spearman" in rep.summary()

@@ -72,7 +72,8 @@ def test_cli_run_lists_what_cannot_run_and_does_not_crash(
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     argv = ["reproduce", "--run", "--published", str(card), "--data-dir", str(mirror)]
-    code = main([*argv, "--results", str(tmp_path / "results"), "--model", "tiny", "--quiet"])
+    model = str(make_tiny_bert(tmp_path / "ckpt"))  # the model must resolve before planning
+    code = main([*argv, "--results", str(tmp_path / "results"), "--model", model, "--quiet"])
     out = capsys.readouterr().out
     assert code == 1  # a gate never passes on nothing
     assert "nothing to compare" in out
@@ -152,3 +153,47 @@ def test_real_minilm_reproduces_banking77_and_summeval_card(
     assert "approximate: mirror differs from the published data" in ",".join(summ)
     assert main([*argv, "--strict-mirror"]) == 1  # already run: compared only
     assert "off: SummEval (+0.77)" in capsys.readouterr().out
+
+
+def _no_run(*args: object, **kwargs: object) -> None:
+    raise AssertionError("evaluation started")
+
+
+def test_run_refuses_before_any_evaluation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mtebkit.evaluation as ev
+
+    monkeypatch.setattr(ev, "run_reproduction", _no_run)
+    card = _card(
+        tmp_path / "card", [("STS", "mteb/biosses-sts", "BIOSSES", "cos_sim_spearman", 80)]
+    )
+    base = ["reproduce", "--run", "--published", str(card), "--quiet"]
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    assert main([*base, "--results", str(blocked), "--model", "x/y"]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    res = str(tmp_path / "res")
+    assert main([*base, "--results", res, "--model", "x/y", "--tasks", "BIOSES"]) == 2
+    assert "Did you mean: BIOSSES" in capsys.readouterr().err
+    assert main([*base, "--results", res, "--model", "x/y", "--experiment", "dim_128"]) == 2
+    assert "default configuration" in capsys.readouterr().err
+    assert main([*base, "--results", res]) == 2  # card name "tiny": no hub id, no preset
+    err = capsys.readouterr().err
+    assert "'tiny'" in err and "--model" in err
+
+
+def test_card_name_resolves_to_preset_hub_id(tmp_path: Path) -> None:
+    from mtebkit.evaluation import model_for_published
+    from mtebkit.reporting import load_published
+
+    card = _card(
+        tmp_path / "card", [("STS", "mteb/biosses-sts", "BIOSSES", "cos_sim_spearman", 80)]
+    )
+    card.write_text(card.read_text().replace("name: tiny", "name: bge-base-en-v1.5"))
+    model, why = model_for_published(load_published(card))
+    assert model == "BAAI/bge-base-en-v1.5" and "preset" in why
+    hub = _card(
+        tmp_path / "org__thing", [("STS", "mteb/biosses-sts", "BIOSSES", "cos_sim_spearman", 80)]
+    )
+    assert model_for_published(load_published(hub))[0] == "org/thing"

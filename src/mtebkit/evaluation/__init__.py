@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "ReproductionPlan": "mtebkit.evaluation._reproduce",
     "plan_reproduction": "mtebkit.evaluation._reproduce",
     "run_reproduction": "mtebkit.evaluation._reproduce",
+    "model_for_published": "mtebkit.evaluation._reproduce",
 }
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "evaluate_depth_sweep",
     "evaluate_two_stage",
     "execute",
+    "model_for_published",
     "plan",
     "plan_reproduction",
     "run_evaluation",
@@ -82,6 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation._reproduce import (
         NotInMirror,
         ReproductionPlan,
+        model_for_published,
         plan_reproduction,
         run_reproduction,
     )

@@ -5,7 +5,8 @@ results) into three groups without loading any data: runnable (a task mtebkit kn
 is in the mirror, or needs none), not in the mirror (with the command that downloads its
 dataset) and unknown (a name mtebkit does not know: listed, never an error).
 :func:`run_reproduction` evaluates the runnable ones through :func:`run_evaluation`, which skips
-every task already done with the same settings.
+every task already done with the same settings. :func:`model_for_published` picks the model to
+evaluate when none is given: a card's bare ``model-index`` name becomes its hub id.
 """
 
 from __future__ import annotations
@@ -15,12 +16,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mtebkit._util.hub import hub_download_command
+from mtebkit._util.registry import did_you_mean
+from mtebkit.errors import ResultsError
 from mtebkit.evaluation._config import RunConfig
 from mtebkit.evaluation._jobs import TaskRecord
 from mtebkit.evaluation._runner import run_evaluation
+from mtebkit.results import ResultSet
 from mtebkit.tasks import describe_task, resolve_data_dir
 
-__all__ = ["NotInMirror", "ReproductionPlan", "plan_reproduction", "run_reproduction"]
+__all__ = [
+    "NotInMirror",
+    "ReproductionPlan",
+    "model_for_published",
+    "plan_reproduction",
+    "run_reproduction",
+]
 
 
 @dataclass(frozen=True)
@@ -87,3 +97,42 @@ def run_reproduction(
     if not plan.runnable:
         return []
     return run_evaluation(replace(config, tasks=list(plan.runnable)), on_record=on_record)
+
+
+def model_for_published(published: ResultSet) -> tuple[str, str]:
+    """The model to evaluate for ``published`` when ``--model`` is not given, and why it.
+
+    A hub id (``org/name``) or an existing folder is taken as is. A bare name (a model card's
+    ``model-index`` name, e.g. ``bge-base-en-v1.5``) becomes the repo id the card states, else
+    the one preset of ``mtebkit models`` whose name after the org is it. Several or none: a
+    :class:`ResultsError` listing the candidates and naming ``--model``.
+    """
+    models = published.models()
+    if len(models) != 1:
+        which = f"several ({', '.join(models)})" if models else "no model"
+        raise ResultsError(f"--run needs --model: the published scores name {which}")
+    name = models[0]
+    if "/" in name or Path(name).expanduser().is_dir():
+        return name, f"the model the published scores name, {name}"
+    stated = published.meta.get(name, {}).get("hub_id")
+    if isinstance(stated, str) and stated:
+        return stated, f"{stated}, the repo id of the card (its model-index names {name!r})"
+    from mtebkit.models import list_presets
+
+    presets = [p.name for p in list_presets()]
+    matches = [p for p in presets if p.lower().split("/")[-1] == name.lower()]
+    if len(matches) == 1:
+        return matches[0], (
+            f"{matches[0]}, the one preset named {name!r} (the card's model-index name; "
+            "pass --model to evaluate another)"
+        )
+    if matches:
+        raise ResultsError(
+            f"the published model name {name!r} is not a hub id and matches several presets "
+            f"({', '.join(matches)}); pass the one to evaluate with --model"
+        )
+    hint = did_you_mean(name, presets) or f" Presets: {', '.join(presets)}."
+    raise ResultsError(
+        f"the published model name {name!r} is not a hub id (org/name) and matches no preset of "
+        f"`mtebkit models`.{hint} Pass the hub id or a local folder with --model"
+    )

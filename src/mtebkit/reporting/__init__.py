@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "ReproduceReport": "mtebkit.reporting._reproduce",
     "load_published": "mtebkit.reporting._reproduce",
     "reproduce": "mtebkit.reporting._reproduce",
+    "select_published": "mtebkit.reporting._reproduce",
     "Comparison": "mtebkit.reporting._compare",
     "compare_runs": "mtebkit.reporting._compare",
     "comparison_report": "mtebkit.reporting._compare",
@@ -84,6 +85,7 @@ __all__ = [
     "randomisation_test",
     "reproduce",
     "save_baseline",
+    "select_published",
     "similarity_figure",
     "thresholds_table",
     "variant_tables",
@@ -112,7 +114,12 @@ if TYPE_CHECKING:  # pragma: no cover
         thresholds_table,
     )
     from mtebkit.reporting._report import build_report
-    from mtebkit.reporting._reproduce import ReproduceReport, load_published, reproduce
+    from mtebkit.reporting._reproduce import (
+        ReproduceReport,
+        load_published,
+        reproduce,
+        select_published,
+    )
     from mtebkit.reporting._stats import PairedTest, paired_bootstrap, randomisation_test
     from mtebkit.reporting._table import Image, Paragraph, Report, Table
     from mtebkit.reporting._variants import VARIANT_TITLE, variant_tables

@@ -6,6 +6,12 @@ published)`` in points; a row is within tolerance when ``|delta| <= tolerance`` 
 row where only one of the published and reproduced values is defined (not missing, not NaN)
 is never within tolerance; where neither is, there is nothing to compare.
 
+A published row without the main score (a model card that lists, say, only ``cos_sim_pearson``
+for an STS task) is compared on the first of its metrics that mteb also reported for the task
+(under any name, see :func:`~mtebkit.results.metric_value`); the row says so (``main_metric``).
+When mteb reported none of them, the row keeps the card's metrics (``published_metrics``) and
+the summary names them rather than "published None".
+
 Mirror fidelity (``fidelity``: task -> :class:`~mtebkit.tasks.MirrorFidelity`, computed from the
 mirror the task ran on): a row whose task's mirror is ``approximate`` (its data differs from
 what mteb describes, so from the data the published number came from) is shown with its delta
@@ -16,19 +22,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mtebkit._util.registry import did_you_mean
 from mtebkit.errors import ResultsError
 from mtebkit.reporting._table import Table
 from mtebkit.results._loading import ResultSet, ScoreRow, load_results
+from mtebkit.results._metrics import canonical_metric, metric_value
 from mtebkit.results._modelcard import load_model_card
 
 if TYPE_CHECKING:
     from mtebkit.tasks import MirrorFidelity
 
-__all__ = ["ReproduceReport", "ReproduceRow", "load_published", "reproduce"]
+__all__ = [
+    "ReproduceReport",
+    "ReproduceRow",
+    "load_published",
+    "reproduce",
+    "select_published",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,19 @@ class ReproduceRow:
     metric: str
     published: float | None  # 0-1
     reproduced: float | None  # 0-1
+    # set when ``metric`` is not mteb's main score: the published side lacks it (a card metric)
+    main_metric: str | None = None
+    # the published side's metrics, when none of them could be compared
+    published_metrics: tuple[str, ...] = ()
+
+    def undefined_reason(self) -> str:
+        """Why this row has no delta, in words (for the summary)."""
+        if self.published is None and self.published_metrics:
+            return (
+                f"published has {', '.join(self.published_metrics)}, not {self.metric}; "
+                f"mteb reported none of them"
+            )
+        return f"undefined: published {self.published}, reproduced {self.reproduced}"
 
     @property
     def delta(self) -> float | None:
@@ -148,8 +175,13 @@ class ReproduceReport:
             s += "; off: " + ", ".join(
                 f"{r.task} ({r.delta:+.2f})"
                 if r.delta is not None and math.isfinite(r.delta)
-                else f"{r.task} (undefined: published {r.published}, reproduced {r.reproduced})"
+                else f"{r.task} ({r.undefined_reason()})"
                 for r in self.failures
+            )
+        other = [r for r in self.rows if r.main_metric is not None]
+        if other:
+            s += "; compared on the published metric, not mteb's main score: " + ", ".join(
+                f"{r.task} {r.metric} (main: {r.main_metric})" for r in other
             )
         if self.ungated:
             s += f"; {len(self.ungated)} not gated (mirror differs from the published data: " + (
@@ -175,6 +207,39 @@ def load_published(source: str | Path, *, model: str | None = None) -> ResultSet
     if p.is_dir() and (p / "README.md").is_file() and not any(p.rglob("*.json")):
         return load_model_card(p / "README.md", model=model)
     return load_results(p)
+
+
+def select_published(
+    published: ResultSet, *, tasks: list[str] | None = None, skip: list[str] | None = None
+) -> ResultSet:
+    """The published rows of ``tasks`` (all when None) minus ``skip``. A name that is not a
+    published task is a :class:`ResultsError` with "did you mean"."""
+    known = published.tasks()
+    where = f" in {published.source}" if published.source else ""
+    for option, names in (("--tasks", tasks), ("--skip", skip)):
+        for name in names or ():
+            if name not in known:
+                raise ResultsError(
+                    f"{option}: {name!r} is not a published task{where}."
+                    f"{did_you_mean(name, known)} Published tasks: {', '.join(known)}"
+                )
+    wanted = set(tasks if tasks is not None else known) - set(skip or ())
+    if not wanted:
+        raise ResultsError("--tasks / --skip leave no published task to compare")
+    return published.filter(tasks=wanted)
+
+
+def _on_published_metric(
+    r: ScoreRow, p: ScoreRow
+) -> tuple[str | None, float | None, float | None, tuple[str, ...]]:
+    """The published row lacks the main score: (metric, published, reproduced) on the first of
+    its metrics mteb also reported, else Nones and the published metrics."""
+    for name in p.scores:
+        mine = metric_value(r.scores, name)
+        theirs = metric_value(p.scores, name)
+        if mine is not None and theirs is not None:
+            return canonical_metric(name), theirs, mine, ()
+    return None, None, None, tuple(p.scores)
 
 
 def _key(r: ScoreRow) -> tuple[str, str, str]:
@@ -208,7 +273,15 @@ def reproduce(
             continue
         metric = r.main_metric or p.main_metric or "main_score"
         pv = p.value(metric) if r.main_metric else p.main_score
-        rows.append(ReproduceRow(r.task, r.split, r.subset, metric, pv, r.main_score))
+        row = ReproduceRow(r.task, r.split, r.subset, metric, pv, r.main_score)
+        if pv is None and p.scores:  # e.g. a card listing another metric of the task
+            other, theirs, mine, listed = _on_published_metric(r, p)
+            if other is not None and other != metric:
+                row = replace(row, metric=other, published=theirs, reproduced=mine)
+                row = replace(row, main_metric=metric)
+            elif listed and metric_value(p.scores, metric) is None:
+                row = replace(row, published_metrics=listed)
+        rows.append(row)
         reproduced_tasks.add(r.task)
     missing = tuple(sorted({p.task for p in pub.rows} - reproduced_tasks))
     return ReproduceReport(

@@ -18,7 +18,13 @@ from mtebkit.errors import ResultsError
 from mtebkit.results._loading import ResultSet, ScoreRow, task_info
 from mtebkit.results._metrics import metric_value
 
-__all__ = ["load_model_card", "model_index", "parse_model_card", "write_model_card"]
+__all__ = [
+    "card_hub_id",
+    "load_model_card",
+    "model_index",
+    "parse_model_card",
+    "write_model_card",
+]
 
 _NAME_RE = re.compile(r"^(?:MTEB\s+)?(?P<task>[^\s(]+)(?:\s*\((?P<config>[^)]*)\))?\s*$")
 
@@ -75,10 +81,42 @@ def _front_matter(text: str, path: Path) -> dict[str, Any]:
     return data
 
 
+_HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# front-matter keys some cards use for their own repo id (not base_model: that is the parent)
+_ID_KEYS = ("model_id", "repo_id", "model_name")
+
+
+def _hub_id_from_path(path: Path) -> str | None:
+    """The repo id a card's location gives: a Hugging Face cache snapshot
+    (``models--org--name/snapshots/<sha>/README.md``) or an ``org__name`` folder."""
+    for part in reversed(path.parent.parts):
+        if part.startswith("models--") and part.count("--") >= 2:
+            org, _, name = part.removeprefix("models--").partition("--")
+            return f"{org}/{name}"
+    folder = path.parent.name
+    if "__" in folder:
+        org, _, name = folder.partition("__")
+        if org and name:
+            return f"{org}/{name}"
+    return None
+
+
+def card_hub_id(front: dict[str, Any], entry_name: str | None, path: Path) -> str | None:
+    """The hub id the card itself states, or None: an ``org/name`` model-index name, a front-matter
+    ``model_id`` / ``repo_id`` / ``model_name``, or the card's location (see :func:`_hub_id_from_path`)."""
+    for value in (entry_name, *(front.get(k) for k in _ID_KEYS)):
+        if isinstance(value, str) and _HUB_ID_RE.match(value.strip()):
+            return value.strip()
+    return _hub_id_from_path(path)
+
+
 def parse_model_card(
     text: str, *, path: Path | str = "<model card>", model: str | None = None
 ) -> ResultSet:
-    """Parse a model card's ``model-index`` into a :class:`ResultSet` (0-1 scale, revision "model-card")."""
+    """Parse a model card's ``model-index`` into a :class:`ResultSet` (0-1 scale, revision "model-card").
+
+    ``meta[name]["hub_id"]`` is the repo id the card states (:func:`card_hub_id`), when it does.
+    """
     path = Path(path)
     data = _front_matter(text, path)
     index = data.get("model-index")
@@ -91,6 +129,9 @@ def parse_model_card(
         except ValidationError as exc:
             raise ResultsError(f"{path}: model-index entry {i} is malformed: {exc}") from exc
         name = model or entry.name or path.parent.name
+        hub_id = card_hub_id(data, entry.name, path)
+        if hub_id is not None:
+            rs.meta.setdefault(name, {})["hub_id"] = hub_id
         for j, res in enumerate(entry.results):
             m = _NAME_RE.match(res.dataset.name)
             if m is None:
