@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mteb.mocks.mock_tasks.sts import MockSTSTask
@@ -92,22 +93,51 @@ def test_executor_reports_each_task_and_the_engine_its_texts(tmp_path: Path) -> 
     assert "texts/s" in text and "encoding" in text
 
 
-def test_superseded_notice_is_said_once(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
-) -> None:
+class WarnSTS(MockSTSTask):
+    """A task whose evaluation emits a library warning."""
+
+    metadata = MockSTSTask.metadata.model_copy(update={"name": "WarnSTS"})
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        warnings.warn("fake library warning\nsecond line", UserWarning, stacklevel=2)
+        return super().evaluate(*args, **kwargs)
+
+
+def _config(tmp_path: Path, task: Any) -> RunConfig:
     model = make_tiny_bert(tmp_path / "tiny", st_config={"pooling": "mean", "max_length": 32})
-    config = RunConfig(
+    return RunConfig(
         models=[str(model)],
-        tasks=[OldSTS],
+        tasks=[task],
         results_dir=tmp_path / "results",
         use_cache=False,
         show_progress=False,
     )
-    with caplog.at_level("WARNING", logger="mteb"):
-        execute(plan(config), InProcessExecutor())
-    said = [r for r in caplog.records if "is superseded by" in r.getMessage()]
-    assert len(said) == 1
-    assert not [w for w in recwarn if "is superseded by" in str(w.message)]
+
+
+def test_superseded_notice_is_said_once_on_its_own_line(tmp_path: Path) -> None:
+    out = io.StringIO()
+    execute(plan(_config(tmp_path, OldSTS)), InProcessExecutor(progress=ProgressReporter(out)))
+    said = [line for line in out.getvalue().splitlines() if "is superseded by" in line]
+    assert len(said) == 1 and said[0].startswith("  warning: ")
+
+
+def test_library_warning_goes_through_progress_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = io.StringIO()
+    execute(plan(_config(tmp_path, WarnSTS)), InProcessExecutor(progress=ProgressReporter(out)))
+    lines = [line for line in out.getvalue().splitlines() if "fake library warning" in line]
+    assert lines == ["  warning: UserWarning: fake library warning"]
+    assert "fake library warning" not in capsys.readouterr().err
+
+
+def test_quiet_run_silences_library_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    execute(plan(_config(tmp_path, WarnSTS)), InProcessExecutor())
+    assert "fake library warning" not in capsys.readouterr().err
 
 
 def test_eta_counts_tokens_when_known() -> None:

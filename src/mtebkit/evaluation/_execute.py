@@ -305,10 +305,52 @@ class InProcessExecutor:
         for n, job in enumerate(jobs, start=1):
             if self.progress is not None:
                 self.progress.task_started(n, len(jobs), job.label)
-            outcome = models.evaluate(job)
+            with _routed_warnings(self.progress):
+                outcome = models.evaluate(job)
             if self.progress is not None:
                 self.progress.task_finished()
             yield outcome
+
+
+class _NoteHandler(logging.Handler):
+    def __init__(self, progress: ProgressReporter) -> None:
+        super().__init__(logging.WARNING)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.note(record.getMessage().splitlines()[0] if record.getMessage() else "")
+
+
+@contextlib.contextmanager
+def _routed_warnings(progress: ProgressReporter | None) -> Iterator[None]:
+    """During one task: mteb's log warnings and ``warnings`` go through ``progress`` (once
+    per task, on their own line), or nowhere when there is no progress (``-q``); mteb's own
+    tqdm bars are off."""
+    mteb_logger = logging.getLogger("mteb")
+    saved = (mteb_logger.level, mteb_logger.propagate, os.environ.get("TQDM_DISABLE"))
+    os.environ["TQDM_DISABLE"] = "1"
+    handler = _NoteHandler(progress) if progress is not None else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mteb_logger.propagate = False
+        if handler is not None:
+            mteb_logger.addHandler(handler)
+        else:
+            mteb_logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            if handler is not None:
+                mteb_logger.removeHandler(handler)
+            mteb_logger.setLevel(saved[0])
+            mteb_logger.propagate = saved[1]
+            if saved[2] is None:
+                os.environ.pop("TQDM_DISABLE", None)
+            else:
+                os.environ["TQDM_DISABLE"] = saved[2]
+            if progress is not None:
+                for w in caught:
+                    progress.note(f"{w.category.__name__}: {str(w.message).splitlines()[0]}")
 
 
 def records_of(

@@ -80,12 +80,27 @@ class ProgressReporter:
         self._call_start = 0.0
         self._last_write = float("-inf")
         self._drawn = False
+        self._noted: set[str] = set()
 
     # ------------------------------------------------------------------ events
+    def note(self, message: str) -> None:
+        """A warning from mteb or a library during the current task: printed on its own line
+        (never inside the live line), once per task."""
+        with self._lock:
+            if message in self._noted:
+                return
+            self._noted.add(message)
+            if self.live and self._drawn:
+                self.stream.write("\r" + " " * self.width + "\r")
+                self._drawn = False
+            self.stream.write(f"  warning: {message}\n")
+            self.stream.flush()
+
     def task_started(self, index: int, n_tasks: int, label: str) -> None:
         """Task ``index`` (1-based) of ``n_tasks`` starts."""
         with self._lock:
             self._index, self._n_tasks, self._task = index, n_tasks, label
+            self._noted = set()
             self._write(f"[{index}/{n_tasks}] starting  {label}", force=True)
 
     def encoded(
