@@ -274,7 +274,9 @@ def reproduce(
         metric = r.main_metric or p.main_metric or "main_score"
         pv = p.value(metric) if r.main_metric else p.main_score
         row = ReproduceRow(r.task, r.split, r.subset, metric, pv, r.main_score)
-        if pv is None and p.scores:  # e.g. a card listing another metric of the task
+        # a card listing another metric of the task; a published value that is there but
+        # undefined (NaN) stays undefined: the gate fails on it
+        if pv is None and p.scores and not ({metric, "main_score"} & set(p.scores)):
             other, theirs, mine, listed = _on_published_metric(r, p)
             if other is not None and other != metric:
                 row = replace(row, metric=other, published=theirs, reproduced=mine)
