@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.invariance import MAX_ABS, MIN_COS, same_in_any_batch
+from tests.helpers.tiny_models import varied_texts
 
 # Kernels of another CPU on any machine: ATen without SIMD, oneDNN capped at SSE4.1, MKL at
 # SSE4.2, mtebkit's oneDNN linear layers off.
@@ -34,25 +35,16 @@ OTHER_CPU = {
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.helpers.tiny_models import make_tiny_bert
+    from tests.helpers.tiny_models import make_tiny_mean_bert
 
-    return make_tiny_bert(
-        tmp_path_factory.mktemp("tiny") / "m",
-        st_config={"pooling": "mean", "normalize": True, "max_length": 48},
-    )
-
-
-def _texts(n: int) -> list[str]:
-    from tests.helpers.tiny_models import WORDS
-
-    return [" ".join(WORDS[(i * 7 + k) % 40] for k in range(1 + (i * 5) % 13)) for i in range(n)]
+    return make_tiny_mean_bert(tmp_path_factory.mktemp("tiny") / "m")
 
 
 @pytest.mark.parametrize("lanes", [1, 2])
 def test_a_vector_does_not_depend_on_its_batch_on_cpu(tiny_model: Path, lanes: int) -> None:
     from mtebkit import Embedder
 
-    texts = _texts(80)
+    texts = varied_texts(80)
     model = Embedder(tiny_model, batch_size=4, cpu_lanes=lanes)
     kernels = model.engine.cpu_kernels
     everything = model.encode(texts)
@@ -70,7 +62,7 @@ def test_cpu_batches_are_never_padded(tiny_model: Path) -> None:
 
     engine = Embedder(tiny_model, batch_size=4).engine
     settings = engine.settings(pooling="mean", normalize=True, max_length=48)
-    ids, batches = engine.batch_plan(_texts(80), settings=settings, batch_size=4)
+    ids, batches = engine.batch_plan(varied_texts(80), settings=settings, batch_size=4)
     assert all(len({len(ids[i]) for i in b}) == 1 for b in batches)
     assert sorted(i for b in batches for i in b) == list(range(80))
 

@@ -518,21 +518,7 @@ def test_markdown_latex_and_csv_escape_task_and_model_names() -> None:
 # ---------------------------------------------------------------- issue 23: identity of a copy
 
 
-def _no_lowercase(folder: Path) -> None:
-    path = folder / "tokenizer_config.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["do_lower_case"] = False
-    path.write_text(json.dumps(data), encoding="utf-8")
-
-
-def _relu_config(folder: Path) -> None:
-    path = folder / "config.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["hidden_act"] = "relu"
-    path.write_text(json.dumps(data), encoding="utf-8")
-
-
-@pytest.mark.parametrize("change", [_no_lowercase, _relu_config], ids=["tokenizer", "config"])
+@pytest.mark.parametrize("change", [_lowercase_off, _relu], ids=["tokenizer", "config"])
 def test_a_modified_copy_of_the_official_minilm_is_a_local_model(
     tmp_path: Path, change: object
 ) -> None:

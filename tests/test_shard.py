@@ -16,6 +16,7 @@ from mtebkit.evaluation._shard import (
     sharded_runner,
     split_shards,
 )
+from tests.helpers.tiny_models import varied_texts
 
 
 def _fake_vectors(batches: list[list[list[int]]]) -> list[np.ndarray]:
@@ -139,19 +140,9 @@ def test_a_shard_answered_with_the_wrong_key_fails_loudly() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.helpers.tiny_models import make_tiny_bert
+    from tests.helpers.tiny_models import make_tiny_mean_bert
 
-    return make_tiny_bert(
-        tmp_path_factory.mktemp("tiny") / "m",
-        st_config={"pooling": "mean", "normalize": True, "max_length": 48},
-    )
-
-
-def _texts(n: int) -> list[str]:
-    """Texts of 1 to 13 words of the tiny model's vocabulary (lengths vary: several batches)."""
-    from tests.helpers.tiny_models import WORDS
-
-    return [" ".join(WORDS[(i * 7 + k) % 40] for k in range(1 + (i * 5) % 13)) for i in range(n)]
+    return make_tiny_mean_bert(tmp_path_factory.mktemp("tiny") / "m")
 
 
 @pytest.mark.slow  # an end-to-end run: kept out of the fast loop
@@ -163,7 +154,7 @@ def test_a_sharded_encode_gives_the_unsharded_vectors_bit_for_bit(tiny_model: Pa
     from mtebkit.models._engine import batches_run_by
     from tests.helpers.invariance import same_in_any_batch
 
-    texts = _texts(60) + _texts(6)  # with repeats: encoded once, restored everywhere
+    texts = varied_texts(60) + varied_texts(6)  # with repeats: encoded once, restored everywhere
     here = Embedder(tiny_model, batch_size=4, cpu_lanes=1)
     other = Embedder(tiny_model, batch_size=4, cpu_lanes=1).engine
     plain = here.encode(texts)

@@ -187,3 +187,15 @@ def make_tiny_bert(
             json.dumps({"max_seq_length": st_config.get("max_length", 64)})
         )
     return path
+
+
+def varied_texts(n: int) -> list[str]:
+    """``n`` texts of 1 to 13 words of :data:`WORDS` (token lengths vary: several batches)."""
+    return [" ".join(WORDS[(i * 7 + k) % 40] for k in range(1 + (i * 5) % 13)) for i in range(n)]
+
+
+def make_tiny_mean_bert(folder: Path) -> Path:
+    """A tiny mean-pooled, normalised model with max length 48 (the batch-plan tests')."""
+    return make_tiny_bert(
+        folder, st_config={"pooling": "mean", "normalize": True, "max_length": 48}
+    )

