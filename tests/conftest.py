@@ -2,7 +2,11 @@
 
 ``shared_dir``: the project's ``../shared`` folder (real data and published scores). It is not
 shipped with the project: tests that need it skip when it is absent, unless
-``MTEBKIT_REQUIRE_SHARED=1`` (set by ``.ci/run``), in which case they fail.
+``MTEBKIT_REQUIRE_SHARED=1`` (set by ``.ci/run``), in which case they fail. A test that uses it
+(directly or through a fixture) is marked ``shared`` automatically.
+
+``minilm_real_run``: the one cold run of the real all-MiniLM-L6-v2 on the published tasks (the
+suite's longest computation, SciFact included), shared by every test that needs those vectors.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.real_run import MINILM, MINILM_PUBLISHED, RealRun
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,3 +51,40 @@ def shared_dir() -> Path:
 def data_dir(shared_dir: Path) -> Path:
     """The offline HF dataset mirror under ../shared/data/hf."""
     return shared_dir / "data" / "hf"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # the marker follows the fixtures, so `-m "not shared"` is right without hand-kept marks
+    for item in items:
+        if "shared_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared)
+
+
+@pytest.fixture(scope="session")
+def minilm_real_run(
+    shared_dir: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> RealRun:
+    """One cold run (an empty cache: every vector is computed here, now) for the whole session."""
+    from mtebkit import RunConfig, run_evaluation
+    from mtebkit.evaluation import InProcessExecutor
+    from mtebkit.models import EmbeddingCache
+    from tests.helpers.progress import fixture_progress
+
+    work = tmp_path_factory.mktemp("minilm-real")
+    progress = fixture_progress(
+        request,
+        f"evaluating {MINILM} on {len(MINILM_PUBLISHED)} tasks with an empty cache "
+        "(minutes on CPU, once per session)",
+    )
+    config = RunConfig(
+        models=[MINILM],
+        tasks=[t for t, _ in MINILM_PUBLISHED],
+        data_dir=shared_dir / "data" / "hf",
+        results_dir=work / "results",
+        cache_dir=work / "embedding-cache",
+    )
+    assert config.cache_dir is not None
+    executor = InProcessExecutor(cache=EmbeddingCache(config.cache_dir), progress=progress)
+    records = run_evaluation(config, executor=executor)
+    scores = {(r.task, r.split): 100 * r.main_score for r in records}
+    return RealRun(work / "results", config.cache_dir, scores)

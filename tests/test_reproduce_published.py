@@ -1,7 +1,8 @@
 """The real all-MiniLM-L6-v2 on the real data reproduces the published main scores.
 
 Published: ../shared/reference/sentence-transformers__all-MiniLM-L6-v2/<revision>/<Task>.json (mteb runs).
-Reproduced: computed here by ``run_evaluation`` on the mirror in ../shared/data/hf. Tolerance 0.01 points (x100).
+Reproduced: computed here by ``run_evaluation`` on the mirror in ../shared/data/hf, with an empty
+cache (the session's ``minilm_real_run``). Tolerance 0.01 points (x100).
 These run in CI (``MTEBKIT_REQUIRE_SHARED=1``); they skip only where ../shared is absent.
 """
 
@@ -12,18 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mtebkit import RunConfig, run_evaluation
-from mtebkit.evaluation import InProcessExecutor
-from mtebkit.models import EmbeddingCache
-from tests.helpers.progress import fixture_progress
-
-MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-REPRODUCED = [
-    ("STSBenchmark", "test"),
-    ("SciFact", "test"),
-    ("LCQMC", "test"),
-    ("AFQMC", "validation"),
-]
+from tests.helpers.real_run import MINILM_PUBLISHED, RealRun
 
 
 def _published(shared: Path, task: str, split: str) -> float:
@@ -34,36 +24,13 @@ def _published(shared: Path, task: str, split: str) -> float:
     return 100 * float(row["main_score"])
 
 
-@pytest.fixture(scope="module")
-def reproduced(
-    shared_dir: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> dict[tuple[str, str], float]:
-    work = tmp_path_factory.mktemp("repro")
-    out = work / "results"
-    progress = fixture_progress(
-        request,
-        f"evaluating {MODEL} on {len(REPRODUCED)} tasks with an empty cache (minutes on CPU)",
-    )
-    config = RunConfig(
-        models=[MODEL],
-        tasks=[t for t, _ in REPRODUCED],
-        data_dir=shared_dir / "data" / "hf",
-        results_dir=out,
-        cache_dir=work / "embedding-cache",  # empty: every vector is computed here, now
-    )
-    assert config.cache_dir is not None
-    executor = InProcessExecutor(cache=EmbeddingCache(config.cache_dir), progress=progress)
-    records = run_evaluation(config, executor=executor)
-    return {(r.task, r.split): 100 * r.main_score for r in records}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("task, split", REPRODUCED)
+@pytest.mark.parametrize("task, split", MINILM_PUBLISHED)
 def test_published_main_score_reproduced(
-    shared_dir: Path, reproduced: dict[tuple[str, str], float], task: str, split: str
+    shared_dir: Path, minilm_real_run: RealRun, task: str, split: str
 ) -> None:
     published = _published(shared_dir, task, split)
-    got = reproduced[(task, split)]
+    got = minilm_real_run.scores[(task, split)]
     assert abs(got - published) <= 0.01, (
         f"{task} [{split}]: reproduced {got:.4f}, published {published:.4f}"
     )
