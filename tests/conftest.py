@@ -83,8 +83,8 @@ def minilm_real_run(
         results_dir=work / "results",
         cache_dir=work / "embedding-cache",
     )
-    assert config.cache_dir is not None
-    executor = InProcessExecutor(cache=EmbeddingCache(config.cache_dir), progress=progress)
+    assert config.runtime.cache_dir is not None
+    executor = InProcessExecutor(cache=EmbeddingCache(config.runtime.cache_dir), progress=progress)
     records = run_evaluation(config, executor=executor)
     scores = {(r.task, r.split): 100 * r.main_score for r in records}
-    return RealRun(work / "results", config.cache_dir, scores)
+    return RealRun(work / "results", config.runtime.cache_dir, scores)

@@ -122,7 +122,8 @@ def test_bad_protocol_options_are_refused_by_the_plan(
     tmp_path: Path,
 ) -> None:
     res = tmp_path / "res"
-    with pytest.raises(MtebkitError, match=r"--rerank-top-k must be whole numbers >= 1, not 0"):
+    # a depth below 1 is refused when the config is built, naming the option and the value
+    with pytest.raises(MtebkitError, match=r"rerank_top_k\.1: .*greater than or equal to 1, got 0"):
         plan(_config(models, spec_dir, res, rerank_top_k=[10, 0]))
     with pytest.raises(MtebkitError, match=r"--rerank-top-k 2000 is deeper than the 1000"):
         plan(_config(models, spec_dir, res, rerank_top_k=[2000]))

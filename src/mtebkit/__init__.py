@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from mtebkit._util.lazy import lazy_exports
 from mtebkit._version import __version__
 from mtebkit.errors import (
+    CacheError,
+    ConfigError,
     DataError,
     DuplicateNameError,
     EvaluationError,
@@ -53,6 +55,8 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "BenchmarkAggregate",
+    "CacheError",
+    "ConfigError",
     "DataError",
     "DuplicateNameError",
     "Embedder",

@@ -1,6 +1,7 @@
 """The one exception hierarchy of mtebkit.
 
 MtebkitError
+├── ConfigError            an option or a run file is invalid (names the option or the file)
 ├── RegistryError          unknown or duplicate name in a registry ("did you mean ...")
 │   ├── UnknownNameError
 │   └── DuplicateNameError
@@ -22,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "CacheError",
+    "ConfigError",
     "DataError",
     "DuplicateNameError",
     "EvaluationError",
@@ -40,6 +42,10 @@ __all__ = [
 
 class MtebkitError(Exception):
     """Base class of every error mtebkit raises on purpose."""
+
+
+class ConfigError(MtebkitError, ValueError):
+    """An option of a run is invalid: it names the option (and the run file, if any)."""
 
 
 class RegistryError(MtebkitError):

@@ -16,6 +16,13 @@ from mtebkit._util.lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     "RunConfig": "mtebkit.evaluation._config",
+    "Cli": "mtebkit.evaluation._config",
+    "EncoderOptions": "mtebkit.evaluation._config",
+    "OutputOptions": "mtebkit.evaluation._config",
+    "RerankOptions": "mtebkit.evaluation._config",
+    "RuntimeOptions": "mtebkit.evaluation._config",
+    "TaskSelection": "mtebkit.evaluation._config",
+    "VariantOptions": "mtebkit.evaluation._config",
     "ProgressReporter": "mtebkit.evaluation._progress",
     "Job": "mtebkit.evaluation._jobs",
     "JobOutcome": "mtebkit.evaluation._jobs",
@@ -40,6 +47,8 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "Cli",
+    "EncoderOptions",
     "Executor",
     "FirstStageRun",
     "InProcessExecutor",
@@ -47,13 +56,18 @@ __all__ = [
     "JobOutcome",
     "ModelSpec",
     "NotInMirror",
+    "OutputOptions",
     "ProgressReporter",
     "RayExecutor",
     "ReproductionPlan",
+    "RerankOptions",
     "RerankerSpec",
     "RunConfig",
+    "RuntimeOptions",
     "TaskRecord",
     "TaskRef",
+    "TaskSelection",
+    "VariantOptions",
     "evaluate_depth_sweep",
     "evaluate_two_stage",
     "execute",
@@ -67,7 +81,16 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports("mtebkit.evaluation", _LAZY, globals(), __all__)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mtebkit.evaluation._config import RunConfig
+    from mtebkit.evaluation._config import (
+        Cli,
+        EncoderOptions,
+        OutputOptions,
+        RerankOptions,
+        RunConfig,
+        RuntimeOptions,
+        TaskSelection,
+        VariantOptions,
+    )
     from mtebkit.evaluation._execute import Executor, InProcessExecutor, execute
     from mtebkit.evaluation._first_stage import FirstStageRun
     from mtebkit.evaluation._jobs import (

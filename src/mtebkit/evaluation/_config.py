@@ -1,70 +1,419 @@
-"""``RunConfig``: what to evaluate and how; the options of ``mtebkit run``."""
+"""``RunConfig``: what to evaluate and how, declared once for Python, the CLI and run files.
+
+Each option is one field of one frozen, validated options model (one per concern: the task
+selection, the encoder, the reranker, the vector and instruction variants, the output, the
+runtime). ``RunConfig`` is made of them and is validated on construction: a bad value raises
+:class:`~mtebkit.errors.ConfigError` naming the option. A field's ``Cli`` metadata is all the
+CLI needs: ``mtebkit run``'s flags are generated from the fields (``mtebkit.cli._options``), and
+a run file (YAML, ``RunConfig.from_yaml``) uses the same names. Options may be given flat
+(``RunConfig(models=[...], batch_size=32)``) or by group (``encoder={"batch_size": 32}``);
+they are read by group (``config.encoder.batch_size``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import difflib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Annotated, Any, ClassVar, Literal
 
-if TYPE_CHECKING:
-    from mteb.abstasks.abstask import AbsTask
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-__all__ = ["DEFAULT_RESULTS_DIR", "RunConfig"]
+from mtebkit.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_RESULTS_DIR",
+    "Cli",
+    "EncoderOptions",
+    "OutputOptions",
+    "RerankOptions",
+    "RunConfig",
+    "RuntimeOptions",
+    "TaskSelection",
+    "VariantOptions",
+]
 
 DEFAULT_RESULTS_DIR = Path("results")
 
+# A count of at least 1; True is not a count (pydantic would otherwise take it as 1).
+Count = Annotated[int, Strict(), Field(ge=1)]
+Names = tuple[str, ...]
 
-@dataclass
-class RunConfig:
-    """What to evaluate and how. Mirrors the options of ``mtebkit run``.
 
-    ``tasks`` are names (native, built-in or custom) or mteb task classes (also as
-    ``"package.module:ClassName"``); ``tasks`` and
-    ``benchmark`` are exclusive; with neither, the embedded demo tasks run.
-    ``instruction_ablation`` runs retrieval and reranking tasks with and without the query
-    instruction. ``reranker`` turns retrieval and reranking tasks into two-stage runs
-    (retrieve ``rerank_top_k`` with the embedder, rerank with the cross-encoder); several
-    depths are a sweep (one first stage, each pair reranked once); ``first_stage`` gives fixed
-    candidates instead of the embedder's.
+@dataclass(frozen=True)
+class Cli:
+    """How a field appears on ``mtebkit run``'s command line.
+
+    ``kind``: ``value`` (takes a value; a tuple field takes several), ``repeat`` (a tuple
+    field, one value per use of the flag), ``flag`` (present: True),
+    ``off`` (present: the option is False), ``switch`` (``--x`` / ``--no-x``), ``pairs``
+    (repeatable ``KEY=VALUE``; an empty VALUE is None). ``exclusive``: fields sharing it cannot
+    be given together.
     """
 
-    models: Sequence[str]
-    tasks: Sequence[str | type[AbsTask]] | None = None
-    benchmark: str | None = None
-    data_dir: Path | None = None
-    spec_paths: Sequence[Path] | None = None  # None: $MTEBKIT_TASKS_PATH and ./tasks
-    results_dir: Path = DEFAULT_RESULTS_DIR
-    batch_size: int | None = None
-    max_length: int | None = None
-    query_max_length: int | None = None  # queries only (retrieval, reranking); else max_length
-    pooling: str | None = None  # cls / mean; None: the preset's or the model folder's
-    normalize: bool | None = None
-    query_instruction: str | None = None  # one for every query-side task; None: the preset's
-    query_template: str | None = None  # "{}{}" style: template.format(instruction, query)
-    use_fp16: bool = True
-    dtype: str | None = None  # float32 / float16 / bfloat16; wins over use_fp16
-    use_instructions: bool = True
-    task_instructions: Mapping[str, str | None] = field(default_factory=dict)
-    preset: str | None = None
-    devices: Sequence[str] | None = None
-    cpu_lanes: int | None = None
-    overwrite: bool = False
-    use_cache: bool = True
-    cache_dir: Path | None = None
-    reranker: str | None = None
-    # several: a depth sweep, one experiment each; None: 100, cut to shorter candidate lists
-    rerank_top_k: int | Sequence[int] | None = None
-    # fixed candidates: "TASK=PATH" / "PATH" items or {task: path} (TREC run, mteb predictions)
-    first_stage: Sequence[str] | Mapping[str, str | Path] | None = None
-    instruction_ablation: bool = False
-    keep_item_scores: bool = True
-    save_predictions: bool = False  # mteb's <Task>_predictions.json beside each result
-    task_types: Sequence[str] | None = None
-    languages: Sequence[str] | None = None
-    splits: Sequence[str] | None = None
-    show_progress: bool = True  # task n of N, texts/s, ETA on stderr (live on a terminal)
-    # Matryoshka dimensions x precisions (float32 / int8 / binary): each pair is its own
-    # experiment, computed from one encoding of the full vectors (None: the full vectors only)
-    dims: Sequence[int] | None = None
-    precisions: Sequence[str] | None = None
+    flags: tuple[str, ...]
+    kind: Literal["value", "repeat", "flag", "off", "switch", "pairs"] = "value"
+    metavar: str | None = None
+    exclusive: str | None = None
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    # argparse group title and description of this concern (None: the command's own options)
+    cli_group: ClassVar[tuple[str, str] | None] = None
+
+
+class TaskSelection(_Options):
+    """Which tasks, on which data."""
+
+    cli_group: ClassVar[tuple[str, str] | None] = (
+        "task selection",
+        "applied to --tasks, --benchmark, or (with neither) every text task",
+    )
+
+    tasks: Annotated[
+        tuple[str | type, ...] | None, Cli(("--tasks", "-t"), metavar="T", exclusive="tasks")
+    ] = Field(
+        default=None,
+        description="native mteb and custom task names, or mteb task classes (also as "
+        '"package.module:ClassName"); default: the embedded demo tasks',
+    )
+    benchmark: Annotated[str | None, Cli(("--benchmark", "-b"), metavar="B", exclusive="tasks")] = (
+        Field(default=None, description='an mteb benchmark, e.g. "MTEB(cmn, v1)"')
+    )
+    task_types: Annotated[Names | None, Cli(("--task-type",), metavar="TYPE")] = Field(
+        default=None, description="e.g. Retrieval STS"
+    )
+    languages: Annotated[Names | None, Cli(("--lang",), metavar="L")] = Field(
+        default=None, description="e.g. eng cmn zh (eng-Latn also)"
+    )
+    splits: Annotated[Names | None, Cli(("--split",), metavar="S")] = Field(
+        default=None, description="evaluate only these splits"
+    )
+    data_dir: Annotated[Path | None, Cli(("--data-dir",), metavar="DIR")] = Field(
+        default=None,
+        description="offline dataset mirror laid out <org>/<name>/ as on the HF hub "
+        "(env MTEBKIT_DATA_DIR)",
+    )
+    spec_paths: Annotated[
+        tuple[Path, ...] | None, Cli(("--tasks-path",), kind="repeat", metavar="PATH")
+    ] = Field(
+        default=None,
+        description="custom task spec file or folder (repeatable; replaces $MTEBKIT_TASKS_PATH and ./tasks)",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskSelection:
+        if self.tasks and self.benchmark:
+            raise ValueError("give tasks or benchmark, not both")
+        return self
+
+
+class EncoderOptions(_Options):
+    """How the embedder encodes; for a checkpoint without a preset, non-default values name an
+    experiment (None: the preset's, else the model folder's own)."""
+
+    cli_group: ClassVar[tuple[str, str] | None] = (
+        "model settings",
+        "for a checkpoint without a preset; non-default values name an experiment",
+    )
+
+    preset: Annotated[str | None, Cli(("--preset",), metavar="NAME")] = Field(
+        default=None, description="apply a known model's preset to a local folder"
+    )
+    batch_size: Annotated[Count | None, Cli(("--batch-size",), metavar="N")] = Field(
+        default=None, description="texts per batch (default: the preset's, else 64)"
+    )
+    max_length: Annotated[
+        Count | None, Cli(("--max-length", "--passage-max-length"), metavar="N")
+    ] = Field(
+        default=None,
+        description="max tokens per text (passages, and queries unless --query-max-length)",
+    )
+    query_max_length: Annotated[Count | None, Cli(("--query-max-length",), metavar="N")] = Field(
+        default=None, description="max tokens per query"
+    )
+    pooling: Annotated[Literal["cls", "mean"] | None, Cli(("--pooling",))] = Field(
+        default=None, description="how token vectors become one vector"
+    )
+    normalize: Annotated[bool | None, Cli(("--normalize",), kind="switch")] = Field(
+        default=None,
+        description="L2-normalise the vectors (default: the preset's or the model folder's)",
+    )
+    query_instruction: Annotated[str | None, Cli(("--query-instruction",), metavar="TEXT")] = Field(
+        default=None,
+        description="prefix of every query of retrieval / reranking tasks (--instruction "
+        "TASK=TEXT overrides it per task)",
+    )
+    query_template: Annotated[str | None, Cli(("--query-template",), metavar="T")] = Field(
+        default=None,
+        description="how the instruction and the query are joined: T.format(instruction, query), "
+        "FlagEmbedding's query_instruction_format (default '{}{}')",
+    )
+    use_fp16: Annotated[bool, Cli(("--fp16",), kind="switch")] = Field(
+        default=True, description="half precision on CUDA (ignored on CPU)"
+    )
+    dtype: Annotated[Literal["float32", "float16", "bfloat16"] | None, Cli(("--dtype",))] = Field(
+        default=None,
+        description="compute dtype on any device; wins over --fp16 (results go to an "
+        "experiment folder)",
+    )
+    use_instructions: Annotated[bool, Cli(("--no-instruction",), kind="off")] = Field(
+        default=True, description="never prepend query instructions"
+    )
+    task_instructions: Annotated[
+        dict[str, str | None], Cli(("--instruction",), kind="pairs", metavar="TASK=INSTRUCTION")
+    ] = Field(
+        default_factory=dict,
+        description="per-task query instruction (repeatable; an empty INSTRUCTION: none)",
+    )
+
+
+class RerankOptions(_Options):
+    """Two-stage retrieval: retrieve with the embedder, rerank with a cross-encoder."""
+
+    cli_group: ClassVar[tuple[str, str] | None] = (
+        "reranking",
+        "retrieval and reranking tasks become two-stage runs",
+    )
+
+    reranker: Annotated[str | None, Cli(("--reranker",), metavar="M")] = Field(
+        default=None, description="cross-encoder for two-stage retrieval"
+    )
+    rerank_top_k: Annotated[
+        Annotated[tuple[Count, ...], Field(min_length=1)] | None,
+        Cli(("--rerank-top-k",), metavar="K"),
+    ] = Field(
+        default=None,
+        description="candidates the reranker rescores (default 100, or fewer where a query "
+        "has fewer); several depths, e.g. 10 50 100, are a sweep: one first stage, one "
+        "reranker pass, one experiment per depth",
+    )
+    first_stage: Annotated[
+        tuple[str, ...] | dict[str, str | Path] | None, Cli(("--first-stage",), metavar="RUN")
+    ] = Field(
+        default=None,
+        description="fixed candidates to rerank instead of the embedder's: a TREC run file "
+        "(qid Q0 docid rank score tag) or an mteb predictions file (--save-predictions); "
+        "TASK=PATH per task, or a folder with <Task>.trec / <Task>_predictions.json",
+    )
+
+    @field_validator("rerank_top_k", mode="before")
+    @classmethod
+    def _depths(cls, value: Any) -> Any:
+        # one depth is a sweep of one: the plan reads every form the same way
+        return (value,) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class VariantOptions(_Options):
+    """Experiments computed beside the default one."""
+
+    cli_group: ClassVar[tuple[str, str] | None] = (
+        "variants",
+        "each dim x precision is its own experiment (dim_256__precision_int8), computed from "
+        "one encoding of the full vectors",
+    )
+
+    instruction_ablation: Annotated[bool, Cli(("--instruction-ablation",), kind="flag")] = Field(
+        default=False,
+        description="evaluate retrieval/reranking tasks with and without the instruction",
+    )
+    # plain ints: <= 0 and too large (for the model) are named errors of the plan
+    dims: Annotated[tuple[int, ...] | None, Cli(("--dim",), metavar="D")] = Field(
+        default=None, description="Matryoshka dimensions, e.g. 768 256 64"
+    )
+    precisions: Annotated[Names | None, Cli(("--precision",), metavar="P")] = Field(
+        default=None, description="float32 int8 binary"
+    )
+
+
+class OutputOptions(_Options):
+    """Where results go and what is kept beside them."""
+
+    results_dir: Annotated[Path, Cli(("--results",), metavar="DIR")] = Field(
+        default=DEFAULT_RESULTS_DIR, description="results folder"
+    )
+    overwrite: Annotated[bool, Cli(("--overwrite",), kind="flag")] = Field(
+        default=False, description="redo tasks that already have results"
+    )
+    keep_item_scores: Annotated[bool, Cli(("--no-item-scores",), kind="off")] = Field(
+        default=True, description="do not keep per-pair / per-query scores beside the results"
+    )
+    save_predictions: Annotated[bool, Cli(("--save-predictions",), kind="flag")] = Field(
+        default=False,
+        description="keep mteb's <Task>_predictions.json (retrieval: top documents per query) "
+        "beside each result (not for two-stage runs)",
+    )
+
+
+class RuntimeOptions(_Options):
+    """Where and how the work runs: devices, CPU lanes, the embedding cache, progress."""
+
+    devices: Annotated[Names | None, Cli(("--device",), metavar="DEVICE")] = Field(
+        default=None, description="e.g. cuda:0 cuda:1 (default: all GPUs, else CPU)"
+    )
+    cpu_lanes: Annotated[Count | None, Cli(("--cpu-lanes",), metavar="N")] = Field(
+        default=None,
+        description="CPU: batches encoded at once, one thread each (default: one per core)",
+    )
+    use_cache: Annotated[bool, Cli(("--no-cache",), kind="off")] = Field(
+        default=True, description="do not read or write the embedding cache"
+    )
+    cache_dir: Annotated[Path | None, Cli(("--cache-dir",), metavar="DIR")] = Field(
+        default=None,
+        description="embedding cache folder (default <cache root>/embeddings; the cache root is "
+        "$MTEBKIT_CACHE_DIR, else $XDG_CACHE_HOME/mtebkit, else ~/.cache/mtebkit)",
+    )
+    show_progress: Annotated[bool, Cli(("--quiet", "-q"), kind="off")] = Field(
+        default=True, description="no progress display and no per-task lines"
+    )
+
+
+# group name -> its options model; a flat option belongs to the one group that declares it
+GROUPS: dict[str, type[_Options]] = {
+    "selection": TaskSelection,
+    "encoder": EncoderOptions,
+    "rerank": RerankOptions,
+    "variants": VariantOptions,
+    "output": OutputOptions,
+    "runtime": RuntimeOptions,
+}
+_GROUP_OF: dict[str, str] = {f: g for g, cls in GROUPS.items() for f in cls.model_fields}
+
+
+def _error_text(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if where and not isinstance(err.get("input"), Mapping):
+            msg += f", got {err.get('input')!r}"
+        lines.append(f"{where}: {msg}" if where else msg)
+    return "invalid run options: " + "; ".join(lines)
+
+
+class RunConfig(BaseModel):
+    """What to evaluate and how: the options of ``mtebkit run``, by concern.
+
+    ``tasks`` and ``benchmark`` are exclusive; with neither, the embedded demo tasks run.
+    ``variants.instruction_ablation`` runs retrieval and reranking tasks with and without the
+    query instruction. ``rerank.reranker`` turns retrieval and reranking tasks into two-stage
+    runs (retrieve ``rerank_top_k`` with the embedder, rerank with the cross-encoder); several
+    depths are a sweep; ``first_stage`` gives fixed candidates instead of the embedder's.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    models: Annotated[tuple[str, ...], Field(min_length=1)]
+    # frozen groups: one shared default instance is safe
+    selection: TaskSelection = TaskSelection()
+    encoder: EncoderOptions = EncoderOptions()
+    rerank: RerankOptions = RerankOptions()
+    variants: VariantOptions = VariantOptions()
+    output: OutputOptions = OutputOptions()
+    runtime: RuntimeOptions = RuntimeOptions()
+
+    def __init__(self, **options: Any) -> None:
+        try:
+            super().__init__(**options)
+        except ValidationError as exc:
+            raise ConfigError(_error_text(exc)) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _route_flat_options(cls, data: Any) -> Any:
+        """``batch_size=32`` means ``encoder={"batch_size": 32}``; unknown names are refused."""
+        if not isinstance(data, Mapping):
+            return data
+        out: dict[str, Any] = {}
+        grouped: dict[str, dict[str, Any]] = {}
+        for key, value in data.items():
+            if key in cls.model_fields:
+                if key in GROUPS and isinstance(value, Mapping):
+                    grouped.setdefault(key, {}).update(value)
+                else:
+                    out[key] = value
+            elif key in _GROUP_OF:
+                grouped.setdefault(_GROUP_OF[key], {})[key] = value
+            else:
+                known = [*cls.model_fields, *_GROUP_OF]
+                near = difflib.get_close_matches(str(key), known, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise ConfigError(f"unknown run option {key!r}{hint}")
+        for group, values in grouped.items():
+            if group in out:  # given as an options object and by field: the object, then these
+                base = out[group]
+                values = {**base.model_dump(exclude_unset=True), **values}
+            out[group] = values
+        if isinstance(out.get("models"), str):  # one model is a list of one, not of characters
+            out["models"] = (out["models"],)
+        return out
+
+    # ------------------------------------------------------------------ building and reading
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, source: str | None = None) -> RunConfig:
+        """Build from flat or grouped options (a run file's content); errors name ``source``."""
+        try:
+            return cls(**{str(k): v for k, v in options.items()})
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}" if source else str(exc)) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> RunConfig:
+        """A run described in a YAML file (the same option names); ``overrides`` win over it."""
+        return cls.from_options({**read_run_file(Path(path)), **overrides}, source=str(path))
+
+    def replace(self, **options: Any) -> RunConfig:
+        """A copy with some options changed (flat names), validated like a new one."""
+        return RunConfig.from_options({**self.flat(), **options})
+
+    def flat(self) -> dict[str, Any]:
+        """Every option by its own name (the form a run file uses)."""
+        out: dict[str, Any] = {"models": self.models}
+        for group in GROUPS:
+            out.update(getattr(self, group).model_dump())
+        return out
+
+    @staticmethod
+    def fields() -> Iterator[tuple[str, type[_Options] | None, str]]:
+        """(group, its options model, field name) of every option; ``models`` first (no group)."""
+        yield "", None, "models"
+        for group, model in GROUPS.items():
+            for name in model.model_fields:
+                yield group, model, name
+
+
+_RUN_FILE_LIMIT = 1 << 20  # a run file is a page of options: refuse anything larger
+
+
+def read_run_file(path: Path) -> dict[str, Any]:
+    """The options mapping of a YAML run file (a regular file, at most 1 MiB)."""
+    import yaml
+
+    try:
+        if not path.is_file():
+            raise ConfigError(f"{path}: run file not found (or not a regular file)")
+        if path.stat().st_size > _RUN_FILE_LIMIT:
+            raise ConfigError(f"{path}: a run file is at most 1 MiB")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a run file is a mapping of options, not {type(data).__name__}")
+    return {str(k): v for k, v in data.items()}

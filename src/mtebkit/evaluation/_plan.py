@@ -91,7 +91,9 @@ def _covers(languages: Sequence[str], wanted: Sequence[str]) -> bool:
 
 
 def _selected(config: RunConfig) -> bool:
-    return bool(config.task_types or config.languages or config.splits)
+    return bool(
+        config.selection.task_types or config.selection.languages or config.selection.splits
+    )
 
 
 def _select(
@@ -100,16 +102,16 @@ def _select(
     """The tasks kept by ``task_types`` / ``languages`` / ``splits``; their refs carry the splits."""
     if not _selected(config):
         return tasks
-    types = {t.lower() for t in config.task_types or ()}
+    types = {t.lower() for t in config.selection.task_types or ()}
     out = []
     for ref, task in tasks:
         md = task.metadata
         if types and str(md.type).lower() not in types:
             continue
-        if config.languages and not _covers(md.languages, config.languages):
+        if config.selection.languages and not _covers(md.languages, config.selection.languages):
             continue
-        if config.splits:
-            splits = tuple(s for s in task.eval_splits if s in config.splits)
+        if config.selection.splits:
+            splits = tuple(s for s in task.eval_splits if s in config.selection.splits)
             if not splits:
                 continue
             ref = dataclasses.replace(ref, eval_splits=splits)
@@ -118,9 +120,9 @@ def _select(
         wanted = ", ".join(
             f"{k} {'/'.join(v)}"
             for k, v in (
-                ("type", config.task_types),
-                ("language", config.languages),
-                ("split", config.splits),
+                ("type", config.selection.task_types),
+                ("language", config.selection.languages),
+                ("split", config.selection.splits),
             )
             if v
         )
@@ -132,14 +134,18 @@ def _catalogue(config: RunConfig) -> list[str]:
     """Text tasks of the whole catalogue, pre-selected by type and language (cheap metadata)."""
     from mtebkit.tasks import list_tasks
 
-    paths = [Path(p) for p in config.spec_paths] if config.spec_paths is not None else None
-    types = {t.lower() for t in config.task_types or ()}
+    paths = (
+        [Path(p) for p in config.selection.spec_paths]
+        if config.selection.spec_paths is not None
+        else None
+    )
+    types = {t.lower() for t in config.selection.task_types or ()}
     return [
         i.name
-        for i in list_tasks(data_dir=config.data_dir, spec_paths=paths)
+        for i in list_tasks(data_dir=config.selection.data_dir, spec_paths=paths)
         if set(i.modalities) <= {"text"}
         and (not types or i.type.lower() in types)
-        and (not config.languages or _covers(i.languages, config.languages))
+        and (not config.selection.languages or _covers(i.languages, config.selection.languages))
     ]
 
 
@@ -148,29 +154,35 @@ def _tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
 
 
 def _all_tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
-    if config.benchmark and config.tasks:
+    if config.selection.benchmark and config.selection.tasks:
         raise MtebkitError("give --tasks or --benchmark, not both")
-    if config.benchmark:
-        name = canonical_benchmark(config.benchmark)
-        objs = get_benchmark_tasks(name, data_dir=config.data_dir)
-        return [(TaskRef(t.metadata.name, config.data_dir, benchmark=name), t) for t in objs]
-    if config.tasks:
-        items: list[str | type[AbsTask]] = list(dict.fromkeys(config.tasks))
-    elif _selected(config) and (config.task_types or config.languages):
+    if config.selection.benchmark:
+        name = canonical_benchmark(config.selection.benchmark)
+        objs = get_benchmark_tasks(name, data_dir=config.selection.data_dir)
+        return [
+            (TaskRef(t.metadata.name, config.selection.data_dir, benchmark=name), t) for t in objs
+        ]
+    if config.selection.tasks:
+        items: list[str | type[AbsTask]] = list(dict.fromkeys(config.selection.tasks))
+    elif _selected(config) and (config.selection.task_types or config.selection.languages):
         items = list(_catalogue(config))  # a selection with no task list: the whole catalogue
     else:
         items = list(DEMO_TASKS)
-    paths = tuple(Path(p) for p in config.spec_paths) if config.spec_paths is not None else None
+    paths = (
+        tuple(Path(p) for p in config.selection.spec_paths)
+        if config.selection.spec_paths is not None
+        else None
+    )
     # "package.module:Class" names an mteb task class; other strings are catalogue names
     names = [n for n in items if isinstance(n, str) and ":" not in n]
-    found = get_tasks(names, data_dir=config.data_dir, spec_paths=paths)
+    found = get_tasks(names, data_dir=config.selection.data_dir, spec_paths=paths)
     by_name = dict(zip(names, found, strict=True))
     out: list[tuple[TaskRef, AbsTask]] = []
     for item in items:
         if isinstance(item, str) and item in by_name:
-            out.append((TaskRef(item, config.data_dir, spec_paths=paths), by_name[item]))
+            out.append((TaskRef(item, config.selection.data_dir, spec_paths=paths), by_name[item]))
         else:
-            ref = TaskRef.of_class(item, config.data_dir)
+            ref = TaskRef.of_class(item, config.selection.data_dir)
             out.append((ref, ref.build()))
     return out
 
@@ -341,7 +353,7 @@ def _check_instructions(config: RunConfig, tasks: Sequence[tuple[TaskRef, AbsTas
     """An instruction for a task not in the run, or for one that never takes one, is a mistake
     (and would otherwise name a new experiment folder for nothing)."""
     types = {ref.name: str(task.metadata.type) for ref, task in tasks}
-    for name in config.task_instructions:
+    for name in config.encoder.task_instructions:
         if name not in types:
             raise MtebkitError(
                 f"--instruction {name}=...: {name} is not a task of this run "
@@ -372,7 +384,9 @@ def check_results_dir(results_dir: Path) -> None:
 
 def _variants(config: RunConfig) -> list[bool]:
     """Instruction settings to run: both for an ablation, else the configured one."""
-    return [True, False] if config.instruction_ablation else [config.use_instructions]
+    return (
+        [True, False] if config.variants.instruction_ablation else [config.encoder.use_instructions]
+    )
 
 
 def _at_depths(job: Job, depths: Sequence[int], config: RunConfig) -> list[Job]:
@@ -383,10 +397,10 @@ def _at_depths(job: Job, depths: Sequence[int], config: RunConfig) -> list[Job]:
     out = []
     for depth in depths:
         exp = {**dict(job.experiment_kwargs), "rerank_top_k": depth}
-        path = _path_of(config.results_dir, job.model_name, job.revision, exp, job.task.name)
+        path = _path_of(config.output.results_dir, job.model_name, job.revision, exp, job.task.name)
         settings = {**job.settings, "reranker": {**job.settings["reranker"], "top_k": depth}}
         done = _already_done(
-            path, settings, overwrite=config.overwrite, dataset_revision=job.dataset_revision
+            path, settings, overwrite=config.output.overwrite, dataset_revision=job.dataset_revision
         )
         out.append(
             dataclasses.replace(
@@ -405,12 +419,12 @@ def _at_depths(job: Job, depths: Sequence[int], config: RunConfig) -> list[Job]:
 def planned_vectors(config: RunConfig, cfg: EmbedderConfig) -> list[VectorVariant | None]:
     """The ``dims`` x ``precisions`` variants of one model, checked against its config (no
     weights loaded); ``[None]`` when neither is asked for."""
-    if not config.dims and not config.precisions:
+    if not config.variants.dims and not config.variants.precisions:
         return [None]
     return [
         *vector_variants(
-            config.dims,
-            config.precisions,
+            config.variants.dims,
+            config.variants.precisions,
             model_dim=config_dim(cfg.resolved.path),
             model=cfg.resolved.name,
         )
@@ -419,16 +433,7 @@ def planned_vectors(config: RunConfig, cfg: EmbedderConfig) -> list[VectorVarian
 
 def plan(config: RunConfig) -> list[Job]:
     """Every job of ``config``, in order (model, instruction variant, task); see the module doc."""
-    depths = rerank_depths(config.rerank_top_k)
-    for option, value in (
-        ("--batch-size", config.batch_size),
-        ("--max-length", config.max_length),
-        ("--cpu-lanes", config.cpu_lanes),
-    ):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ):
-            raise MtebkitError(f"{option} must be a whole number >= 1, not {value!r}")
+    depths = rerank_depths(config.rerank.rerank_top_k)
     tasks = _tasks(config)
     _check_instructions(config, tasks)
     spec_instructions = {
@@ -437,9 +442,11 @@ def plan(config: RunConfig) -> list[Job]:
         if hasattr(t, "query_instruction")
     }
     reranker_spec = reranker_cfg = None
-    if config.reranker:
-        devices = tuple(config.devices) if config.devices else None
-        reranker_spec = RerankerSpec(config.reranker, use_fp16=config.use_fp16, devices=devices)
+    if config.rerank.reranker:
+        devices = tuple(config.runtime.devices) if config.runtime.devices else None
+        reranker_spec = RerankerSpec(
+            config.rerank.reranker, use_fp16=config.encoder.use_fp16, devices=devices
+        )
         reranker_cfg = reranker_spec.configure()
     first_stage = check_first_stage(config, tasks, depths)
     jobs: list[Job] = []
@@ -447,19 +454,19 @@ def plan(config: RunConfig) -> list[Job]:
     for model in dict.fromkeys(config.models):
         spec = ModelSpec.of(
             model,
-            preset=config.preset,
-            use_fp16=config.use_fp16,
-            dtype=config.dtype,
-            max_length=config.max_length,
-            query_max_length=config.query_max_length,
-            pooling=config.pooling,
-            normalize=config.normalize,
-            query_instruction=config.query_instruction,
-            query_template=config.query_template,
-            batch_size=config.batch_size,
-            devices=tuple(config.devices) if config.devices else None,
-            cpu_lanes=config.cpu_lanes,
-            task_instructions=config.task_instructions,
+            preset=config.encoder.preset,
+            use_fp16=config.encoder.use_fp16,
+            dtype=config.encoder.dtype,
+            max_length=config.encoder.max_length,
+            query_max_length=config.encoder.query_max_length,
+            pooling=config.encoder.pooling,
+            normalize=config.encoder.normalize,
+            query_instruction=config.encoder.query_instruction,
+            query_template=config.encoder.query_template,
+            batch_size=config.encoder.batch_size,
+            devices=tuple(config.runtime.devices) if config.runtime.devices else None,
+            cpu_lanes=config.runtime.cpu_lanes,
+            task_instructions=config.encoder.task_instructions,
             spec_instructions=spec_instructions,
         )
         cfg = spec.configure()
@@ -470,17 +477,21 @@ def plan(config: RunConfig) -> list[Job]:
                 query_instruction=cfg.query_instruction,
                 preset=cfg.preset,
                 enabled=use_instr,
-                task_overrides=dict(config.task_instructions),
+                task_overrides=dict(config.encoder.task_instructions),
                 spec_instructions=spec_instructions,
                 template=cfg.query_template,
             )
             # a task's variants one after the other: they share its encoding (ReuseMemo)
             for (ref, task), vec in itertools.product(tasks, vectors):
                 # only this task's own override names its experiment (others never reach it)
-                own = {k: v for k, v in config.task_instructions.items() if k == ref.name}
+                own = {k: v for k, v in config.encoder.task_instructions.items() if k == ref.name}
                 base = experiment_kwargs(cfg, use_instructions=use_instr, task_instructions=own)
                 ttype = str(task.metadata.type)
-                if config.instruction_ablation and not use_instr and ttype not in QUERY_TASK_TYPES:
+                if (
+                    config.variants.instruction_ablation
+                    and not use_instr
+                    and ttype not in QUERY_TASK_TYPES
+                ):
                     continue  # instructions never reach other task types: nothing to ablate
                 two_stage = reranker_cfg is not None and ttype in QUERY_TASK_TYPES
                 fixed = first_stage.get(ref.name) if two_stage else None
@@ -490,7 +501,7 @@ def plan(config: RunConfig) -> list[Job]:
                     exp["rerank_top_k"] = depths[0]  # other depths: _at_depths
                     if fixed is not None:  # other candidates: another experiment folder
                         exp["first_stage"] = fixed.sha256[:12]
-                path = _path_of(config.results_dir, name, revision, exp, ref.name)
+                path = _path_of(config.output.results_dir, name, revision, exp, ref.name)
                 if path in seen:
                     continue
                 seen.add(path)
@@ -509,7 +520,7 @@ def plan(config: RunConfig) -> list[Job]:
                 done = _already_done(
                     path,
                     settings,
-                    overwrite=config.overwrite,
+                    overwrite=config.output.overwrite,
                     dataset_revision=_revision_of(task),
                 )
                 jobs.append(
@@ -527,17 +538,17 @@ def plan(config: RunConfig) -> list[Job]:
                         status="done" if done else "todo",
                         reranker=reranker_spec if two_stage else None,
                         rerank_top_k=depths[0] if two_stage else None,
-                        keep_item_scores=config.keep_item_scores,
-                        save_predictions=config.save_predictions,
+                        keep_item_scores=config.output.keep_item_scores,
+                        save_predictions=config.output.save_predictions,
                         first_stage=fixed,
-                        strict_depth=config.rerank_top_k is not None,
+                        strict_depth=config.rerank.rerank_top_k is not None,
                         vectors=vec,
                         dataset_revision=_revision_of(task),
                     )
                 )
     jobs = [j for job in jobs for j in _at_depths(job, depths, config)]
     if any(j.status == "todo" for j in jobs):
-        check_results_dir(config.results_dir)
+        check_results_dir(config.output.results_dir)
     return jobs
 
 

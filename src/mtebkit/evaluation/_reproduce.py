@@ -12,7 +12,7 @@ evaluate when none is given: a card's bare ``model-index`` name becomes its hub 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from mtebkit._util.hub import hub_download_command
@@ -92,11 +92,11 @@ def run_reproduction(
     *,
     on_record: Callable[[TaskRecord], None] | None = None,
 ) -> list[TaskRecord]:
-    """Evaluate ``config.models`` on the plan's runnable tasks (``config.tasks`` is replaced);
+    """Evaluate ``config.models`` on the plan's runnable tasks (``config.selection.tasks`` is replaced);
     tasks already done are skipped by the run itself. Nothing runnable: nothing runs."""
     if not plan.runnable:
         return []
-    return run_evaluation(replace(config, tasks=list(plan.runnable)), on_record=on_record)
+    return run_evaluation(config.replace(tasks=list(plan.runnable)), on_record=on_record)
 
 
 def model_for_published(published: ResultSet) -> tuple[str, str]:

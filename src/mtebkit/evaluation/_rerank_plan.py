@@ -62,7 +62,7 @@ def sweep_together(jobs: Sequence[Job]) -> list[Job]:
 def check_first_stage(
     config: RunConfig, tasks: Sequence[tuple[TaskRef, AbsTask]], depths: Sequence[int]
 ) -> dict[str, FirstStageRun]:
-    """The fixed candidates of each retrieval / reranking task (``config.first_stage``), read
+    """The fixed candidates of each retrieval / reranking task (``config.rerank.first_stage``), read
     and checked against the task's data: ids, and the deepest depth against every query's list.
 
     Without fixed candidates, a depth given is checked too: against what the first stage keeps
@@ -73,10 +73,10 @@ def check_first_stage(
     from mteb.abstasks.retrieval import AbsTaskRetrieval
 
     query_tasks = [(r, t) for r, t in tasks if str(t.metadata.type) in QUERY_TASK_TYPES]
-    if config.rerank_top_k is not None and not config.reranker:
+    if config.rerank.rerank_top_k is not None and not config.rerank.reranker:
         raise MtebkitError("--rerank-top-k is the reranker's depth: it needs --reranker")
-    if not config.first_stage:
-        if config.reranker and config.rerank_top_k is not None:
+    if not config.rerank.first_stage:
+        if config.rerank.reranker and config.rerank.rerank_top_k is not None:
             for ref, task in query_tasks:
                 kept = max(getattr(task, "k_values", None) or [max(depths)])
                 if max(depths) > kept:
@@ -87,9 +87,9 @@ def check_first_stage(
                 if str(task.metadata.type) == "Reranking":
                     _check_own_candidates(ref, max(depths))
         return {}
-    if not config.reranker:
+    if not config.rerank.reranker:
         raise MtebkitError("--first-stage gives candidates to rerank: it needs --reranker")
-    runs = match_first_stage(config.first_stage, [r.name for r, _ in query_tasks])
+    runs = match_first_stage(config.rerank.first_stage, [r.name for r, _ in query_tasks])
     for ref, _ in query_tasks:
         run = runs.get(ref.name)
         if run is None:
@@ -100,7 +100,7 @@ def check_first_stage(
         try:
             cands, origins = load_candidates(run)
             validate_candidates(run, cands, origins, task)
-            if config.rerank_top_k is not None:
+            if config.rerank.rerank_top_k is not None:
                 counts = candidate_counts(task, cands)
                 check_depth(counts, max(depths), f"{ref.name} ({run.path})")
         finally:

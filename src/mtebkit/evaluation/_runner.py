@@ -20,11 +20,15 @@ __all__ = ["run_evaluation"]
 
 def _default_executor(config: RunConfig) -> Executor:
     cache = None
-    if config.use_cache:
+    if config.runtime.use_cache:
         from mtebkit.models import EmbeddingCache
 
-        cache = EmbeddingCache(config.cache_dir) if config.cache_dir else EmbeddingCache()
-    progress = ProgressReporter() if config.show_progress else None
+        cache = (
+            EmbeddingCache(config.runtime.cache_dir)
+            if config.runtime.cache_dir
+            else EmbeddingCache()
+        )
+    progress = ProgressReporter() if config.runtime.show_progress else None
     return InProcessExecutor(cache=cache, progress=progress)
 
 
@@ -36,8 +40,8 @@ def run_evaluation(
 ) -> list[TaskRecord]:
     """Evaluate every model of ``config`` on its tasks; return one record per task split.
 
-    Results are written to ``config.results_dir`` as soon as each task finishes. A task already
-    done with identical settings is skipped unless ``config.overwrite``; one done with different
+    Results are written to ``config.output.results_dir`` as soon as each task finishes. A task already
+    done with identical settings is skipped unless ``config.output.overwrite``; one done with different
     settings under the same experiment name is refused, before anything runs, rather than
     silently replaced. ``executor`` defaults to an :class:`InProcessExecutor` with the
     configured embedding cache.
