@@ -18,7 +18,9 @@ MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def test_a_bad_value_is_refused_on_construction_naming_the_field() -> None:
-    with pytest.raises(ConfigError, match=r"encoder\.batch_size: .*greater than or equal to 1, got 0"):
+    with pytest.raises(
+        ConfigError, match=r"encoder\.batch_size: .*greater than or equal to 1, got 0"
+    ):
         RunConfig(models=[MODEL], batch_size=0)
     with pytest.raises(ConfigError, match=r"encoder\.batch_size: .*integer, got True"):
         RunConfig(models=[MODEL], batch_size=True)  # True is not a count
@@ -164,3 +166,19 @@ def test_a_missing_run_file_is_a_named_error(tmp_path: Path) -> None:
     options: dict[str, Any] = {"models": [MODEL]}
     with pytest.raises(ConfigError, match="run file not found"):
         RunConfig.from_yaml(tmp_path / "nope.yaml", **options)
+
+
+def test_both_executors_get_the_cache_from_the_same_options(tmp_path: Path) -> None:
+    """Issue: ``run_evaluation(cfg, executor=RayExecutor())`` lost the configured cache; now the
+    one factory builds either executor from the run's options."""
+    from mtebkit.evaluation import InProcessExecutor, RayExecutor, make_executor
+
+    here = make_executor(RunConfig(models=[MODEL], cache_dir=tmp_path / "c", show_progress=False))
+    assert isinstance(here, InProcessExecutor)
+    assert here.models.cache is not None and here.models.cache.root == tmp_path / "c"
+    ray = make_executor(RunConfig(models=[MODEL], cache_dir=tmp_path / "c", ray=True))
+    assert isinstance(ray, RayExecutor)
+    assert ray.use_cache and ray.cache_dir == str(tmp_path / "c")
+    off = make_executor(RunConfig(models=[MODEL], use_cache=False, ray_address="auto"))
+    assert isinstance(off, RayExecutor) and not off.use_cache
+    assert isinstance(make_executor(RunConfig(models=[MODEL], use_cache=False)), InProcessExecutor)

@@ -43,9 +43,30 @@ def _cli_of(field: Any) -> Cli | None:
     return next((m for m in field.metadata if isinstance(m, Cli)), None)
 
 
-def _counts(items: Any) -> bool:
-    """Whether these annotation items say "at least 1" (``Field(ge=1)`` or ``Ge(1)``)."""
-    return any(getattr(m, "ge", None) == 1 or _counts(getattr(m, "metadata", ())) for m in items)
+def _lower_bound(items: Any) -> float | None:
+    """The ``ge`` bound these annotation items declare (``Field(ge=...)`` or ``Ge(...)``)."""
+    for m in items:
+        ge = getattr(m, "ge", None)
+        if ge is None:
+            ge = _lower_bound(getattr(m, "metadata", ()))
+        if ge is not None:
+            return float(ge)
+    return None
+
+
+def _at_least(low: float, kind: type[int] | type[float]) -> Callable[[str], float]:
+    """argparse type of a number with a lower bound: a usage error names the flag and value."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low:g}, got {text}")
+        return value
+
+    return parse
 
 
 def _shape(annotation: Any) -> tuple[Any, bool]:
@@ -64,15 +85,17 @@ def _is_union(annotation: Any) -> bool:
     return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
-def _value_type(element: Any, count: bool) -> dict[str, Any]:
+def _value_type(element: Any, low: float | None) -> dict[str, Any]:
     if typing.get_origin(element) is typing.Annotated:
-        count = count or _counts(typing.get_args(element)[1:])
+        inner = _lower_bound(typing.get_args(element)[1:])
+        low = inner if inner is not None else low
         element = typing.get_args(element)[0]
     if typing.get_origin(element) is Literal:
         return {"choices": list(typing.get_args(element))}
-    if element is int:
-        parse: Callable[[str], Any] = positive_int if count else int
-        return {"type": parse}
+    if element in (int, float):
+        if element is int and low == 1:
+            return {"type": positive_int}
+        return {"type": element if low is None else _at_least(low, element)}
     if element is Path:
         return {"type": Path}
     return {}
@@ -131,7 +154,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
             )
         else:
             element, several = _shape(field.annotation)
-            kwargs.update(_value_type(element, _counts(field.metadata)))
+            kwargs.update(_value_type(element, _lower_bound(field.metadata)))
             if cli.kind == "repeat":
                 kwargs["action"] = "append"
             elif several:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mtebkit.cli._options import add_run_options, options_from_args
 
 if TYPE_CHECKING:
-    from mtebkit.evaluation import Executor, RunConfig, TaskRecord
+    from mtebkit.evaluation import RunConfig, TaskRecord
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -40,20 +40,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="never download (sets HF_HUB_OFFLINE=1): models and data from local copies only",
     )
     add_run_options(p)  # every RunConfig option, generated from its field
-    _add_ray_arguments(p)
-
-
-def _at_least(low: float, kind: type[int] | type[float]) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low:g}, got {text}")
-        return value
-
-    return parse
 
 
 def _print_reuse(records: Sequence[TaskRecord]) -> None:
@@ -61,67 +47,6 @@ def _print_reuse(records: Sequence[TaskRecord]) -> None:
     if texts:
         tokens = sum(r.reused_tokens for r in records)
         print(f"\nvariants: {texts} texts ({tokens} tokens) not re-encoded")
-
-
-def _add_ray_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("Ray (pip install 'mtebkit[ray]'; see docs/ray.md)")
-    g.add_argument(
-        "--ray",
-        action="store_true",
-        help="run on Ray: join $RAY_ADDRESS if set, else start a local cluster",
-    )
-    g.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster (implies --ray)")
-    g.add_argument(
-        "--ray-workers",
-        type=_at_least(1, int),
-        metavar="N",
-        help="worker slots (default: one per GPU, else one per node)",
-    )
-    g.add_argument(
-        "--ray-cpus-per-worker",
-        type=_at_least(1, float),
-        metavar="N",
-        help="CPUs per worker (and its threads)",
-    )
-    g.add_argument(
-        "--ray-gpus-per-worker",
-        type=_at_least(0, float),
-        metavar="N",
-        help="GPUs per worker (default 1 if any)",
-    )
-    g.add_argument(
-        "--ray-shard-min-texts",
-        type=_at_least(0, int),
-        metavar="N",
-        default=None,
-        help="shard an encode of N texts or more (a large corpus) across idle workers "
-        "(default 2048; 0: never)",
-    )
-
-
-def _ray_executor(args: argparse.Namespace, config: RunConfig) -> Executor | None:
-    """The Ray executor the options ask for, or None to run here."""
-    if not (args.ray or args.ray_address):
-        return None
-    from mtebkit.evaluation import RayExecutor
-    from mtebkit.evaluation._ray import DEFAULT_SHARD_MIN_TEXTS
-
-    def say(line: str) -> None:
-        if config.runtime.show_progress:
-            print(f"  ray {line}", file=sys.stderr)
-
-    return RayExecutor(
-        address=args.ray_address,
-        num_workers=args.ray_workers,
-        cpus_per_worker=args.ray_cpus_per_worker,
-        gpus_per_worker=args.ray_gpus_per_worker,
-        shard_min_texts=DEFAULT_SHARD_MIN_TEXTS
-        if args.ray_shard_min_texts is None
-        else args.ray_shard_min_texts,
-        use_cache=config.runtime.use_cache,
-        cache_dir=str(config.runtime.cache_dir) if config.runtime.cache_dir else None,
-        progress=say,
-    )
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
@@ -163,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             )
 
     try:
-        records = run_evaluation(config, executor=_ray_executor(args, config), on_record=show)
+        records = run_evaluation(config, on_record=show)
     except EvaluationError as exc:
         _print_table(exc.records)  # what finished is written: show it before the error
         raise

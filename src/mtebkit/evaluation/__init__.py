@@ -18,6 +18,8 @@ _LAZY: dict[str, str] = {
     "RunConfig": "mtebkit.evaluation._config",
     "Cli": "mtebkit.evaluation._config",
     "EncoderOptions": "mtebkit.evaluation._config",
+    "ExecutorOptions": "mtebkit.evaluation._config",
+    "make_executor": "mtebkit.evaluation._executors",
     "OutputOptions": "mtebkit.evaluation._config",
     "RerankOptions": "mtebkit.evaluation._config",
     "RuntimeOptions": "mtebkit.evaluation._config",
@@ -50,6 +52,7 @@ __all__ = [
     "Cli",
     "EncoderOptions",
     "Executor",
+    "ExecutorOptions",
     "FirstStageRun",
     "InProcessExecutor",
     "Job",
@@ -71,6 +74,7 @@ __all__ = [
     "evaluate_depth_sweep",
     "evaluate_two_stage",
     "execute",
+    "make_executor",
     "model_for_published",
     "plan",
     "plan_reproduction",
@@ -84,6 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation._config import (
         Cli,
         EncoderOptions,
+        ExecutorOptions,
         OutputOptions,
         RerankOptions,
         RunConfig,
@@ -92,6 +97,7 @@ if TYPE_CHECKING:  # pragma: no cover
         VariantOptions,
     )
     from mtebkit.evaluation._execute import Executor, InProcessExecutor, execute
+    from mtebkit.evaluation._executors import make_executor
     from mtebkit.evaluation._first_stage import FirstStageRun
     from mtebkit.evaluation._jobs import (
         Job,

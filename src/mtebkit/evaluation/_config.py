@@ -2,7 +2,7 @@
 
 Each option is one field of one frozen, validated options model (one per concern: the task
 selection, the encoder, the reranker, the vector and instruction variants, the output, the
-runtime). ``RunConfig`` is made of them and is validated on construction: a bad value raises
+runtime, the executor). ``RunConfig`` is made of them and is validated on construction: a bad value raises
 :class:`~mtebkit.errors.ConfigError` naming the option. A field's ``Cli`` metadata is all the
 CLI needs: ``mtebkit run``'s flags are generated from the fields (``mtebkit.cli._options``), and
 a run file (YAML, ``RunConfig.from_yaml``) uses the same names. Options may be given flat
@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_RESULTS_DIR",
     "Cli",
     "EncoderOptions",
+    "ExecutorOptions",
     "OutputOptions",
     "RerankOptions",
     "RunConfig",
@@ -278,6 +279,43 @@ class RuntimeOptions(_Options):
     )
 
 
+class ExecutorOptions(_Options):
+    """Where the jobs run: here (the default), or on a Ray cluster (docs/ray.md)."""
+
+    cli_group: ClassVar[tuple[str, str] | None] = (
+        "Ray",
+        "pip install 'mtebkit[ray]'; see docs/ray.md",
+    )
+
+    ray: Annotated[bool, Cli(("--ray",), kind="flag")] = Field(
+        default=False,
+        description="run on Ray: join $RAY_ADDRESS if set, else start a local cluster",
+    )
+    ray_address: Annotated[str | None, Cli(("--ray-address",), metavar="ADDR")] = Field(
+        default=None, description="join this Ray cluster (implies --ray)"
+    )
+    ray_workers: Annotated[Count | None, Cli(("--ray-workers",), metavar="N")] = Field(
+        default=None, description="worker slots (default: one per GPU, else one per node)"
+    )
+    ray_cpus_per_worker: Annotated[
+        Annotated[float, Field(ge=1)] | None, Cli(("--ray-cpus-per-worker",), metavar="N")
+    ] = Field(default=None, description="CPUs per worker (and its threads)")
+    ray_gpus_per_worker: Annotated[
+        Annotated[float, Field(ge=0)] | None, Cli(("--ray-gpus-per-worker",), metavar="N")
+    ] = Field(default=None, description="GPUs per worker (default 1 if any)")
+    ray_shard_min_texts: Annotated[
+        Annotated[int, Strict(), Field(ge=0)] | None, Cli(("--ray-shard-min-texts",), metavar="N")
+    ] = Field(
+        default=None,
+        description="shard an encode of N texts or more (a large corpus) across idle workers "
+        "(default 2048; 0: never)",
+    )
+
+    @property
+    def on_ray(self) -> bool:
+        return self.ray or self.ray_address is not None
+
+
 # group name -> its options model; a flat option belongs to the one group that declares it
 GROUPS: dict[str, type[_Options]] = {
     "selection": TaskSelection,
@@ -286,6 +324,7 @@ GROUPS: dict[str, type[_Options]] = {
     "variants": VariantOptions,
     "output": OutputOptions,
     "runtime": RuntimeOptions,
+    "executor": ExecutorOptions,
 }
 _GROUP_OF: dict[str, str] = {f: g for g, cls in GROUPS.items() for f in cls.model_fields}
 
@@ -321,6 +360,7 @@ class RunConfig(BaseModel):
     variants: VariantOptions = VariantOptions()
     output: OutputOptions = OutputOptions()
     runtime: RuntimeOptions = RuntimeOptions()
+    executor: ExecutorOptions = ExecutorOptions()
 
     def __init__(self, **options: Any) -> None:
         try:
