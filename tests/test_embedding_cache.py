@@ -16,6 +16,7 @@ import pytest
 
 from mtebkit import EmbeddingCache, MtebkitError
 from mtebkit._util.paths import cache_root, embeddings_cache_dir
+from mtebkit.cli import build_parser
 from mtebkit.cli import main as cli_main
 
 NS = "ns-test"
@@ -250,6 +251,37 @@ def test_cli_info_and_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert cli_main(["cache", "clear", "--cache-dir", str(tmp_path), "--namespace", "nsx"]) == 0
     assert "deleted 4 entries" in capsys.readouterr().out
     assert EmbeddingCache(tmp_path).info()["entries"] == 0
+
+
+def test_cli_evict_and_the_run_option_reach_the_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bounded cache is reachable: ``mtebkit cache evict`` and ``run --cache-max-bytes``."""
+    from mtebkit.cli._run import _config
+    from mtebkit.evaluation import InProcessExecutor, make_executor
+
+    shard_bytes = 32 + 100 * 16 * 4
+    cache = EmbeddingCache(tmp_path)
+    for b in range(3):
+        cache.put_many(NS, _items(range(b * 100, (b + 1) * 100)))
+    argv = ["cache", "evict", "--cache-dir", str(tmp_path), "--max-bytes", str(shard_bytes)]
+    assert cli_main(argv) == 0
+    assert "evicted 2 shards" in capsys.readouterr().out
+    assert EmbeddingCache(tmp_path).info()["bytes"] == shard_bytes
+    assert cli_main(["cache", "evict", "--cache-dir", str(tmp_path)]) == 2
+    assert "needs --max-bytes" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli_main(["cache", "evict", "--cache-dir", str(tmp_path), "--max-bytes", "lots"])
+    assert "expected a size" in capsys.readouterr().err
+    args = build_parser(only="run").parse_args(
+        ["run", "--cache-dir", str(tmp_path), "--cache-max-bytes", "2KiB"]
+    )
+    executor = make_executor(_config(args))
+    assert isinstance(executor, InProcessExecutor) and executor.models.cache is not None
+    assert executor.models.cache.max_bytes == 2048
+    # each Ray node keeps its own cache: a driver-side bound would be silently ignored there
+    assert cli_main(["run", "--ray", "--cache-max-bytes", "2KiB"]) == 2
+    assert "cache_max_bytes is not applied on Ray" in capsys.readouterr().err
 
 
 def test_embedder_reads_back_what_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""``mtebkit cache info | clear``: inspect or empty the embedding cache."""
+"""``mtebkit cache info | clear | evict``: inspect, empty or bound the embedding cache."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from pathlib import Path
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "action", choices=("info", "clear"), help="info: sizes per namespace; clear: delete entries"
+        "action",
+        choices=("info", "clear", "evict"),
+        help="info: sizes per namespace; clear: delete entries; evict: drop least-recently-used "
+        "vectors down to --max-bytes",
     )
     p.add_argument(
         "--cache-dir",
@@ -22,8 +25,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--namespace", default=None, help="clear: only this namespace (see `cache info`)"
     )
+    p.add_argument(
+        "--max-bytes",
+        type=_byte_size,
+        default=None,
+        metavar="SIZE",
+        help="evict: the bound, e.g. 20GiB, 500MB or a number of bytes",
+    )
     p.add_argument("--json", action="store_true", help="info: print JSON")
     p.add_argument("--wide", action="store_true", help="info: no 100-column limit")
+
+
+def _byte_size(text: str) -> int:
+    from pydantic import ByteSize, TypeAdapter, ValidationError
+
+    try:
+        return int(TypeAdapter(ByteSize).validate_python(text))
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"expected a size such as 20GiB, 500MB or 1000000, got {text!r}"
+        ) from None
 
 
 def _size(n: int) -> str:
@@ -36,9 +57,20 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mtebkit.errors import ConfigError
     from mtebkit.models import EmbeddingCache
 
     cache = EmbeddingCache(args.cache_dir)
+    if args.action == "evict":
+        if args.max_bytes is None:
+            raise ConfigError("cache evict needs --max-bytes SIZE (e.g. 20GiB)")
+        before = cache.info()["bytes"]
+        n = cache.evict(args.max_bytes)
+        after = cache.info()["bytes"]
+        print(
+            f"evicted {n} shards ({_size(before - after)}) from {cache.root}: {_size(after)} left"
+        )
+        return 0
     if args.action == "clear":
         n = cache.clear(args.namespace)
         what = f"namespace {args.namespace}" if args.namespace else "all namespaces"

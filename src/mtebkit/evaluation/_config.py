@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
+    ByteSize,
     ConfigDict,
     Field,
     Strict,
@@ -274,6 +275,13 @@ class RuntimeOptions(_Options):
         description="embedding cache folder (default <cache root>/embeddings; the cache root is "
         "$MTEBKIT_CACHE_DIR, else $XDG_CACHE_HOME/mtebkit, else ~/.cache/mtebkit)",
     )
+    cache_max_bytes: Annotated[ByteSize | None, Cli(("--cache-max-bytes",), metavar="SIZE")] = (
+        Field(
+            default=None,
+            description="bound the embedding cache (e.g. 20GiB, 500MB): least-recently-used "
+            "vectors are evicted past it (default: unbounded)",
+        )
+    )
     show_progress: Annotated[bool, Cli(("--quiet", "-q"), kind="off")] = Field(
         default=True, description="no progress display and no per-task lines"
     )
@@ -397,6 +405,16 @@ class RunConfig(BaseModel):
         if isinstance(out.get("models"), str):  # one model is a list of one, not of characters
             out["models"] = (out["models"],)
         return out
+
+    @model_validator(mode="after")
+    def _supported_together(self) -> RunConfig:
+        if self.executor.on_ray and self.runtime.cache_max_bytes is not None:
+            # each Ray worker keeps its own cache on its node: bound those with `cache evict`
+            raise ValueError(
+                "cache_max_bytes is not applied on Ray (each node keeps its own cache): "
+                "run `mtebkit cache evict --max-bytes SIZE` on the nodes instead"
+            )
+        return self
 
     # ------------------------------------------------------------------ building and reading
 

@@ -24,8 +24,8 @@ def _cache(config: RunConfig) -> EmbeddingCache | None:
         return None
     from mtebkit.models import EmbeddingCache
 
-    folder = config.runtime.cache_dir
-    return EmbeddingCache(folder) if folder else EmbeddingCache()
+    bound = config.runtime.cache_max_bytes
+    return EmbeddingCache(config.runtime.cache_dir, max_bytes=None if bound is None else int(bound))
 
 
 def make_executor(config: RunConfig) -> Executor:

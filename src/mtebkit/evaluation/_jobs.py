@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import ConfigError
 from mtebkit.evaluation._first_stage import FirstStageRun
 
 if TYPE_CHECKING:
@@ -155,15 +155,15 @@ def import_task_class(path: str) -> type[AbsTask]:
 
     module, sep, qualname = path.partition(":")
     if not sep or not module or not qualname:
-        raise MtebkitError(f"task class {path!r}: expected 'package.module:ClassName'")
+        raise ConfigError(f"task class {path!r}: expected 'package.module:ClassName'")
     try:
         obj: Any = importlib.import_module(module)
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
-        raise MtebkitError(f"task class {path!r} cannot be imported: {exc}") from None
+        raise ConfigError(f"task class {path!r} cannot be imported: {exc}") from None
     if not (isinstance(obj, type) and issubclass(obj, AbsTask)):
-        raise MtebkitError(f"{path!r} is not an mteb task class (a subclass of AbsTask)")
+        raise ConfigError(f"{path!r} is not an mteb task class (a subclass of AbsTask)")
     return obj
 
 

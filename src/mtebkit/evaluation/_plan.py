@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mtebkit.errors import MtebkitError, ResultsError
+from mtebkit.errors import ConfigError, ResultsError
 from mtebkit.evaluation._config import RunConfig
 from mtebkit.evaluation._first_stage import FirstStageRun
 from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef, rerank_settings
@@ -126,7 +126,7 @@ def _select(
             )
             if v
         )
-        raise MtebkitError(f"no task matches {wanted} (see `mtebkit tasks --type T --lang L`)")
+        raise ConfigError(f"no task matches {wanted} (see `mtebkit tasks --type T --lang L`)")
     return out
 
 
@@ -155,7 +155,7 @@ def _tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
 
 def _all_tasks(config: RunConfig) -> list[tuple[TaskRef, AbsTask]]:
     if config.selection.benchmark and config.selection.tasks:
-        raise MtebkitError("give --tasks or --benchmark, not both")
+        raise ConfigError("give --tasks or --benchmark, not both")
     if config.selection.benchmark:
         name = canonical_benchmark(config.selection.benchmark)
         objs = get_benchmark_tasks(name, data_dir=config.selection.data_dir)
@@ -355,12 +355,12 @@ def _check_instructions(config: RunConfig, tasks: Sequence[tuple[TaskRef, AbsTas
     types = {ref.name: str(task.metadata.type) for ref, task in tasks}
     for name in config.encoder.task_instructions:
         if name not in types:
-            raise MtebkitError(
+            raise ConfigError(
                 f"--instruction {name}=...: {name} is not a task of this run "
                 f"(tasks: {', '.join(types)})"
             )
         if types[name] not in QUERY_TASK_TYPES:
-            raise MtebkitError(
+            raise ConfigError(
                 f"--instruction {name}=...: {name} is a {types[name]} task; query instructions "
                 f"apply to {' and '.join(sorted(QUERY_TASK_TYPES))} tasks only"
             )
@@ -550,11 +550,3 @@ def plan(config: RunConfig) -> list[Job]:
     if any(j.status == "todo" for j in jobs):
         check_results_dir(config.output.results_dir)
     return jobs
-
-
-def jobs_for_models(jobs: Sequence[Job]) -> dict[ModelSpec, list[Job]]:
-    """Jobs grouped by the model they load, in plan order."""
-    out: dict[ModelSpec, list[Job]] = {}
-    for j in jobs:
-        out.setdefault(j.model, []).append(j)
-    return out

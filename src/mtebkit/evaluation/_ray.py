@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import ConfigError, MtebkitError
 from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec
 from mtebkit.evaluation._shard import DEFAULT_SHARD_TEXTS, HelperLost, Shard
 
@@ -598,15 +598,15 @@ class RayExecutor:
             ("cpus_per_worker", cpus_per_worker),
         ):
             if value is not None and value < 1:
-                raise MtebkitError(f"{name} must be >= 1, not {value}")
+                raise ConfigError(f"{name} must be >= 1, not {value}")
         if gpus_per_worker is not None and gpus_per_worker < 0:
-            raise MtebkitError(f"gpus_per_worker must be >= 0, not {gpus_per_worker}")
+            raise ConfigError(f"gpus_per_worker must be >= 0, not {gpus_per_worker}")
         if max_retries < 0:
-            raise MtebkitError(f"max_retries must be >= 0, not {max_retries}")
+            raise ConfigError(f"max_retries must be >= 0, not {max_retries}")
         if shard_min_texts is not None and shard_min_texts < 0:
-            raise MtebkitError(f"shard_min_texts must be >= 0, not {shard_min_texts}")
+            raise ConfigError(f"shard_min_texts must be >= 0, not {shard_min_texts}")
         if shard_texts < 1:
-            raise MtebkitError(f"shard_texts must be >= 1, not {shard_texts}")
+            raise ConfigError(f"shard_texts must be >= 1, not {shard_texts}")
         self.shard_min_texts = shard_min_texts
         self.shard_texts = shard_texts
         self.address = address

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import ConfigError
 from mtebkit.evaluation._first_stage import (
     FirstStageRun,
     candidate_counts,
@@ -44,10 +44,10 @@ def rerank_depths(top_k: int | Sequence[int] | None) -> list[int]:
         return [DEFAULT_DEPTH]
     values = [top_k] if isinstance(top_k, int) else list(top_k)
     if not values:
-        raise MtebkitError("--rerank-top-k needs at least one depth")
+        raise ConfigError("--rerank-top-k needs at least one depth")
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise MtebkitError(f"--rerank-top-k must be whole numbers >= 1, not {v!r}")
+            raise ConfigError(f"--rerank-top-k must be whole numbers >= 1, not {v!r}")
     return sorted(set(values))
 
 
@@ -74,13 +74,13 @@ def check_first_stage(
 
     query_tasks = [(r, t) for r, t in tasks if str(t.metadata.type) in QUERY_TASK_TYPES]
     if config.rerank.rerank_top_k is not None and not config.rerank.reranker:
-        raise MtebkitError("--rerank-top-k is the reranker's depth: it needs --reranker")
+        raise ConfigError("--rerank-top-k is the reranker's depth: it needs --reranker")
     if not config.rerank.first_stage:
         if config.rerank.reranker and config.rerank.rerank_top_k is not None:
             for ref, task in query_tasks:
                 kept = max(getattr(task, "k_values", None) or [max(depths)])
                 if max(depths) > kept:
-                    raise MtebkitError(
+                    raise ConfigError(
                         f"{ref.name}: --rerank-top-k {max(depths)} is deeper than the "
                         f"{kept} candidates per query that the first stage keeps"
                     )
@@ -88,7 +88,7 @@ def check_first_stage(
                     _check_own_candidates(ref, max(depths))
         return {}
     if not config.rerank.reranker:
-        raise MtebkitError("--first-stage gives candidates to rerank: it needs --reranker")
+        raise ConfigError("--first-stage gives candidates to rerank: it needs --reranker")
     runs = match_first_stage(config.rerank.first_stage, [r.name for r, _ in query_tasks])
     for ref, _ in query_tasks:
         run = runs.get(ref.name)

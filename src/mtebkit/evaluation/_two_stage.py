@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import ConfigError, MtebkitError
 from mtebkit.evaluation._first_stage import (
     FirstStageRun,
     candidate_counts,
@@ -118,7 +118,7 @@ def _depths(top_k: int | Sequence[int]) -> list[int]:
     depths = [top_k] if isinstance(top_k, int) else list(top_k)
     bad = [d for d in depths if isinstance(d, bool) or not isinstance(d, int) or d < 1]
     if bad or not depths:
-        raise MtebkitError(f"top_k must be >= 1, not {bad[0] if bad else 'empty'}")
+        raise ConfigError(f"top_k must be >= 1, not {bad[0] if bad else 'empty'}")
     return sorted(set(depths), reverse=True)
 
 
@@ -195,7 +195,7 @@ def evaluate_depth_sweep(
     results = []
     for task in tasks:
         if not isinstance(task, AbsTaskRetrieval):
-            raise MtebkitError(
+            raise ConfigError(
                 f"two-stage evaluation needs a retrieval or reranking task; "
                 f"{task.metadata.name} is {task.metadata.type}"
             )

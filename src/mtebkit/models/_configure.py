@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mtebkit._util.log_once import log_once
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import ConfigError, MtebkitError
 from mtebkit.models._instructions import DEFAULT_TEMPLATE, check_template
 from mtebkit.models._presets import RERANKER_PRESETS, ModelPreset, Pooling, RerankerPreset
 from mtebkit.models._resolve import ResolvedModel, resolve_model
@@ -56,22 +56,22 @@ def check_device(device: str) -> None:
     if kind == "cpu" and not index:
         return
     if kind != "cuda" or (index and not index.isdigit()):
-        raise MtebkitError(f"device {device!r} is not supported: use cpu, cuda or cuda:N")
+        raise ConfigError(f"device {device!r} is not supported: use cpu, cuda or cuda:N")
     import torch
 
     n = torch.cuda.device_count()
     if n == 0:
         why = "a CPU-only build" if torch.version.cuda is None else "no GPU is visible"
-        raise MtebkitError(f"device {device!r}: this torch has no CUDA device ({why}); use cpu")
+        raise ConfigError(f"device {device!r}: this torch has no CUDA device ({why}); use cpu")
     if index and int(index) >= n:
-        raise MtebkitError(f"device {device!r}: only cuda:0 ... cuda:{n - 1} are visible")
+        raise ConfigError(f"device {device!r}: only cuda:0 ... cuda:{n - 1} are visible")
 
 
 def _decide_dtype(dtype: str | None, use_fp16: bool, devices: Sequence[str]) -> str:
     """``dtype`` when given (any device); else float16 when ``use_fp16`` and every device is CUDA."""
     if dtype is not None:
         if dtype not in DTYPES:
-            raise MtebkitError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+            raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         return dtype
     on_cuda = all(d.startswith("cuda") for d in devices)
     if use_fp16 and not on_cuda:
@@ -141,7 +141,7 @@ def _checked_template(template: str) -> str:
     try:
         return check_template(template)
     except ValueError as exc:
-        raise MtebkitError(str(exc)) from None
+        raise ConfigError(str(exc)) from None
 
 
 def configure_embedder(
@@ -166,16 +166,16 @@ def configure_embedder(
     found = model_defaults(resolved.path, resolved.preset)
     chosen_pooling: Pooling = pooling or found.pooling
     if chosen_pooling not in ("cls", "mean"):
-        raise MtebkitError(f"pooling must be 'cls' or 'mean', not {chosen_pooling!r}")
+        raise ConfigError(f"pooling must be 'cls' or 'mean', not {chosen_pooling!r}")
     if max_length is not None and (isinstance(max_length, bool) or max_length < 1):
-        raise MtebkitError(f"max_length must be a positive number of tokens, not {max_length}")
+        raise ConfigError(f"max_length must be a positive number of tokens, not {max_length}")
     length = int(max_length if max_length is not None else found.max_length)
     for what, n in (("max_length", length), ("query_max_length", query_max_length)):
         if n is not None and (isinstance(n, bool) or n < 1):
-            raise MtebkitError(f"{what} must be a positive number of tokens, not {n}")
+            raise ConfigError(f"{what} must be a positive number of tokens, not {n}")
         if n is not None and found.max_positions and n > found.max_positions:
             # position embeddings beyond this do not exist: fail here, not deep in the forward pass
-            raise MtebkitError(
+            raise ConfigError(
                 f"{what} {n} exceeds the model's max_position_embeddings {found.max_positions}"
             )
     chosen_devices = pick_devices(devices)
@@ -255,7 +255,7 @@ def configure_reranker(
     length = int(max_length or (preset.max_length if preset else 512))
     size = int(batch_size or (preset.batch_size if preset else 128))
     if length < 8 or size < 1:
-        raise MtebkitError("max_length must be >= 8 and batch_size >= 1")
+        raise ConfigError("max_length must be >= 8 and batch_size >= 1")
     chosen = device
     if chosen is None and devices:
         chosen = devices if isinstance(devices, str) else devices[0]
@@ -270,7 +270,7 @@ def configure_reranker(
     limit = _position_limit(resolved.path)
     if length > limit:
         if max_length is not None:
-            raise MtebkitError(
+            raise ConfigError(
                 f"max_length {length} exceeds what {resolved.path} supports ({limit} tokens)"
             )
         length = limit  # a default, not a request: fit the model

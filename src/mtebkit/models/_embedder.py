@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mtebkit._util.registry import did_you_mean
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import ConfigError
 from mtebkit.models._cache import VectorCache
 from mtebkit.models._configure import UNSET, configure_embedder
 from mtebkit.models._encoding_stats import EncodingStats
@@ -158,7 +158,7 @@ class Embedder(MtebEncoderMixin):
         self.task_instructions: dict[str, str | None] = dict(task_instructions or {})
         self.spec_instructions: dict[str, str | None] = dict(spec_instructions or {})
         if isinstance(batch_size, bool) or int(batch_size) < 1:
-            raise MtebkitError(f"batch_size must be >= 1, not {batch_size}")
+            raise ConfigError(f"batch_size must be >= 1, not {batch_size}")
         self.batch_size = int(batch_size)
         self.cache = cache
         self.show_progress_bar = show_progress_bar
@@ -258,11 +258,6 @@ class Embedder(MtebEncoderMixin):
         other.encoding_stats = EncodingStats()
         return other
 
-    def set_experiment(self, experiment_kwargs: Mapping[str, Any]) -> None:
-        """File results under mteb's experiment folder for these non-default settings."""
-        self.experiment_kwargs = dict(experiment_kwargs)
-        self._meta = None
-
     def settings_record(self) -> dict[str, Any]:
         """The adapter settings that change scores, recorded in every result file."""
         return {
@@ -354,7 +349,7 @@ class Embedder(MtebEncoderMixin):
         kind: str = "text",
     ) -> np.ndarray:
         if max_length is not None and max_length < 1:
-            raise MtebkitError(f"max_length must be >= 1, not {max_length}")
+            raise ConfigError(f"max_length must be >= 1, not {max_length}")
         settings = self._settings_for(int(max_length or self.max_length))
         self._describe_namespace(settings)
         key = ReuseMemo.key(settings.namespace(), texts) if self.reuse.active else None

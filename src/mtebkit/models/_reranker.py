@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mtebkit.errors import InputTextError, ModelNotFoundError, MtebkitError
+from mtebkit.errors import ConfigError, InputTextError, ModelNotFoundError, MtebkitError
 from mtebkit.models._configure import configure_reranker
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class Reranker:
         bs = int(batch_size or self.batch_size)
         ml = int(max_length or self.max_length)
         if ml > self.model_max_length:
-            raise MtebkitError(
+            raise ConfigError(
                 f"max_length {ml} exceeds what the model supports ({self.model_max_length} tokens)"
             )
         # long pairs first (FlagEmbedding's order): similar lengths share a batch, less padding

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import ConfigError, MtebkitError
 
 if TYPE_CHECKING:
     import torch
@@ -58,15 +58,13 @@ def exact_search(
     import torch
 
     if k < 1:
-        raise MtebkitError(f"exact_search: k must be >= 1, not {k}")
+        raise ConfigError(f"exact_search: k must be >= 1, not {k}")
     if chunk_size < 1 or query_chunk_size < 1:
-        raise MtebkitError(
+        raise ConfigError(
             f"exact_search: chunk sizes must be >= 1, not {chunk_size}, {query_chunk_size}"
         )
     if similarity not in ("cosine", "dot"):
-        raise MtebkitError(
-            f"exact_search: similarity must be 'cosine' or 'dot', not {similarity!r}"
-        )
+        raise ConfigError(f"exact_search: similarity must be 'cosine' or 'dot', not {similarity!r}")
     if queries.ndim != 2 or corpus.ndim != 2 or queries.shape[1] != corpus.shape[1]:
         raise MtebkitError(
             f"exact_search: queries {queries.shape} and corpus {corpus.shape} must be 2-D with the same width"

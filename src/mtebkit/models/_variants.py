@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mtebkit.errors import MtebkitError
+from mtebkit.errors import ConfigError, MtebkitError
 
 if TYPE_CHECKING:
     import torch
@@ -151,14 +151,14 @@ def vector_variants(
     no truncation (the default experiment). Bad input is a :class:`MtebkitError` naming it."""
     for p in precisions or ():
         if p not in PRECISIONS:
-            raise MtebkitError(
+            raise ConfigError(
                 f"--precision {p!r}: unknown precision (choose from {', '.join(PRECISIONS)})"
             )
     for d in dims or ():
         if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            raise MtebkitError(f"--dim {d!r}: a dimension must be a whole number >= 1")
+            raise ConfigError(f"--dim {d!r}: a dimension must be a whole number >= 1")
         if model_dim is not None and d > model_dim:
-            raise MtebkitError(
+            raise ConfigError(
                 f"--dim {d}: larger than the {model_dim} dimensions of {model}'s vectors"
             )
     kept: list[int | None] = [None if d == model_dim else d for d in dims] if dims else [None]
