@@ -124,3 +124,19 @@ def test_errors_are_reported_not_raised(tmp_path: Path, capsys: pytest.CaptureFi
     out, err = capsys.readouterr()
     assert "Bad.yaml:3: colour: unknown key" in err and "Traceback" not in err
     assert "DemoSTSEn" in out  # the valid specs are still listed
+
+
+def test_every_benchmark_task_name_is_listed_whole(capsys: pytest.CaptureFixture[str]) -> None:
+    """A name is what --tasks takes: the table shortens the other columns, never the name."""
+    import mteb
+
+    from mtebkit.cli import main
+
+    assert main(["tasks"]) == 0
+    out = capsys.readouterr().out
+    names = {line.split("  ")[0] for line in out.splitlines()}
+    for bench in ("MTEB(eng, v1)", "MTEB(cmn, v1)"):
+        wanted = {t.metadata.name for t in mteb.get_benchmark(bench).tasks}
+        text = {n for n in wanted if set(mteb.get_task(n).metadata.modalities) <= {"text"}}
+        assert text and text <= names, sorted(text - names)[:5]
+    assert not any("…" in n for n in names)
