@@ -17,7 +17,6 @@ from mtebkit._util.lazy import lazy_exports
 _LAZY: dict[str, str] = {
     "RunConfig": "mtebkit.evaluation._config",
     "Cli": "mtebkit.evaluation._config",
-    "EncoderOptions": "mtebkit.evaluation._config",
     "ExecutorOptions": "mtebkit.evaluation._config",
     "make_executor": "mtebkit.evaluation._executors",
     "OutputOptions": "mtebkit.evaluation._config",
@@ -50,7 +49,6 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "Cli",
-    "EncoderOptions",
     "Executor",
     "ExecutorOptions",
     "FirstStageRun",
@@ -87,7 +85,6 @@ __getattr__, __dir__ = lazy_exports("mtebkit.evaluation", _LAZY, globals(), __al
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation._config import (
         Cli,
-        EncoderOptions,
         ExecutorOptions,
         OutputOptions,
         RerankOptions,

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -29,12 +28,13 @@ from pydantic import (
     model_validator,
 )
 
+from mtebkit._util.options import Cli, Count, Names, Options
 from mtebkit.errors import ConfigError
+from mtebkit.models import EncoderOptions
 
 __all__ = [
     "DEFAULT_RESULTS_DIR",
     "Cli",
-    "EncoderOptions",
     "ExecutorOptions",
     "OutputOptions",
     "RerankOptions",
@@ -46,35 +46,8 @@ __all__ = [
 
 DEFAULT_RESULTS_DIR = Path("results")
 
-# A count of at least 1; True is not a count (pydantic would otherwise take it as 1).
-Count = Annotated[int, Strict(), Field(ge=1)]
-Names = tuple[str, ...]
 
-
-@dataclass(frozen=True)
-class Cli:
-    """How a field appears on ``mtebkit run``'s command line.
-
-    ``kind``: ``value`` (takes a value; a tuple field takes several), ``repeat`` (a tuple
-    field, one value per use of the flag), ``flag`` (present: True),
-    ``off`` (present: the option is False), ``switch`` (``--x`` / ``--no-x``), ``pairs``
-    (repeatable ``KEY=VALUE``; an empty VALUE is None). ``exclusive``: fields sharing it cannot
-    be given together.
-    """
-
-    flags: tuple[str, ...]
-    kind: Literal["value", "repeat", "flag", "off", "switch", "pairs"] = "value"
-    metavar: str | None = None
-    exclusive: str | None = None
-
-
-class _Options(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-    # argparse group title and description of this concern (None: the command's own options)
-    cli_group: ClassVar[tuple[str, str] | None] = None
-
-
-class TaskSelection(_Options):
+class TaskSelection(Options):
     """Which tasks, on which data."""
 
     cli_group: ClassVar[tuple[str, str] | None] = (
@@ -120,67 +93,7 @@ class TaskSelection(_Options):
         return self
 
 
-class EncoderOptions(_Options):
-    """How the embedder encodes; for a checkpoint without a preset, non-default values name an
-    experiment (None: the preset's, else the model folder's own)."""
-
-    cli_group: ClassVar[tuple[str, str] | None] = (
-        "model settings",
-        "for a checkpoint without a preset; non-default values name an experiment",
-    )
-
-    preset: Annotated[str | None, Cli(("--preset",), metavar="NAME")] = Field(
-        default=None, description="apply a known model's preset to a local folder"
-    )
-    batch_size: Annotated[Count | None, Cli(("--batch-size",), metavar="N")] = Field(
-        default=None, description="texts per batch (default: the preset's, else 64)"
-    )
-    max_length: Annotated[
-        Count | None, Cli(("--max-length", "--passage-max-length"), metavar="N")
-    ] = Field(
-        default=None,
-        description="max tokens per text (passages, and queries unless --query-max-length)",
-    )
-    query_max_length: Annotated[Count | None, Cli(("--query-max-length",), metavar="N")] = Field(
-        default=None, description="max tokens per query"
-    )
-    pooling: Annotated[Literal["cls", "mean"] | None, Cli(("--pooling",))] = Field(
-        default=None, description="how token vectors become one vector"
-    )
-    normalize: Annotated[bool | None, Cli(("--normalize",), kind="switch")] = Field(
-        default=None,
-        description="L2-normalise the vectors (default: the preset's or the model folder's)",
-    )
-    query_instruction: Annotated[str | None, Cli(("--query-instruction",), metavar="TEXT")] = Field(
-        default=None,
-        description="prefix of every query of retrieval / reranking tasks (--instruction "
-        "TASK=TEXT overrides it per task)",
-    )
-    query_template: Annotated[str | None, Cli(("--query-template",), metavar="T")] = Field(
-        default=None,
-        description="how the instruction and the query are joined: T.format(instruction, query), "
-        "FlagEmbedding's query_instruction_format (default '{}{}')",
-    )
-    use_fp16: Annotated[bool, Cli(("--fp16",), kind="switch")] = Field(
-        default=True, description="half precision on CUDA (ignored on CPU)"
-    )
-    dtype: Annotated[Literal["float32", "float16", "bfloat16"] | None, Cli(("--dtype",))] = Field(
-        default=None,
-        description="compute dtype on any device; wins over --fp16 (results go to an "
-        "experiment folder)",
-    )
-    use_instructions: Annotated[bool, Cli(("--no-instruction",), kind="off")] = Field(
-        default=True, description="never prepend query instructions"
-    )
-    task_instructions: Annotated[
-        dict[str, str | None], Cli(("--instruction",), kind="pairs", metavar="TASK=INSTRUCTION")
-    ] = Field(
-        default_factory=dict,
-        description="per-task query instruction (repeatable; an empty INSTRUCTION: none)",
-    )
-
-
-class RerankOptions(_Options):
+class RerankOptions(Options):
     """Two-stage retrieval: retrieve with the embedder, rerank with a cross-encoder."""
 
     cli_group: ClassVar[tuple[str, str] | None] = (
@@ -216,7 +129,7 @@ class RerankOptions(_Options):
         return (value,) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-class VariantOptions(_Options):
+class VariantOptions(Options):
     """Experiments computed beside the default one."""
 
     cli_group: ClassVar[tuple[str, str] | None] = (
@@ -238,7 +151,7 @@ class VariantOptions(_Options):
     )
 
 
-class OutputOptions(_Options):
+class OutputOptions(Options):
     """Where results go and what is kept beside them."""
 
     results_dir: Annotated[Path, Cli(("--results",), metavar="DIR")] = Field(
@@ -257,7 +170,7 @@ class OutputOptions(_Options):
     )
 
 
-class RuntimeOptions(_Options):
+class RuntimeOptions(Options):
     """Where and how the work runs: devices, CPU lanes, the embedding cache, progress."""
 
     devices: Annotated[Names | None, Cli(("--device",), metavar="DEVICE")] = Field(
@@ -287,7 +200,7 @@ class RuntimeOptions(_Options):
     )
 
 
-class ExecutorOptions(_Options):
+class ExecutorOptions(Options):
     """Where the jobs run: here (the default), or on a Ray cluster (docs/ray.md)."""
 
     cli_group: ClassVar[tuple[str, str] | None] = (
@@ -325,7 +238,7 @@ class ExecutorOptions(_Options):
 
 
 # group name -> its options model; a flat option belongs to the one group that declares it
-GROUPS: dict[str, type[_Options]] = {
+GROUPS: dict[str, type[Options]] = {
     "selection": TaskSelection,
     "encoder": EncoderOptions,
     "rerank": RerankOptions,
@@ -443,7 +356,7 @@ class RunConfig(BaseModel):
         return out
 
     @staticmethod
-    def fields() -> Iterator[tuple[str, type[_Options] | None, str]]:
+    def fields() -> Iterator[tuple[str, type[Options] | None, str]]:
         """(group, its options model, field name) of every option; ``models`` first (no group)."""
         yield "", None, "models"
         for group, model in GROUPS.items():

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mtebkit.errors import ConfigError
 from mtebkit.evaluation._first_stage import FirstStageRun
+from mtebkit.models import EncoderOptions
 
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
@@ -47,84 +48,37 @@ def rerank_settings(
     return out
 
 
-def _frozen(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted((mapping or {}).items()))
-
-
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build an embedder: the model and every option that is fixed for a whole run."""
+    """How to build an embedder: the model, its encoder options (the run's, as validated there)
+    and where it runs; every option is fixed for a whole run."""
 
     model: str
-    preset: str | None = None
-    use_fp16: bool = True
-    dtype: str | None = None
-    max_length: int | None = None
-    batch_size: int | None = None
+    options: EncoderOptions = field(default_factory=EncoderOptions)
     devices: tuple[str, ...] | None = None
     cpu_lanes: int | None = None
-    task_instructions: tuple[tuple[str, str | None], ...] = ()
     spec_instructions: tuple[tuple[str, str | None], ...] = ()
-    # for a checkpoint without a preset (None: the preset's or the folder's own)
-    pooling: str | None = None
-    normalize: bool | None = None
-    query_instruction: str | None = None
-    query_max_length: int | None = None
-    query_template: str | None = None  # None: FlagEmbedding's "{}{}"
-
-    @classmethod
-    def of(
-        cls,
-        model: str,
-        *,
-        task_instructions: Mapping[str, str | None] | None = None,
-        spec_instructions: Mapping[str, str | None] | None = None,
-        **options: Any,
-    ) -> ModelSpec:
-        return cls(
-            model,
-            task_instructions=_frozen(task_instructions),
-            spec_instructions=_frozen(spec_instructions),
-            **options,
-        )
-
-    def _options(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "preset": self.preset,
-            "use_fp16": self.use_fp16,
-            "dtype": self.dtype,
-        }
-        for key in ("max_length", "pooling", "normalize", "query_instruction", "query_max_length"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
-        if self.devices is not None:
-            out["devices"] = list(self.devices)
-        return out
 
     def configure(self) -> EmbedderConfig:
         """The embedder's identity and settings, without loading it."""
         from mtebkit.models._configure import configure_embedder
 
-        extra: dict[str, Any] = {}
-        if self.query_template is not None:
-            extra["query_template"] = self.query_template
-        return configure_embedder(self.model, **self._options(), **extra)
+        return configure_embedder(self.model, **self.options.model_kwargs(), devices=self.devices)
 
     def build(self, cache: VectorCache | None = None) -> Embedder:
         """Load the embedder."""
         from mtebkit.models import Embedder
 
         extra: dict[str, Any] = {}
-        if self.batch_size is not None:
-            extra["batch_size"] = self.batch_size
-        if self.query_template is not None:
-            extra["query_instruction_format"] = self.query_template
+        if self.options.batch_size is not None:
+            extra["batch_size"] = self.options.batch_size
         return Embedder(
             self.model,
-            **self._options(),
+            **self.options.model_kwargs(),
             **extra,
+            devices=self.devices,
             cpu_lanes=self.cpu_lanes,
-            task_instructions=dict(self.task_instructions),
+            task_instructions=dict(self.options.task_instructions),
             spec_instructions=dict(self.spec_instructions),
             cache=cache,
         )

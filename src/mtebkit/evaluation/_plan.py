@@ -452,22 +452,12 @@ def plan(config: RunConfig) -> list[Job]:
     jobs: list[Job] = []
     seen: set[Path] = set()
     for model in dict.fromkeys(config.models):
-        spec = ModelSpec.of(
+        spec = ModelSpec(
             model,
-            preset=config.encoder.preset,
-            use_fp16=config.encoder.use_fp16,
-            dtype=config.encoder.dtype,
-            max_length=config.encoder.max_length,
-            query_max_length=config.encoder.query_max_length,
-            pooling=config.encoder.pooling,
-            normalize=config.encoder.normalize,
-            query_instruction=config.encoder.query_instruction,
-            query_template=config.encoder.query_template,
-            batch_size=config.encoder.batch_size,
+            options=config.encoder,
             devices=tuple(config.runtime.devices) if config.runtime.devices else None,
             cpu_lanes=config.runtime.cpu_lanes,
-            task_instructions=config.encoder.task_instructions,
-            spec_instructions=spec_instructions,
+            spec_instructions=tuple(sorted(spec_instructions.items())),
         )
         cfg = spec.configure()
         name, revision = cfg.resolved.name, cfg.resolved.revision

@@ -16,6 +16,7 @@ _LAZY: dict[str, str] = {
     "EmbeddingCache": "mtebkit.models._cache",
     "VectorCache": "mtebkit.models._cache",
     "EncodingSettings": "mtebkit.models._settings",
+    "EncoderOptions": "mtebkit.models._options",
     "InstructionPolicy": "mtebkit.models._instructions",
     "QUERY_TASK_TYPES": "mtebkit.models._instructions",
     "ModelPreset": "mtebkit.models._presets",
@@ -35,6 +36,7 @@ __all__ = [
     "QUERY_TASK_TYPES",
     "Embedder",
     "EmbeddingCache",
+    "EncoderOptions",
     "EncodingSettings",
     "InstructionPolicy",
     "ModelPreset",
@@ -57,6 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.models._cache import EmbeddingCache, VectorCache
     from mtebkit.models._embedder import Embedder
     from mtebkit.models._instructions import QUERY_TASK_TYPES, InstructionPolicy
+    from mtebkit.models._options import EncoderOptions
     from mtebkit.models._presets import (
         ModelPreset,
         RerankerPreset,

@@ -56,6 +56,7 @@ FLAGMODEL_ALIASES: dict[str, str] = {
     "normalize_embeddings": "normalize",
     "normlized": "normalize",  # FlagEmbedding 1.0's spelling
     "query_instruction_for_retrieval": "query_instruction",
+    "query_instruction_format": "query_template",
 }
 # FlagEmbedding options that change nothing here: accepted and ignored.
 FLAGMODEL_IGNORED: frozenset[str] = frozenset(
@@ -76,8 +77,8 @@ class Embedder(MtebEncoderMixin):
         preset: apply a known model's settings (name from ``mtebkit models``); by default the
             preset whose name equals ``model`` is used, if any.
         query_instruction: text prepended to queries. Default: the preset's, else none.
-        query_instruction_format: how it is put in (FlagModel's option):
-            ``template.format(instruction, query)``; default ``"{}{}"``.
+        query_template: how it is put in: ``template.format(instruction, query)``; default
+            ``"{}{}"`` (FlagModel's ``query_instruction_format``, also accepted).
         pooling, normalize, max_length: default: the preset's, else the model's own
             sentence-transformers configuration, else cls / True / 512.
         use_fp16: half precision on CUDA (ignored, with one notice, on CPU).
@@ -94,9 +95,9 @@ class Embedder(MtebEncoderMixin):
             that use instructions at all (bge style), in place of the preset's instruction.
         cache: an embedding cache (``mtebkit.EmbeddingCache``) or None.
 
-    FlagModel's own spellings ``pooling_method``, ``normalize_embeddings`` (and ``normlized``)
-    and ``query_instruction_for_retrieval`` are accepted for ``pooling``, ``normalize`` and
-    ``query_instruction``; ``trust_remote_code``, ``cache_dir`` and ``convert_to_numpy`` are
+    FlagModel's own spellings ``pooling_method``, ``normalize_embeddings`` (and ``normlized``),
+    ``query_instruction_for_retrieval`` and ``query_instruction_format`` are accepted for
+    ``pooling``, ``normalize``, ``query_instruction`` and ``query_template``; ``trust_remote_code``, ``cache_dir`` and ``convert_to_numpy`` are
     accepted and ignored (:data:`FLAGMODEL_IGNORED`). Any other keyword is a ``TypeError``.
     """
 
@@ -122,7 +123,7 @@ class Embedder(MtebEncoderMixin):
         cache: VectorCache | None = None,
         show_progress_bar: bool = False,
         query_max_length: int | None = None,
-        query_instruction_format: str = DEFAULT_TEMPLATE,
+        query_template: str = DEFAULT_TEMPLATE,
         **flagmodel_options: Any,
     ) -> None:
         aliased = _flagmodel_options(flagmodel_options)
@@ -140,7 +141,7 @@ class Embedder(MtebEncoderMixin):
             dtype=dtype,
             devices=devices if devices is not None else device,
             query_max_length=query_max_length,
-            query_template=query_instruction_format,
+            query_template=aliased.get("query_template", query_template),
         )
         cfg = self.config
         self.resolved: ResolvedModel = cfg.resolved
