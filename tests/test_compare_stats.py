@@ -125,3 +125,39 @@ def test_compare_skips_item_files_of_an_older_schema(
     cell = compare_runs(runs).cells[("b", "STS12")]
     assert cell.tests == () and cell.delta is not None  # the scores stay, untested
     assert "schema_version 1" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "shape"), [("mean", (997,)), ("mean", (300, 3)), ("ap", (997,)), ("spearman", (997,))]
+)
+def test_vectorised_tests_equal_the_one_at_a_time_oracle(kind: str, shape: tuple[int, ...]) -> None:
+    """Blocks of resamples (one matrix product for the mean) give the oracle's numbers: the same
+    random streams, the same deltas (to rounding), the same p-values and intervals."""
+    from mtebkit.reporting._stats import mean_statistic
+    from tests.helpers.stats_oracle import bootstrap_deltas, randomisation_count
+
+    rng = np.random.default_rng(7)
+    if kind == "mean":
+        stat, a = mean_statistic, rng.random(shape)
+        b, gold = a + rng.normal(0.01, 0.1, shape), np.zeros(shape[0])
+    else:
+        stat = average_precision if kind == "ap" else spearman
+        gold = (
+            (rng.random(shape[0]) < 0.4).astype(np.float64)
+            if kind == "ap"
+            else rng.random(shape[0])
+        )
+        a = gold + rng.normal(0, 0.8, shape[0])
+        b = gold + rng.normal(0, 0.7, shape[0])
+    n_resamples = 600  # two full blocks and a part: the block edges are covered
+    want = bootstrap_deltas(a, b, gold, stat, n_resamples=n_resamples)
+    got = paired_bootstrap(a, b, gold, statistic=stat, n_resamples=n_resamples)
+    finite = want[np.isfinite(want)]
+    q = np.quantile(finite, [0.025, 0.975])
+    assert got.ci_low == pytest.approx(q[0], abs=1e-12)
+    assert got.ci_high == pytest.approx(q[1], abs=1e-12)
+    extreme = int(np.sum(np.abs(finite - got.delta) >= abs(got.delta) - 1e-12))
+    assert got.p_value == min(1.0, (1 + extreme) / (len(finite) + 1))
+    count = randomisation_count(a, b, gold, stat, n_resamples=n_resamples)
+    rand = randomisation_test(a, b, gold, statistic=stat, n_resamples=n_resamples)
+    assert rand.p_value == min(1.0, (1 + count) / (n_resamples + 1))

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -354,6 +354,29 @@ def shared_scale(kind: str, items: FloatArray, metric: str) -> FloatArray:
     return pair_items(items, metric) if kind in _OWN_SCALE_KINDS else items
 
 
+_BLOCK = 64  # resamples drawn and scored at once: a block of n-item rows that stays in cache
+
+
+def _index_blocks(
+    rng: np.random.Generator, n: int, n_resamples: int
+) -> Iterator[npt.NDArray[np.int64]]:
+    for start in range(0, n_resamples, _BLOCK):
+        yield rng.integers(0, n, size=(min(_BLOCK, n_resamples - start), n))
+
+
+def _counts(idx: npt.NDArray[np.int64], n: int) -> FloatArray:
+    """Each row of draws as weights: how often each of the n items was drawn."""
+    k = len(idx)
+    flat = (idx + np.arange(k)[:, None] * n).ravel()
+    return np.bincount(flat, minlength=k * n).reshape(k, n).astype(np.float64)
+
+
+def _item_sums(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray, int]:
+    """Per-item sums of A's and B's values, and the values per item (the mean's weighted form)."""
+    pa, pb = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    return pa.sum(axis=1), pb.sum(axis=1), pa.shape[1]
+
+
 def _check(
     a: FloatArray, b: FloatArray, gold: FloatArray | None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -390,13 +413,20 @@ def paired_bootstrap(
     deltas = np.empty(n_resamples, dtype=np.float64)
     prepare = getattr(statistic, "prepare", None)  # a WeightedStatistic: no re-sort per draw
     fa, fb = (prepare(a, g), prepare(b, g)) if prepare is not None else (None, None)
-    for k in range(n_resamples):
-        idx = rng.integers(0, n, size=n)
-        if fa is not None and fb is not None:
-            w = np.bincount(idx, minlength=n).astype(np.float64)
-            deltas[k] = fb(w) - fa(w)
+    sums = _item_sums(a, b) if statistic is mean_statistic else None
+    done = 0
+    # draws in blocks of rows: the same stream of indices as one draw of n at a time
+    for idx in _index_blocks(rng, n, n_resamples):
+        rows = slice(done, done + len(idx))
+        if sums is not None:  # the mean of a draw: the mean of its items' differences
+            deltas[rows] = (sums[1] - sums[0])[idx].sum(axis=1) / (n * sums[2])
+        elif fa is not None and fb is not None:
+            for k, w in enumerate(_counts(idx, n), start=done):
+                deltas[k] = fb(w) - fa(w)
         else:
-            deltas[k] = statistic(b[idx], g[idx]) - statistic(a[idx], g[idx])
+            for k, i in enumerate(idx, start=done):
+                deltas[k] = statistic(b[i], g[i]) - statistic(a[i], g[i])
+        done += len(idx)
     deltas = deltas[np.isfinite(deltas)]
     if not np.isfinite(delta) or len(deltas) == 0:
         raise ResultsError("the statistic is undefined on these items (constant scores or gold?)")
@@ -445,8 +475,15 @@ def randomisation_test(
         )
     rng = np.random.default_rng(seed)
     count = 0
-    for _ in range(n_resamples):
-        if abs(swapped(rng.random(n) < 0.5)) >= thr:
-            count += 1
+    per_item = _item_sums(a, b) if statistic is mean_statistic else None
+    for start in range(0, n_resamples, _BLOCK):
+        # a block of swap masks: the same stream as one mask of n at a time
+        masks = rng.random((min(_BLOCK, n_resamples - start), n)) < 0.5
+        if per_item is not None:  # the mean: swapping item i flips the sign of its difference
+            diff = per_item[1] - per_item[0]
+            d = np.where(masks, -diff, diff).sum(axis=1) / (n * per_item[2])
+            count += int(np.sum(np.abs(d) >= thr))
+        else:
+            count += sum(1 for m in masks if abs(swapped(m)) >= thr)
     p = (1 + count) / (n_resamples + 1)
     return PairedTest("randomisation", float(delta), min(1.0, p), None, None, n, n_resamples)
