@@ -80,9 +80,11 @@ def run(args: argparse.Namespace) -> int:
         add_depth_curves,
         add_similarity_plots,
         build_report,
+        verify_main_scores,
     )
 
     rs = load_quietly(*args.results, revision=args.revision)
+    verify_main_scores(rs)  # a hand-edited score must not reach a leaderboard
     if args.model:
         rs = rs.models_only(args.model)
     report = build_report(
