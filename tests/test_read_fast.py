@@ -17,16 +17,10 @@ import numpy as np
 import pytest
 
 from mtebkit.cli import main
-from tests.helpers.reporting.factory import sts, write_pair_items, write_result
+from tests.helpers.reporting.factory import spearman_of, sts, write_pair_items, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "sentence_transformers", "mteb")
-
-
-def _spearman(scores: list[float], gold: list[float]) -> float:
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(gold, scores)[0])
 
 
 def _run_with_items(root: Path, model: str, seed: int) -> Path:
@@ -34,7 +28,7 @@ def _run_with_items(root: Path, model: str, seed: int) -> Path:
     gold = [float(g) for g in np.random.default_rng(0).uniform(0, 1, 40)]  # the same items
     rng = np.random.default_rng(seed)
     scores = [float(g + rng.normal(0, 0.3)) for g in gold]
-    value = round(_spearman(scores, gold), 6)
+    value = spearman_of(scores, gold)
     path = write_result(root, model, "STS22", sts(value), main_metric="cosine_spearman")
     write_pair_items(path, scores, gold)
     return path
