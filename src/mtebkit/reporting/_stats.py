@@ -200,7 +200,8 @@ def spearman(gold: FloatArray, x: FloatArray) -> float:
     if np.isnan(a).any():
         return float("nan")
     ranked = np.column_stack((average_ranks(a[:, 0]), average_ranks(a[:, 1])))
-    return float(np.corrcoef(ranked, rowvar=False)[1, 0])
+    rs = np.asarray(np.corrcoef(ranked, rowvar=False))  # 2 x 2 for two columns
+    return float(rs[1, 0])
 
 
 def _correlation(kind: str) -> Callable[[FloatArray, FloatArray], float]:
