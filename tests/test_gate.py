@@ -14,7 +14,7 @@ from scipy.stats import spearmanr
 from mtebkit.cli import main
 from mtebkit.reporting import check_against_baseline, load_baseline, make_baseline
 from mtebkit.results import load_results
-from tests.helpers.reporting.factory import sts, write_pair_items, write_result
+from tests.helpers.reporting.factory import spearman_of, sts, write_pair_items, write_result
 
 
 @pytest.fixture
@@ -27,12 +27,15 @@ def ref_results(shared_dir: Path, tmp_path: Path) -> Path:
 
 
 def _perturb(root: Path, task: str, delta: float) -> None:
+    """A regression of ``task``: its score moved, its item scores gone (items that give
+    another score than the file's are refused as a hand edit, see test_read_fast.py)."""
     f = next(root.rglob(f"{task}.json"))
     data = json.loads(f.read_text())
     for rows in data["scores"].values():
         for row in rows:
             row["main_score"] += delta
     f.write_text(json.dumps(data))
+    f.with_name(f"{task}.items.json.gz").unlink(missing_ok=True)
 
 
 def test_gate_passes_on_original_fails_on_worse(
@@ -170,9 +173,11 @@ def test_significance_from_item_scores(tmp_path: Path) -> None:
 
 def test_baseline_items_of_an_older_mtebkit_are_not_used(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
-    gold = rng.uniform(0, 1, 50)
-    p = write_result(tmp_path / "r", "org/m", "STS12", sts(0.8), main_metric="cosine_spearman")
-    write_pair_items(p, [float(x) for x in gold + rng.normal(0, 0.2, 50)], [float(g) for g in gold])
+    gold = [float(g) for g in rng.uniform(0, 1, 50)]
+    scores = [float(x) for x in gold + rng.normal(0, 0.2, 50)]
+    value = spearman_of(scores, gold)
+    p = write_result(tmp_path / "r", "org/m", "STS12", sts(value), main_metric="cosine_spearman")
+    write_pair_items(p, scores, gold)
     base = make_baseline(load_results(tmp_path / "r"))
     data = json.loads(base.model_dump_json(exclude_none=True))
     items = data["tasks"][0]["items"]

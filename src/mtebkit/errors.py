@@ -35,6 +35,7 @@ __all__ = [
     "MtebkitError",
     "RegistryError",
     "ResultsError",
+    "ScoreMismatchError",
     "TaskSpecError",
     "UnknownNameError",
 ]
@@ -93,6 +94,11 @@ class TaskSpecError(MtebkitError):
 
 class ResultsError(MtebkitError):
     """A results folder or result file cannot be used."""
+
+
+class ScoreMismatchError(ResultsError):
+    """A result file's main score is not the one its per-item scores give (an edited file,
+    or items of another run)."""
 
 
 class CacheError(MtebkitError):

@@ -73,12 +73,14 @@ def left_out_notes(runs: Sequence[tuple[str, ResultSet]], compared: Sequence[str
 def run(args: argparse.Namespace) -> int:
     from mtebkit.cli._common import load_quietly, resolve_run_arg
     from mtebkit.errors import ResultsError
-    from mtebkit.reporting import compare_runs, comparison_report
+    from mtebkit.reporting import compare_runs, comparison_report, verify_main_scores
 
     if len(args.runs) < 2:
         raise ResultsError("compare needs at least two runs (A B [C ...])")
     results = load_quietly(args.results) if args.results else None
     runs = [resolve_run_arg(a, results) for a in args.runs]
+    for _, view in runs:  # a hand-edited score must not be compared as if measured
+        verify_main_scores(view)
     cmp = compare_runs(
         runs,
         method=args.method,

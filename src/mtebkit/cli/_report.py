@@ -80,11 +80,13 @@ def run(args: argparse.Namespace) -> int:
         add_depth_curves,
         add_similarity_plots,
         build_report,
+        verify_main_scores,
     )
 
     rs = load_quietly(*args.results, revision=args.revision)
     if args.model:
         rs = rs.models_only(args.model)
+    verify_main_scores(rs)  # a hand-edited score must not reach a leaderboard
     report = build_report(
         rs, benchmark=args.benchmark, metrics=args.metrics, rank_resamples=args.resamples
     )

@@ -52,9 +52,12 @@ _LAZY: dict[str, str] = {
     # --dim / --precision runs
     "VARIANT_TITLE": "mtebkit.reporting._variants",
     "variant_tables": "mtebkit.reporting._variants",
+    "SCORE_TOLERANCE": "mtebkit.reporting._verify",
+    "verify_main_scores": "mtebkit.reporting._verify",
 }
 
 __all__ = [
+    "SCORE_TOLERANCE",
     "VARIANT_TITLE",
     "Baseline",
     "BenchmarkAggregate",
@@ -89,6 +92,7 @@ __all__ = [
     "similarity_figure",
     "thresholds_table",
     "variant_tables",
+    "verify_main_scores",
 ]
 
 __getattr__, __dir__ = lazy_exports("mtebkit.reporting", _LAZY, globals(), __all__)
@@ -123,3 +127,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.reporting._stats import PairedTest, paired_bootstrap, randomisation_test
     from mtebkit.reporting._table import Image, Paragraph, Report, Table
     from mtebkit.reporting._variants import VARIANT_TITLE, variant_tables
+    from mtebkit.reporting._verify import SCORE_TOLERANCE, verify_main_scores

@@ -24,6 +24,7 @@ from mtebkit.errors import ResultsError
 from mtebkit.reporting._aggregate import get_benchmark_spec
 from mtebkit.reporting._stats import paired_bootstrap, statistic_for
 from mtebkit.reporting._table import Table
+from mtebkit.reporting._verify import verify_main_scores
 from mtebkit.results._item_scores import (
     ITEM_SCORES_SCHEMA_VERSION,
     OutdatedItemScoresError,
@@ -145,6 +146,7 @@ def make_baseline(
 ) -> Baseline:
     """Build a baseline from one run; with ``benchmark``, every benchmark task must be present."""
     run = rs.run(model, experiment=experiment)
+    verify_main_scores(run)  # a hand-edited score must not be pinned
     by_task = run.by_task()
     names = sorted(by_task)
     if benchmark is not None:
@@ -387,6 +389,7 @@ def check_against_baseline(
                 f"the baseline pins {baseline.benchmark or 'a task list'}, not benchmark {want}"
             )
     run = rs.run(model or _model_in(rs, baseline.model), experiment=experiment)
+    verify_main_scores(run)  # a hand-edited score must not pass the gate
     by_task = run.by_task()
     common = set(by_task) & set(baseline.task_names())
     if not common:

@@ -17,20 +17,20 @@ import logging
 import math
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mtebkit._util.registry import did_you_mean
 from mtebkit.errors import ResultsError
 from mtebkit.results._layout import DEFAULT_EXPERIMENT, EXPERIMENTS_DIR, safe_name
 from mtebkit.results._metrics import metric_value
-from mtebkit.tasks import TaskInfo, describe_task
+from mtebkit.results._reader import read_task_result
+from mtebkit.tasks import TaskFacts, task_facts
 
 if TYPE_CHECKING:
     import pandas as pd
-    from mteb.results import TaskResult
 
 __all__ = [
     "ResultSet",
@@ -55,9 +55,20 @@ class ResultsWarning(UserWarning):
     """A result file was skipped or adjusted while loading (the message names it)."""
 
 
-def task_info(name: str) -> TaskInfo | None:
-    """What the task catalogue knows of ``name`` (type, main score, splits); None if unknown."""
-    return describe_task(name)
+class TaskScores(Protocol):
+    """What rows are made of: mteb's ``TaskResult`` or a file read by :func:`read_task_result`."""
+
+    @property
+    def task_name(self) -> str: ...
+
+    @property
+    def scores(self) -> Mapping[str, Sequence[Mapping[str, Any]]]: ...
+
+
+def task_info(name: str) -> TaskFacts | None:
+    """What the task catalogue knows of ``name`` (type, main score, splits); None if unknown.
+    No mteb import when the shipped snapshot fits the installed mteb (see ``task_facts``)."""
+    return task_facts(name)
 
 
 @dataclass(frozen=True)
@@ -146,7 +157,7 @@ def _finite(v: Any) -> float | None:
 
 
 def rows_from_task_result(
-    result: TaskResult,
+    result: TaskScores,
     *,
     model: str,
     revision: str = "unknown",
@@ -422,8 +433,6 @@ def _locate(path: Path) -> tuple[Path, str | None]:
 
 
 def _load_file(path: Path, rs: ResultSet) -> list[ScoreRow]:
-    from mteb.results import TaskResult
-
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -434,19 +443,11 @@ def _load_file(path: Path, rs: ResultSet) -> list[ScoreRow]:
     ):
         _warn(rs, f"skipped {path}: not an mteb result file (no task_name/scores)")
         return []
-    mteb_logger = logging.getLogger("mteb")
-    level = mteb_logger.level
-    # pre-1.11 files make mteb log "Main score ... not found"; we fill it from the old name below
-    mteb_logger.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = TaskResult.from_disk(path)
+        result = read_task_result(path, data)
     except (ValueError, TypeError, KeyError) as exc:  # pydantic's ValidationError is a ValueError
         _warn(rs, f"skipped unreadable result file {path}: {type(exc).__name__}: {str(exc)[:300]}")
         return []
-    finally:
-        mteb_logger.setLevel(level)
     block = data.get("mtebkit")
     settings = block.get("settings") if isinstance(block, dict) else None
     rev_dir, experiment = _locate(path)
@@ -513,7 +514,7 @@ def load_results(*paths: str | Path) -> ResultSet:
 
 
 def result_set_from(
-    results: ResultSet | Iterable[TaskResult] | Iterable[ScoreRow], *, model: str = "model"
+    results: ResultSet | Iterable[TaskScores] | Iterable[ScoreRow], *, model: str = "model"
 ) -> ResultSet:
     """Accept a :class:`ResultSet`, mteb ``TaskResult`` objects or rows; return a ResultSet."""
     if isinstance(results, ResultSet):

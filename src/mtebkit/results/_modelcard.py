@@ -180,7 +180,11 @@ def load_model_card(path: str | Path, *, model: str | None = None) -> ResultSet:
 
 
 def _card_result(row: ScoreRow) -> dict[str, Any]:
-    info = task_info(row.task)
+    # the card names the task's dataset (path@revision): only the full catalogue knows it
+    # (mteb's registry for native tasks), so writing a card pays mteb's import, reading does not
+    from mtebkit.tasks import describe_task
+
+    info = describe_task(row.task)
     source = info.source if info is not None else ""
     hf_path, _, revision = source.partition("@")
     dataset: dict[str, Any] = {

@@ -19,6 +19,8 @@ _LAZY: dict[str, str] = {
     "list_tasks": "mtebkit.tasks._catalog",
     "spec_problems": "mtebkit.tasks._catalog",
     "with_mirror": "mtebkit.tasks._catalog",
+    "TaskFacts": "mtebkit.tasks._facts",
+    "task_facts": "mtebkit.tasks._facts",
     "BENCHMARK_ALIASES": "mtebkit.tasks._benchmarks",
     "BenchmarkTask": "mtebkit.tasks._benchmarks",
     "benchmark_tasks": "mtebkit.tasks._benchmarks",
@@ -44,6 +46,7 @@ __all__ = [
     "BenchmarkTask",
     "MirrorFidelity",
     "SpecPath",
+    "TaskFacts",
     "TaskInfo",
     "TaskSpec",
     "benchmark_tasks",
@@ -62,6 +65,7 @@ __all__ = [
     "rehash_spec",
     "resolve_data_dir",
     "spec_problems",
+    "task_facts",
     "with_mirror",
 ]
 
@@ -87,6 +91,7 @@ if TYPE_CHECKING:  # pragma: no cover
         with_mirror,
     )
     from mtebkit.tasks._discovery import SpecPath, default_spec_paths, resolve_data_dir
+    from mtebkit.tasks._facts import TaskFacts, task_facts
     from mtebkit.tasks._fidelity import MirrorFidelity, mirror_fidelity, mirror_fidelity_of
     from mtebkit.tasks._offline import hf_offline
     from mtebkit.tasks._spec import TaskSpec, load_spec, rehash_spec

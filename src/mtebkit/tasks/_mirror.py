@@ -18,6 +18,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -334,7 +335,10 @@ def check_mirror(task: AbsTask, root: Path) -> None:
 _OFFLINE_CLASSES: dict[type, type] = {}
 
 
+@cache
 def _load_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged mirror file raises inside datasets / pyarrow (truncated gzip: EOFError).
+    Built on first use: importing ``datasets`` takes seconds that reading results must not pay."""
     errors: list[type[BaseException]] = [OSError, EOFError, zlib.error, ValueError]
     try:
         from datasets.exceptions import DatasetGenerationError
@@ -343,10 +347,6 @@ def _load_errors() -> tuple[type[BaseException], ...]:
     except ImportError:  # pragma: no cover - an older datasets
         pass
     return tuple(errors)
-
-
-# what a damaged mirror file raises inside datasets / pyarrow (truncated gzip: EOFError)
-_LOAD_ERRORS = _load_errors()
 
 
 def damaged_file(root: Path) -> Path | None:
@@ -411,7 +411,7 @@ def _offline_class(cls: type) -> type:
             with hf_offline(datasets_cache=cache):
                 try:
                     out = original(self, *args, **kwargs)
-                except _LOAD_ERRORS as exc:
+                except _load_errors() as exc:
                     raise _load_error(self.metadata.name, root, exc) from None
             check_classification_rows(self, root, files_of=_split_files_of(self, root))
             return out
