@@ -157,7 +157,8 @@ def run(args: argparse.Namespace) -> int:
         header.pop()
     from mtebkit.reporting import Table
 
-    table = Table(header, rows, align_left=len(header))  # every column is text
+    # every column is text; a task name is never cut (it is what --tasks is given)
+    table = Table(header, rows, align_left=len(header), uncut=(0,))
     print(table.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
     where = f" (mirror: {data_dir})" if data_dir is not None else ""
     more = f"; {hidden} image/audio/video task(s) hidden (--all-modalities)" if hidden else ""

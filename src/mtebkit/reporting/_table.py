@@ -144,6 +144,7 @@ class Table:
     bold: set[tuple[int, int]] = field(default_factory=set)
     align_left: int = 1  # the first N columns are text, left-aligned
     column_digits: dict[str, int] = field(default_factory=dict)
+    uncut: tuple[int, ...] = ()  # text columns never cut to fit (names a user copies)
 
     def __post_init__(self) -> None:
         for i, r in enumerate(self.rows):
@@ -162,16 +163,23 @@ class Table:
         widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(self.columns)]
         wrap = _wrapper(max_width)
         if max_width is not None:
-            text_cols = range(self.align_left)
+            text_cols = [i for i in range(self.align_left) if i not in self.uncut]
             if sum(widths) + 2 * (len(widths) - 1) > max_width and len(body) >= 20:
                 # a few very long cells should not squeeze every other row: cut those first
-                for i in text_cols:
+                # (an uncut column's long cells are printed whole and push their row's rest right)
+                for i in range(self.align_left):
                     lengths = sorted(len(r[i]) for r in body)
                     typical = lengths[int(0.95 * (len(lengths) - 1))]
                     widths[i] = max(len(self.columns[i]), min(widths[i], typical))
             widths = fit_widths(widths, max_width, shrinkable=text_cols)
             header = [clip(c, w) for c, w in zip(self.columns, widths, strict=True)]
-            body = [[clip(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
+            body = [
+                [
+                    c if i in self.uncut else clip(c, w)
+                    for i, (c, w) in enumerate(zip(r, widths, strict=True))
+                ]
+                for r in body
+            ]
         else:
             header = list(self.columns)
 
