@@ -217,6 +217,8 @@ def _one(
     run: FirstStageRun | None,
     strict: bool,
 ) -> dict[int, TaskResult]:
+    from mtebkit._util.paths import name_in
+
     was_loaded = bool(task.data_loaded)
     if not was_loaded:
         task.load_data()
@@ -228,7 +230,7 @@ def _one(
             validate_candidates(run, cands, origins, task)
             if strict:
                 check_depth(candidate_counts(task, cands), depths[0], f"{name} ({run.path})")
-            (tmp / f"{name}_predictions.json").write_text(
+            name_in(tmp, name, kind="task", suffix="_predictions.json").write_text(
                 predictions_json(run, cands, task), encoding="utf-8"
             )
         else:
