@@ -127,11 +127,38 @@ def match_first_stage(
 
 
 # ---------------------------------------------------------------------------------- reading
+_INT64_MAX = 2**63 - 1  # trec_eval reads ranks as C ints; anything wider is not a rank
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float; None for bools, non-numbers, NaN/inf and ints too large
+    for a float (``math.isfinite`` would raise OverflowError on those)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        out = float(value)
+    except OverflowError:
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _text(value: str, where: str) -> str:
+    """``value`` when it can be written as UTF-8 (a JSON ``\\ud800`` escape gives a lone
+    surrogate, which no message or output file could hold)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(f"{where}: {value!r} is not valid text (a lone surrogate)") from None
+    return value
+
+
 def _parse_trec(path: Path) -> tuple[Candidates, Origins]:
     cands: dict[str, dict[str, float]] = {}
     origins: Origins = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # split on "\n" only: splitlines() also breaks at \x0b, \x1c, \u2028..., which would
+        # make the line numbers in messages disagree with the file's
+        lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot read the run file {path}: {exc}") from None
     for n, line in enumerate(lines, start=1):
@@ -145,9 +172,11 @@ def _parse_trec(path: Path) -> tuple[Candidates, Origins]:
             )
         qid, _, docid, rank, score, _ = fields
         try:
-            int(rank)
-        except ValueError:
+            whole = int(rank)
+        except ValueError:  # also a number of more than 4300 digits
             raise DataError(f"{where}: rank {rank!r} is not a whole number") from None
+        if not 0 <= whole <= _INT64_MAX:
+            raise DataError(f"{where}: rank {rank!r} is not between 0 and 2**63-1")
         try:
             value = float(score)
         except ValueError:
@@ -166,10 +195,21 @@ def _parse_trec(path: Path) -> tuple[Candidates, Origins]:
 
 
 def _parse_predictions(path: Path) -> tuple[Candidates, Origins]:
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        # json keeps the last of two equal keys; a run that scores a document twice is refused
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise DataError(f"{path}: key {key!r} is given twice in one object")
+            out[key] = value
+        return out
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=unique)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"cannot read the predictions file {path}: {exc}") from None
+    except RecursionError:
+        raise DataError(f"{path}: nested too deeply to be an mteb predictions file") from None
     if not isinstance(data, dict):
         raise DataError(f"{path}: not an mteb predictions file (expected a JSON object)")
     out: Candidates = {}
@@ -177,23 +217,26 @@ def _parse_predictions(path: Path) -> tuple[Candidates, Origins]:
     for subset, splits in data.items():
         if subset == "mteb_model_meta":
             continue
+        _text(subset, str(path))
         if not isinstance(splits, dict):
             raise DataError(f"{path}: [{subset!r}] is not {{split: {{qid: {{docid: score}}}}}}")
         for split, queries in splits.items():
-            where = f"{path} [{subset}][{split}]"
+            where = f"{path} [{subset}][{_text(split, f'{path} [{subset}]')}]"
             if not isinstance(queries, dict):
                 raise DataError(f"{where}: not {{qid: {{docid: score}}}}")
             cands: dict[str, dict[str, float]] = {}
             for qid, docs in queries.items():
-                ok = isinstance(docs, dict) and all(
-                    isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s)
-                    for s in docs.values()
+                _text(qid, where)
+                scores = (
+                    {_text(d, f"{where}[{qid!r}]"): _finite(s) for d, s in docs.items()}
+                    if isinstance(docs, dict)
+                    else None
                 )
-                if not ok:
+                if scores is None or any(s is None for s in scores.values()):
                     raise DataError(f"{where}[{qid!r}]: not {{docid: finite score}}")
-                cands[qid] = {str(d): float(s) for d, s in docs.items()}
+                cands[qid] = {d: s for d, s in scores.items() if s is not None}
                 for d in docs:
-                    origins[(subset, split, qid, str(d))] = f"{where}[{qid!r}]"
+                    origins[(subset, split, qid, d)] = f"{where}[{qid!r}]"
             out[(subset, split)] = cands
     if not out:
         raise DataError(f"{path}: the predictions file has no subsets")
