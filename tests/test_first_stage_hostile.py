@@ -74,7 +74,7 @@ def test_trec_reader_only_named_errors(tmp_path: Path, lines: list[list[str]], r
     for data in [text.encode("utf-8", "surrogatepass"), raw, text.encode() + raw]:
         path = _write(tmp_path, "T.trec", data)
         try:
-            cands, origins = _load(path)
+            cands, _ = _load(path)
         except DataError as exc:
             assert str(path) in str(exc)
             str(exc).encode("utf-8")  # printable
