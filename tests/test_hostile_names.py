@@ -124,3 +124,12 @@ def test_cache_never_deletes_a_shard_named_outside(tmp_path: Path) -> None:
         conn.execute("UPDATE shards SET file = ?", ("../../victim",))
     EmbeddingCache(tmp_path / "cache").clear()
     assert victim.read_text() == "keep"
+
+
+def test_first_stage_folder_lookup_stays_inside(tmp_path: Path) -> None:
+    from mtebkit.evaluation._first_stage import FirstStageRun
+
+    (tmp_path / "x.trec").write_text("q1 Q0 d1 1 1.0 t\n")
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(ResultsError, match=r"unsafe task name '\.\./x'"):
+        FirstStageRun.of(tmp_path / "runs", "../x")

@@ -141,6 +141,8 @@ def evaluate_job(
             if swept is not None:  # the sweep's time is filed with its first depth
                 swept.update({d: (r, 0.0) for d, r in by_depth.items()})
         else:
+            if keep_items or keep_predictions:  # mteb writes <task>_predictions.json there
+                predictions_file_name(task.metadata.name)
             result = evaluate_one(
                 model,
                 task,

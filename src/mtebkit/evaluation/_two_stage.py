@@ -217,12 +217,13 @@ def _one(
     run: FirstStageRun | None,
     strict: bool,
 ) -> dict[int, TaskResult]:
-    from mtebkit._util.paths import name_in
+    from mtebkit._util.paths import name_in, safe_name
 
+    # mteb names its predictions file after the task: refuse a name that would leave tmp
+    name = safe_name(task.metadata.name, kind="task")
     was_loaded = bool(task.data_loaded)
     if not was_loaded:
         task.load_data()
-    name = task.metadata.name
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-two-stage-"))
     try:
         if run is not None:
