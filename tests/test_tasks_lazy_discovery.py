@@ -121,3 +121,21 @@ def test_oversized_spec_is_refused_from_its_size_alone(
     assert task.metadata.name == "DemoSTSEn"
     assert all(n <= spec_mod.SPEC_MAX_BYTES for n in parsed)
     assert "over the" in spec_problems([tmp_path])[big.resolve()]
+
+
+def test_a_header_is_parsed_once_per_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mtebkit.tasks._discovery as discovery
+
+    spec = _big_sts(tmp_path, size=4 << 10)
+    parsed: list[Path] = []
+    real = discovery.load_spec
+    monkeypatch.setattr(discovery, "load_spec", lambda p: parsed.append(p) or real(p))
+    for _ in range(3):  # a run builds each of its tasks with a fresh discovery
+        get_tasks(["DemoSTSEn"], spec_paths=[tmp_path])
+    assert parsed.count(spec.resolve()) <= 1
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("description: big", "description: bog"), encoding="utf-8")
+    (task,) = get_tasks(["BigSTS"], spec_paths=[tmp_path])  # same size, new content: parsed
+    assert task.metadata.description == "bog"
