@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mtebkit._util.atomic import atomic_write_bytes
+    from mtebkit._util.paths import name_in
     from mtebkit.cli._common import load_quietly
     from mtebkit.errors import ResultsError
     from mtebkit.reporting import collect_distributions, similarity_figure, thresholds_table
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         dists = collect_distributions(rs, task, split=args.split, sts_threshold=args.sts_threshold)
         if not dists:
             raise ResultsError(f"{task}: no item scores with both positive and negative pairs")
-        path = args.out / f"similarity_{task}.{args.fmt}"
+        path = name_in(args.out, task, kind="task", prefix="similarity_", suffix=f".{args.fmt}")
         figure = similarity_figure(
             dists, title=f"{task}: positive vs negative scores", dpi=args.dpi, fmt=args.fmt
         )

@@ -141,6 +141,8 @@ def evaluate_job(
             if swept is not None:  # the sweep's time is filed with its first depth
                 swept.update({d: (r, 0.0) for d, r in by_depth.items()})
         else:
+            if keep_items or keep_predictions:  # mteb writes <task>_predictions.json there
+                predictions_file_name(task.metadata.name)
             result = evaluate_one(
                 model,
                 task,
@@ -214,8 +216,11 @@ def _predictions_text(task: Any, predictions_dir: Path) -> str | None:
 
 
 def predictions_file_name(task_name: str) -> str:
-    """mteb's name for a task's predictions (``prediction_folder`` of ``mteb.evaluate``)."""
-    return f"{task_name}_predictions.json"
+    """mteb's name for a task's predictions (``prediction_folder`` of ``mteb.evaluate``); a
+    task name that cannot be part of a path is refused (ResultsError)."""
+    from mtebkit._util.paths import safe_name
+
+    return f"{safe_name(task_name, kind='task')}_predictions.json"
 
 
 def _item_scores(task: Any, predictions_dir: Path) -> dict[str, Any] | None:

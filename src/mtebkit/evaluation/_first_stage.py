@@ -82,6 +82,9 @@ class FirstStageRun:
 
 
 def _in_folder(folder: Path, task_name: str) -> Path:
+    from mtebkit._util.paths import safe_name
+
+    task_name = safe_name(task_name, kind="task")  # a name is looked up inside folder only
     names = [f"{task_name}_predictions.json", *(task_name + s for s in _SUFFIXES)]
     for name in names:
         if (folder / name).is_file():

@@ -217,10 +217,13 @@ def _one(
     run: FirstStageRun | None,
     strict: bool,
 ) -> dict[int, TaskResult]:
+    from mtebkit._util.paths import name_in, safe_name
+
+    # mteb names its predictions file after the task: refuse a name that would leave tmp
+    name = safe_name(task.metadata.name, kind="task")
     was_loaded = bool(task.data_loaded)
     if not was_loaded:
         task.load_data()
-    name = task.metadata.name
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-two-stage-"))
     try:
         if run is not None:
@@ -228,7 +231,7 @@ def _one(
             validate_candidates(run, cands, origins, task)
             if strict:
                 check_depth(candidate_counts(task, cands), depths[0], f"{name} ({run.path})")
-            (tmp / f"{name}_predictions.json").write_text(
+            name_in(tmp, name, kind="task", suffix="_predictions.json").write_text(
                 predictions_json(run, cands, task), encoding="utf-8"
             )
         else:

@@ -53,7 +53,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from mtebkit._util.paths import embeddings_cache_dir
-from mtebkit.errors import CacheError, MtebkitError
+from mtebkit.errors import CacheError, MtebkitError, ResultsError
 
 __all__ = ["EmbeddingCache", "VectorCache"]
 
@@ -428,7 +428,9 @@ class EmbeddingCache:
 
     def _map_shard(self, file: str, dtype: str, dim: int, n: int) -> np.ndarray | None:
         """The shard's (n, dim) array (memory-mapped), or None if the file is missing or damaged."""
-        path = self.shard_dir / file
+        path = self._shard_path(file)
+        if path is None:
+            return None
         try:
             dt = np.dtype(dtype)
             with open(path, "rb") as fh:
@@ -569,8 +571,20 @@ class EmbeddingCache:
     def _unlink(self, files: Sequence[str]) -> None:
         # only after the commit: until then a reader may still be directed to these files
         for f in files:
-            with suppress(FileNotFoundError):
-                (self.shard_dir / f).unlink()
+            path = self._shard_path(f)
+            if path is not None:
+                with suppress(FileNotFoundError):
+                    path.unlink()
+
+    def _shard_path(self, file: str) -> Path | None:
+        """``shards/<file>`` for a file name read from the index; None when the name is not a
+        plain file name (a tampered index must never direct a read or a delete elsewhere)."""
+        from mtebkit._util.paths import name_in
+
+        try:
+            return name_in(self.shard_dir, file, kind="shard file")
+        except ResultsError:
+            return None
 
     def _evict(self, conn: sqlite3.Connection, max_bytes: int) -> int:
         """Drop least-recently-used shards until the shard files total at most ``max_bytes``."""
@@ -615,10 +629,24 @@ class EmbeddingCache:
             return removed
 
     # ------------------------------------------------------------------ descriptions
+    def _description_path(self, namespace: str) -> Path:
+        """``namespaces/<namespace>.json``; a namespace that is not a plain name (``--namespace
+        ../x`` to ``cache clear``) is refused before it reaches a path (CacheError)."""
+        from mtebkit._util.paths import name_in
+
+        try:
+            return name_in(self.root / DESCRIPTION_DIR, namespace, kind="namespace", suffix=".json")
+        except ResultsError as exc:
+            raise CacheError(str(exc)) from None
+
     def describe(self, namespace: str, description: Mapping[str, Any]) -> None:
         """Record, once, what a namespace belongs to (model, revision, settings) for
         :meth:`info`. Best effort: a cache that cannot take it still caches vectors."""
-        path = self.root / DESCRIPTION_DIR / f"{namespace}.json"
+        try:
+            path = self._description_path(namespace)
+        except CacheError as exc:
+            logger.warning("embedding cache: %s", exc)
+            return
         if path.exists():
             return
         try:
@@ -631,7 +659,10 @@ class EmbeddingCache:
 
     def description(self, namespace: str) -> dict[str, Any] | None:
         """What :meth:`describe` recorded for ``namespace``; None if nothing (or unreadable)."""
-        path = self.root / DESCRIPTION_DIR / f"{namespace}.json"
+        try:
+            path = self._description_path(namespace)
+        except CacheError:  # not a plain name: it was never described
+            return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -675,6 +706,8 @@ class EmbeddingCache:
 
     def clear(self, namespace: str | None = None) -> int:
         """Delete every entry (or one namespace's); return how many entries were deleted."""
+        if namespace is not None:
+            self._description_path(namespace)  # refuse ``../x`` before anything is deleted
         with self._lock, self._raising():
             conn = self._connect()
             with _transaction(conn):
@@ -697,7 +730,7 @@ class EmbeddingCache:
             self._unlink(files)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         described = self.root / DESCRIPTION_DIR
-        for p in [described / f"{namespace}.json"] if namespace else described.glob("*.json"):
+        for p in [self._description_path(namespace)] if namespace else described.glob("*.json"):
             p.unlink(missing_ok=True)
         self.sweep()
         return int(n)

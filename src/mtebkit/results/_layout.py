@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mtebkit.errors import ResultsError
+from mtebkit._util.paths import _inside, name_in, safe_name
 
 if TYPE_CHECKING:
     from mteb.models.model_meta import ModelMeta
@@ -28,6 +28,7 @@ __all__ = [
     "ITEM_SCORES_SUFFIX",
     "item_scores_for",
     "item_scores_path",
+    "name_in",
     "result_path",
     "safe_name",
 ]
@@ -38,40 +39,33 @@ ITEM_SCORES_SUFFIX = ".items.json.gz"
 _MTEB_RESULTS = "results"  # the folder ResultCache keeps under its cache path
 
 
-def result_path(results_dir: Path, meta: ModelMeta, task_name: str) -> Path:
-    """Where ``ResultCache`` files ``meta``'s result for ``task_name``, under ``results_dir``."""
+def result_path(
+    results_dir: Path, meta: ModelMeta, task_name: str, *, source: Path | str | None = None
+) -> Path:
+    """Where ``ResultCache`` files ``meta``'s result for ``task_name``, under ``results_dir``.
+
+    Every name is checked with :func:`safe_name` first: a revision ``../x`` or a task ``a/b``
+    would otherwise put the file outside ``results_dir``. ``source`` says where the names came
+    from, for the error."""
     from mteb import ResultCache
 
+    safe_name(str(task_name), kind="task", source=source)
+    safe_name(str(meta.name), kind="model", source=source)
+    safe_name(str(meta.revision), kind="revision", source=source)
+    if meta.experiment_name is not None:
+        safe_name(meta.experiment_name, kind="experiment", source=source)
     results_dir = Path(results_dir)
     cache = ResultCache(cache_path=results_dir.parent)
     path = Path(cache.get_task_result_path(task_name, meta))
-    return results_dir / path.relative_to(cache.cache_path / _MTEB_RESULTS)
+    return _inside(results_dir, results_dir / path.relative_to(cache.cache_path / _MTEB_RESULTS))
 
 
-def item_scores_path(out_dir: Path, task_name: str) -> Path:
+def item_scores_path(out_dir: Path, task_name: str, *, source: Path | str | None = None) -> Path:
     """``<out_dir>/<Task>.items.json.gz``: where the item scores of ``task_name`` live."""
-    return Path(out_dir) / f"{task_name}{ITEM_SCORES_SUFFIX}"
+    return name_in(out_dir, task_name, kind="task", suffix=ITEM_SCORES_SUFFIX, source=source)
 
 
 def item_scores_for(result_file: Path) -> Path | None:
     """The item-scores file beside a ``<Task>.json`` result, if it exists."""
     p = result_file.with_name(result_file.name.removesuffix(".json") + ITEM_SCORES_SUFFIX)
     return p if p.is_file() else None
-
-
-def safe_name(value: str, *, kind: str, source: Path | str | None = None) -> str:
-    """``value`` unchanged when it can be part of a file name; else a :class:`ResultsError`
-    naming ``kind`` (task, model, revision, experiment) and the file it came from.
-
-    A name is safe when it is not empty and holds no path separator, no ``..``/``.`` part, no
-    NUL or control character. A model name may hold one ``/`` (``org/name``); each side must
-    be safe on its own. Every writer calls this before a name from a file becomes a path."""
-    parts = value.split("/", 1) if kind == "model" else [value]
-    bad = not isinstance(value, str) or any(
-        not p or p in (".", "..") or "/" in p or "\\" in p or any(ord(c) < 32 for c in p)
-        for p in parts
-    )
-    if bad:
-        where = f" in {source}" if source is not None else ""
-        raise ResultsError(f"unsafe {kind} name {value!r}{where}: it cannot be part of a path")
-    return value

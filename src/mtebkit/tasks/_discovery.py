@@ -7,10 +7,15 @@ and ``./tasks/`` of the current folder, where only files that declare themselves
 
 A spec that cannot be read never blocks another: :func:`discover_specs` keeps the error,
 with its file and line, and it is raised only when that spec is asked for by name.
+
+Discovery reads a spec's header only (at most ``SPEC_MAX_BYTES``), once per unchanged file;
+its data files are read, validated and hashed when the task is built (``get_tasks`` of that
+name), so a large or broken dataset costs nothing to runs of other tasks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -124,6 +129,33 @@ def _spec_files(entry: SpecPath) -> list[Path]:
     raise TaskSpecError(f"task spec path {p} does not exist")
 
 
+# load_spec's answer per file, kept while its bytes are the same: a run discovers the spec
+# paths once per task it builds, and parsing a 1 MiB header takes seconds (reading it, ms).
+# Keyed by content, not mtime: a same-size rewrite within the clock's tick is still seen.
+_LOADED: dict[Path, tuple[bytes, TaskSpec | MtebkitError]] = {}
+
+
+def _load_once(path: Path) -> TaskSpec:
+    """:func:`load_spec` of ``path``, parsed again only when the file changed."""
+    try:
+        key = hashlib.sha256(read_regular(path, TaskSpecError, SPEC_MAX_BYTES)).digest()
+    except TaskSpecError:
+        return load_spec(path)  # not readable, or too big: the loader says so
+    hit = _LOADED.get(path)
+    if hit is not None and hit[0] == key:
+        if isinstance(hit[1], MtebkitError):
+            raise hit[1]
+        hit[1].check_paths(path)  # cheap, and a data symlink may have moved since
+        return hit[1]
+    try:
+        spec = load_spec(path)
+    except MtebkitError as exc:
+        _LOADED[path] = (key, exc)
+        raise
+    _LOADED[path] = (key, spec)
+    return spec
+
+
 def discover_specs(spec_paths: Sequence[Path | SpecPath] | None = None) -> SpecCatalog:
     """Every spec on the spec paths (default :func:`default_spec_paths`).
 
@@ -149,7 +181,7 @@ def discover_specs(spec_paths: Sequence[Path | SpecPath] | None = None) -> SpecC
                 )
                 continue
             try:
-                spec = load_spec(f)
+                spec = _load_once(f)
             except MtebkitError as exc:
                 catalog.broken[f] = exc
                 logger.debug("task spec %s cannot be loaded: %s", f, exc)
