@@ -1,5 +1,5 @@
 """Developer sessions: ``nox -s fast`` (the fast loop), ``nox -s tests``, ``nox -s lint``,
-``nox -s typecheck``.
+``nox -s typecheck``, ``nox -s docs`` (the documentation site, built with ``--strict``).
 
 Sessions reuse the current interpreter's environment when run with ``--no-venv`` (CI does the
 install once); by default each gets its own venv with the CPU build of torch.
@@ -47,3 +47,14 @@ def typecheck(session: nox.Session) -> None:
     """mypy in strict mode (configured in pyproject.toml)."""
     _install(session)
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with ``--strict``: a broken link or reference fails.
+
+    The output goes to a temporary folder (``nox -s docs -- --site-dir site`` keeps it)."""
+    session.install(TORCH_CPU)  # the package's own dependency; the CLI reference imports its parser
+    session.install("-e", ".[docs]")
+    site = session.create_tmp()
+    session.run("mkdocs", "build", "--strict", "--site-dir", site, *session.posargs)

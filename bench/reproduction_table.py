@@ -157,7 +157,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     lines.append(
         "\n† mteb + ST from bench_e2e.py's run of 2026-11-23 (same code path, same mirror), not "
         "rerun. mtebkit: one cold `mtebkit run` of the whole mirror (seconds under load). "
-        "Empty: not finished in this session's time on the loaded machine."
+        "Empty published cells: the model card lists no score for that task."
     )
     return "\n".join(lines) + "\n"
 
