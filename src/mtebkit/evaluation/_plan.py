@@ -37,7 +37,18 @@ if TYPE_CHECKING:
 
     from mtebkit.models._configure import EmbedderConfig, RerankerConfig
 
-__all__ = ["PROVENANCE_SETTINGS", "comparable_settings", "experiment_kwargs", "plan"]
+__all__ = [
+    "PROVENANCE_SETTINGS",
+    "PlanContext",
+    "Variant",
+    "comparable_settings",
+    "expand",
+    "experiment_kwargs",
+    "mark_done",
+    "name_jobs",
+    "plan",
+    "select",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -389,33 +400,6 @@ def _variants(config: RunConfig) -> list[bool]:
     )
 
 
-def _at_depths(job: Job, depths: Sequence[int], config: RunConfig) -> list[Job]:
-    """A two-stage job at every depth of a sweep (the plan builds it at the first), each its own
-    experiment; the depths still to do are told to run together."""
-    if not job.two_stage or len(depths) < 2:
-        return [job]
-    out = []
-    for depth in depths:
-        exp = {**dict(job.experiment_kwargs), "rerank_top_k": depth}
-        path = _path_of(config.output.results_dir, job.model_name, job.revision, exp, job.task.name)
-        settings = {**job.settings, "reranker": {**job.settings["reranker"], "top_k": depth}}
-        done = _already_done(
-            path, settings, overwrite=config.output.overwrite, dataset_revision=job.dataset_revision
-        )
-        out.append(
-            dataclasses.replace(
-                job,
-                experiment_kwargs=tuple(exp.items()),
-                experiment=_experiment_name(job.model_name, job.revision, exp),
-                result_path=path,
-                settings=settings,
-                status="done" if done else "todo",
-                rerank_top_k=depth,
-            )
-        )
-    return sweep_together(out)
-
-
 def planned_vectors(config: RunConfig, cfg: EmbedderConfig) -> list[VectorVariant | None]:
     """The ``dims`` x ``precisions`` variants of one model, checked against its config (no
     weights loaded); ``[None]`` when neither is asked for."""
@@ -431,8 +415,39 @@ def planned_vectors(config: RunConfig, cfg: EmbedderConfig) -> list[VectorVarian
     ]
 
 
-def plan(config: RunConfig) -> list[Job]:
-    """Every job of ``config``, in order (model, instruction variant, task); see the module doc."""
+@dataclasses.dataclass(frozen=True)
+class PlanContext:
+    """What every job of a run shares, decided once: the tasks, the configured models (no
+    weights loaded), the reranker and the fixed candidates."""
+
+    tasks: list[tuple[TaskRef, AbsTask]]
+    models: list[tuple[ModelSpec, EmbedderConfig]]
+    reranker: RerankerSpec | None
+    reranker_cfg: RerankerConfig | None
+    first_stage: dict[str, FirstStageRun]
+    depths: list[int]
+    spec_instructions: dict[str, str | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One point of the run's product: model x instructions x task x vectors (x depths, for a
+    two-stage task); named by :func:`name_jobs`."""
+
+    spec: ModelSpec
+    cfg: EmbedderConfig
+    use_instructions: bool
+    ref: TaskRef
+    task: AbsTask
+    task_type: str
+    vectors: VectorVariant | None
+    depths: tuple[int | None, ...]  # (None,) unless two-stage
+    fixed: FirstStageRun | None
+
+
+def select(config: RunConfig) -> PlanContext:
+    """Stage 1: the tasks (on their metadata) and what every job shares; every check that needs
+    no model's weights happens here."""
     depths = rerank_depths(config.rerank.rerank_top_k)
     tasks = _tasks(config)
     _check_instructions(config, tasks)
@@ -441,102 +456,151 @@ def plan(config: RunConfig) -> list[Job]:
         for _, t in tasks
         if hasattr(t, "query_instruction")
     }
-    reranker_spec = reranker_cfg = None
+    devices = tuple(config.runtime.devices) if config.runtime.devices else None
+    reranker = reranker_cfg = None
     if config.rerank.reranker:
-        devices = tuple(config.runtime.devices) if config.runtime.devices else None
-        reranker_spec = RerankerSpec(
+        reranker = RerankerSpec(
             config.rerank.reranker, use_fp16=config.encoder.use_fp16, devices=devices
         )
-        reranker_cfg = reranker_spec.configure()
+        reranker_cfg = reranker.configure()
     first_stage = check_first_stage(config, tasks, depths)
-    jobs: list[Job] = []
-    seen: set[Path] = set()
+    models = []
     for model in dict.fromkeys(config.models):
         spec = ModelSpec(
             model,
             options=config.encoder,
-            devices=tuple(config.runtime.devices) if config.runtime.devices else None,
+            devices=devices,
             cpu_lanes=config.runtime.cpu_lanes,
             spec_instructions=tuple(sorted(spec_instructions.items())),
         )
-        cfg = spec.configure()
-        name, revision = cfg.resolved.name, cfg.resolved.revision
+        models.append((spec, spec.configure()))
+    return PlanContext(
+        tasks, models, reranker, reranker_cfg, first_stage, depths, spec_instructions
+    )
+
+
+def expand(config: RunConfig, ctx: PlanContext) -> list[Variant]:
+    """Stage 2: the product over the run's axes, in run order (a task's variants follow each
+    other: they share its encoding), less the points that mean nothing (an instruction ablation
+    of a task type that takes no instruction)."""
+    out = []
+    for (spec, cfg), use_instr in itertools.product(ctx.models, _variants(config)):
         vectors = planned_vectors(config, cfg)
-        for use_instr in _variants(config):
-            policy = InstructionPolicy(
-                query_instruction=cfg.query_instruction,
-                preset=cfg.preset,
-                enabled=use_instr,
-                task_overrides=dict(config.encoder.task_instructions),
-                spec_instructions=spec_instructions,
-                template=cfg.query_template,
+        for (ref, task), vec in itertools.product(ctx.tasks, vectors):
+            ttype = str(task.metadata.type)
+            if (
+                config.variants.instruction_ablation
+                and not use_instr
+                and ttype not in QUERY_TASK_TYPES
+            ):
+                continue  # instructions never reach other task types: nothing to ablate
+            two_stage = ctx.reranker_cfg is not None and ttype in QUERY_TASK_TYPES
+            depths: tuple[int | None, ...] = tuple(ctx.depths) if two_stage else (None,)
+            fixed = ctx.first_stage.get(ref.name) if two_stage else None
+            out.append(Variant(spec, cfg, use_instr, ref, task, ttype, vec, depths, fixed))
+    return out
+
+
+def _policy(config: RunConfig, ctx: PlanContext, v: Variant) -> InstructionPolicy:
+    return InstructionPolicy(
+        query_instruction=v.cfg.query_instruction,
+        preset=v.cfg.preset,
+        enabled=v.use_instructions,
+        task_overrides=dict(config.encoder.task_instructions),
+        spec_instructions=ctx.spec_instructions,
+        template=v.cfg.query_template,
+    )
+
+
+def name_jobs(config: RunConfig, ctx: PlanContext, variants: Sequence[Variant]) -> list[list[Job]]:
+    """Stage 3: each variant's experiment, result path and settings, from this one place (one
+    job per depth of a sweep; a path planned twice is planned once)."""
+    groups: list[list[Job]] = []
+    seen: set[Path] = set()
+    for v in variants:
+        name, revision = v.cfg.resolved.name, v.cfg.resolved.revision
+        # only this task's own override names its experiment (others never reach it)
+        own = {k: w for k, w in config.encoder.task_instructions.items() if k == v.ref.name}
+        base = experiment_kwargs(v.cfg, use_instructions=v.use_instructions, task_instructions=own)
+        base.update(v.vectors.experiment_kwargs() if v.vectors else {})
+        group = []
+        for depth in v.depths:
+            exp = dict(base)
+            if depth is not None and ctx.reranker_cfg is not None:
+                exp["reranker"] = ctx.reranker_cfg.resolved.name.replace("/", "__")
+                exp["rerank_top_k"] = depth
+                if v.fixed is not None:  # other candidates: another experiment folder
+                    exp["first_stage"] = v.fixed.sha256[:12]
+            path = _path_of(config.output.results_dir, name, revision, exp, v.ref.name)
+            if path in seen:
+                continue
+            seen.add(path)
+            two_stage = depth is not None
+            settings = job_settings(
+                v.cfg,
+                _policy(config, ctx, v),
+                v.ref.name,
+                v.task_type,
+                ctx.reranker_cfg if two_stage else None,
+                depth,
+                v.fixed,
             )
-            # a task's variants one after the other: they share its encoding (ReuseMemo)
-            for (ref, task), vec in itertools.product(tasks, vectors):
-                # only this task's own override names its experiment (others never reach it)
-                own = {k: v for k, v in config.encoder.task_instructions.items() if k == ref.name}
-                base = experiment_kwargs(cfg, use_instructions=use_instr, task_instructions=own)
-                ttype = str(task.metadata.type)
-                if (
-                    config.variants.instruction_ablation
-                    and not use_instr
-                    and ttype not in QUERY_TASK_TYPES
-                ):
-                    continue  # instructions never reach other task types: nothing to ablate
-                two_stage = reranker_cfg is not None and ttype in QUERY_TASK_TYPES
-                fixed = first_stage.get(ref.name) if two_stage else None
-                exp = {**base, **(vec.experiment_kwargs() if vec else {})}
-                if two_stage and reranker_cfg is not None:
-                    exp["reranker"] = reranker_cfg.resolved.name.replace("/", "__")
-                    exp["rerank_top_k"] = depths[0]  # other depths: _at_depths
-                    if fixed is not None:  # other candidates: another experiment folder
-                        exp["first_stage"] = fixed.sha256[:12]
-                path = _path_of(config.output.results_dir, name, revision, exp, ref.name)
-                if path in seen:
-                    continue
-                seen.add(path)
-                settings = job_settings(
-                    cfg,
-                    policy,
-                    ref.name,
-                    ttype,
-                    reranker_cfg if two_stage else None,
-                    depths[0] if two_stage else None,
-                    fixed,
+            if v.ref.eval_splits is not None:  # a partial result is never taken for a full one
+                settings["eval_splits"] = list(v.ref.eval_splits)
+            settings.update(v.vectors.experiment_kwargs() if v.vectors else {})
+            group.append(
+                Job(
+                    model=v.spec,
+                    task=v.ref,
+                    task_type=v.task_type,
+                    use_instructions=v.use_instructions,
+                    experiment_kwargs=tuple(exp.items()),
+                    model_name=name,
+                    revision=revision,
+                    experiment=_experiment_name(name, revision, exp),
+                    result_path=path,
+                    settings=settings,
+                    status="todo",
+                    reranker=ctx.reranker if two_stage else None,
+                    rerank_top_k=depth,
+                    keep_item_scores=config.output.keep_item_scores,
+                    save_predictions=config.output.save_predictions,
+                    first_stage=v.fixed,
+                    strict_depth=config.rerank.rerank_top_k is not None,
+                    vectors=v.vectors,
+                    dataset_revision=_revision_of(v.task),
                 )
-                if ref.eval_splits is not None:  # a partial result is never taken for a full one
-                    settings["eval_splits"] = list(ref.eval_splits)
-                settings.update(vec.experiment_kwargs() if vec else {})
-                done = _already_done(
-                    path,
-                    settings,
-                    overwrite=config.output.overwrite,
-                    dataset_revision=_revision_of(task),
-                )
-                jobs.append(
-                    Job(
-                        model=spec,
-                        task=ref,
-                        task_type=ttype,
-                        use_instructions=use_instr,
-                        experiment_kwargs=tuple(exp.items()),
-                        model_name=name,
-                        revision=revision,
-                        experiment=_experiment_name(name, revision, exp),
-                        result_path=path,
-                        settings=settings,
-                        status="done" if done else "todo",
-                        reranker=reranker_spec if two_stage else None,
-                        rerank_top_k=depths[0] if two_stage else None,
-                        keep_item_scores=config.output.keep_item_scores,
-                        save_predictions=config.output.save_predictions,
-                        first_stage=fixed,
-                        strict_depth=config.rerank.rerank_top_k is not None,
-                        vectors=vec,
-                        dataset_revision=_revision_of(task),
-                    )
-                )
-    jobs = [j for job in jobs for j in _at_depths(job, depths, config)]
-    if any(j.status == "todo" for j in jobs):
+            )
+        if group:
+            groups.append(group)
+    return groups
+
+
+def mark_done(config: RunConfig, groups: Sequence[Sequence[Job]]) -> list[Job]:
+    """Stage 4: one pass over the results folder: each job whose identical result exists is
+    ``done`` (one computed with other settings or data is refused); the depths of a sweep still
+    to do are told to run together."""
+    out: list[Job] = []
+    for group in groups:
+        marked = [
+            dataclasses.replace(j, status="done")
+            if _already_done(
+                j.result_path,
+                j.settings,
+                overwrite=config.output.overwrite,
+                dataset_revision=j.dataset_revision,
+            )
+            else j
+            for j in group
+        ]
+        out += sweep_together(marked) if len(marked) > 1 else marked
+    if any(j.status == "todo" for j in out):
         check_results_dir(config.output.results_dir)
-    return jobs
+    return out
+
+
+def plan(config: RunConfig) -> list[Job]:
+    """Every job of ``config``, in order (model, instruction variant, task, vectors, depth), in
+    four whole-batch stages: :func:`select`, :func:`expand`, :func:`name_jobs`, :func:`mark_done`."""
+    ctx = select(config)
+    return mark_done(config, name_jobs(config, ctx, expand(config, ctx)))
