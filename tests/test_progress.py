@@ -290,3 +290,17 @@ def test_an_applied_or_absent_spec_instruction_is_not_mentioned() -> None:
     minilm = get_preset("sentence-transformers/all-MiniLM-L6-v2")
     off = InstructionPolicy(preset=minilm, spec_instructions=spec, enabled=False)
     assert off.ignored_spec_instruction("T", "Retrieval") is None  # --no-instruction: asked for
+
+
+def test_a_task_start_says_the_run_time_left() -> None:
+    out, clock = io.StringIO(), Clock()
+    p = ProgressReporter(out, live=False, interval=30, clock=clock)
+    p.plan([100, 200, None])
+    p.task_started(1, 3, "A")
+    p.encoded(0, 100)
+    clock.now = 10
+    p.encoded(100, 100)
+    p.task_finished()
+    p.task_started(2, 3, "B")
+    # 10 texts/s: B 20 s; C of unknown size as long as A took (10 s)
+    assert out.getvalue().splitlines()[-1].endswith("[2/3] starting  B  run ~30s left")

@@ -137,7 +137,11 @@ class ProgressReporter:
             self._task_encoding_seconds = 0.0
             self._encoding = self._said_encoded = False
             self._experiments = None
-            self._write(f"[{index}/{n_tasks}] starting  {label}", force=True)
+            line = f"[{index}/{n_tasks}] starting  {label}"
+            left = self._tasks_left(index, self._rate(self._task_start)) if index > 1 else None
+            if left is not None:  # off a terminal, short tasks show no other estimate
+                line += f"  run ~{format_duration(left)} left"
+            self._write(line, force=True)
 
     def experiment(self, done: int, total: int) -> None:
         """``done`` of ``total`` scoring experiments of the task are over (classification trains
@@ -255,21 +259,26 @@ class ProgressReporter:
         task = self._task_left(now, rate)
         if task is None:
             return []
-        run = task
+        out = [f"task ~{format_duration(task)}"]
+        later = self._tasks_left(self._index + 1, rate)
+        if later is not None and self._index < self._n_tasks:
+            out.append(f"run ~{format_duration(task + later)}")
+        return out
+
+    def _tasks_left(self, first: int, rate: float) -> float | None:
+        """Seconds for tasks ``first``..N, or None when one of them cannot be estimated."""
         mean = sum(self._task_seconds) / len(self._task_seconds) if self._task_seconds else None
-        for i in range(self._index + 1, self._n_tasks + 1):
+        total = 0.0
+        for i in range(first, self._n_tasks + 1):
             size = self._sizes.get(i)
             # a task of unknown size counts as long as the finished ones took on average
-            if size is not None:
-                run += size / rate
+            if size is not None and rate:
+                total += size / rate
             elif mean is not None:
-                run += mean
+                total += mean
             else:
-                return [f"task ~{format_duration(task)}"]
-        out = [f"task ~{format_duration(task)}"]
-        if self._index < self._n_tasks:
-            out.append(f"run ~{format_duration(run)}")
-        return out
+                return None
+        return total
 
     def _scoring_line(self, now: float) -> str:
         phase = "scoring"
