@@ -73,3 +73,38 @@ def test_instruction_override_syntax(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         main(["run", "--instruction", "no-equals-sign"])
     assert "TASK=INSTRUCTION" in capsys.readouterr().err
+
+
+def _run_zh(tmp_path: Path, *extra: str) -> None:
+    model = make_tiny_bert(tmp_path / "ckpt", st_config={"pooling": "mean", "max_length": 32})
+    args = ["run", "--model", str(model), "--tasks", "DemoSTSZh", "DemoSTSEn", "--max-length"]
+    args += ["32", "--results", str(tmp_path / "results"), "--no-cache", "-q", *extra]
+    assert main(args) == 0
+
+
+def test_an_english_only_model_on_a_chinese_task_gets_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the MiniLM preset declares eng-Latn only; DemoSTSZh is cmn-Hans
+    _run_zh(tmp_path, "--preset", "sentence-transformers/all-MiniLM-L6-v2")
+    notes = [line for line in capsys.readouterr().out.splitlines() if "declares" in line]
+    assert len(notes) == 1 and "DemoSTSZh is cmn-Hans" in notes[0], notes
+    assert "eng-Latn only" in notes[0]
+    # skipped on a re-run: the note still comes, from the model_meta.json beside the results
+    _run_zh(tmp_path, "--preset", "sentence-transformers/all-MiniLM-L6-v2")
+    assert sum("declares" in line for line in capsys.readouterr().out.splitlines()) == 1
+
+
+def test_a_model_with_no_declared_languages_gets_no_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run_zh(tmp_path)
+    assert "declares" not in capsys.readouterr().out
+
+
+def test_macrolanguage_zho_matches_mandarin() -> None:
+    from mtebkit.cli._run import language_mismatch
+
+    assert not language_mismatch(["zho-Hans"], ["cmn-Hans"])
+    assert language_mismatch(["eng-Latn"], ["cmn-Hans", "zho-Hans"])
+    assert not language_mismatch([], ["cmn-Hans"])

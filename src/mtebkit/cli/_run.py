@@ -136,6 +136,35 @@ def _print_table(records: Sequence[TaskRecord]) -> None:
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))
     _print_truncation_notes(records)
+    _print_language_notes(records)
+
+
+def _language(code: str) -> str:
+    """``cmn-Hans`` -> ``cmn``; the macrolanguage ``zho`` counts as Mandarin (``cmn``)."""
+    lang = code.split("-")[0].split("_")[0].lower()
+    return {"zho": "cmn", "zh": "cmn", "en": "eng"}.get(lang, lang)
+
+
+def language_mismatch(model_languages: Sequence[str], task_languages: Sequence[str]) -> bool:
+    """The model declares languages and none of them is one of the task's."""
+    declared = {_language(x) for x in model_languages}
+    wanted = {_language(x) for x in task_languages}
+    return bool(declared and wanted and not declared & wanted)
+
+
+def _print_language_notes(records: Sequence[TaskRecord]) -> None:
+    """Once per (model, task): the model declares none of the task's languages (an English-only
+    model on a Chinese task scores low for that reason, not for a fault of the run)."""
+    seen: set[tuple[str, str]] = set()
+    for r in records:
+        key = (r.model, r.task)
+        if key in seen or not language_mismatch(r.model_languages, r.languages):
+            continue
+        seen.add(key)
+        print(
+            f"note: {r.model} declares {', '.join(r.model_languages)} only; {r.task} is "
+            f"{', '.join(sorted(set(r.languages)))}: a low score there is expected"
+        )
 
 
 def _print_truncation_notes(records: Sequence[TaskRecord]) -> None:

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -83,8 +84,12 @@ def evaluate_job(
     reranker: Reranker | None = None,
     *,
     swept: dict[int, tuple[TaskResult, float]] | None = None,
+    progress: ProgressReporter | None = None,
 ) -> JobOutcome:
     """Run one job with a loaded embedder (and reranker for a two-stage job).
+
+    ``progress`` hears the task's size once its data is loaded, and why a query instruction
+    of its spec is not applied.
 
     For a depth sweep, ``swept`` holds the results of the sweep's other depths: the first of
     its jobs computes them all and leaves them there; the others take theirs from it.
@@ -103,6 +108,10 @@ def evaluate_job(
     task = job.task.build()
     settings = model.settings_record()
     settings["query_instruction"] = model.instruction_for(task.metadata.name, job.task_type)
+    if progress is not None:
+        ignored = model.policy.ignored_spec_instruction(task.metadata.name, job.task_type)
+        if ignored:
+            progress.note(ignored)
     settings["reranker"] = None
     if job.task.eval_splits is not None:
         settings["eval_splits"] = list(task.eval_splits)
@@ -125,6 +134,8 @@ def evaluate_job(
         warnings.filterwarnings("ignore", message=r"The task '.*' is superseded by", append=False)
         # load here (mirror-aware, via the task) so the data outlives mteb.evaluate for item scores
         task.load_data()
+        if progress is not None:
+            progress.task_sized(loaded_texts(task.dataset))
         if reranker is not None:
             depth = job.rerank_top_k or 100
             fixed = {task.metadata.name: job.first_stage} if job.first_stage else None
@@ -167,6 +178,48 @@ def evaluate_job(
         predictions=predictions,
         reused_before=reused_before,
     )
+
+
+_TEXT_COLUMNS = ("text", "sentence1", "sentence2", "sentences")
+
+
+def loaded_texts(data: Any) -> int:
+    """About how many texts a loaded task encodes (for the time left): the text columns' rows
+    of every split (qrels and candidate lists are not texts)."""
+    import datasets
+
+    if isinstance(data, datasets.Dataset):
+        return len(data) * sum(c in _TEXT_COLUMNS for c in data.column_names)
+    if isinstance(data, Mapping):
+        return sum(
+            loaded_texts(v) for k, v in data.items() if k not in ("relevant_docs", "top_ranked")
+        )
+    return 0
+
+
+def planned_texts(job: Job) -> int | None:
+    """The texts a job's task encodes, from the statistics mteb ships for its splits (None when
+    it has none, as for custom tasks: counted when the task loads)."""
+    try:
+        task = job.task.build()
+        stats: Mapping[str, Any] = task.metadata.descriptive_stats or {}
+        total = 0
+        for split in task.eval_splits:
+            entry = stats.get(split)
+            if not isinstance(entry, Mapping):
+                return None
+            if "num_documents" in entry:
+                total += int(entry["num_documents"]) + int(entry.get("num_queries") or 0)
+            elif "text1_statistics" in entry:  # pairs: both sides are encoded
+                total += 2 * int(entry["num_samples"])
+            else:
+                total += int(entry["num_samples"])
+        train = stats.get(getattr(task, "train_split", None) or "")
+        if isinstance(train, Mapping) and task.metadata.type == "Classification":
+            total += int(train["num_samples"])  # at most: mteb encodes a sample of it
+        return total
+    except Exception:  # an estimate never stops a run
+        return None
 
 
 def _outcome(
@@ -280,7 +333,7 @@ class LoadedModels:
                     self.rerankers[job.reranker] = rr
                 reranker = self.rerankers[job.reranker]
             swept = self.swept.setdefault(job.sweep_key, {}) if job.rerank_sweep else None
-            return evaluate_job(job, embedder, reranker, swept=swept)
+            return evaluate_job(job, embedder, reranker, swept=swept, progress=self.progress)
         except MtebkitError as exc:
             return JobOutcome(job=job, error=str(exc))
 
@@ -307,6 +360,8 @@ class InProcessExecutor:
     def run(self, jobs: Sequence[Job]) -> Iterator[JobOutcome]:
         _quiet_hf_progress()
         models = self.models
+        if self.progress is not None:
+            self.progress.plan([planned_texts(job) for job in jobs])
         for n, job in enumerate(jobs, start=1):
             if self.progress is not None:
                 self.progress.task_started(n, len(jobs), job.label)
@@ -326,6 +381,24 @@ class _NoteHandler(logging.Handler):
         self.progress.note(record.getMessage().splitlines()[0] if record.getMessage() else "")
 
 
+_EXPERIMENT = re.compile(r"Running experiment \((\d+)/(\d+)\)")
+
+
+class _PhaseHandler(logging.Handler):
+    """mteb's classification logs "Running experiment (i/n)" before each classifier it trains:
+    the scoring phase's progress."""
+
+    def __init__(self, progress: ProgressReporter) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.INFO:
+            m = _EXPERIMENT.match(record.getMessage())
+            if m:
+                self.progress.experiment(int(m.group(1)), int(m.group(2)))
+
+
 @contextlib.contextmanager
 def _routed_warnings(progress: ProgressReporter | None) -> Iterator[None]:
     """During one task: mteb's log warnings and ``warnings`` go through ``progress`` (once
@@ -334,19 +407,23 @@ def _routed_warnings(progress: ProgressReporter | None) -> Iterator[None]:
     mteb_logger = logging.getLogger("mteb")
     saved = (mteb_logger.level, mteb_logger.propagate, os.environ.get("TQDM_DISABLE"))
     os.environ["TQDM_DISABLE"] = "1"
-    handler = _NoteHandler(progress) if progress is not None else None
+    handlers: list[logging.Handler] = (
+        [_NoteHandler(progress), _PhaseHandler(progress)] if progress is not None else []
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         mteb_logger.propagate = False
-        if handler is not None:
-            mteb_logger.addHandler(handler)
+        if handlers:
+            for h in handlers:
+                mteb_logger.addHandler(h)
+            mteb_logger.setLevel(logging.INFO)  # INFO only for the phase handler
         else:
             mteb_logger.setLevel(logging.ERROR)
         try:
             yield
         finally:
-            if handler is not None:
-                mteb_logger.removeHandler(handler)
+            for h in handlers:
+                mteb_logger.removeHandler(h)
             mteb_logger.setLevel(saved[0])
             mteb_logger.propagate = saved[1]
             if saved[2] is None:
@@ -367,9 +444,10 @@ def records_of(
     path: Path,
     encoding: Mapping[str, Any] | None = None,
     reused: Mapping[str, int] | None = None,
+    model_languages: Sequence[str] | None = None,
 ) -> list[TaskRecord]:
     """One record per (split, subset) of a result (``encoding``: the task's encoding record;
-    the reuse counts go on the first)."""
+    the reuse counts go on the first; ``model_languages``: those the model declares)."""
     out: list[TaskRecord] = []
     for split, rows in result.scores.items():
         for row in rows:
@@ -387,9 +465,21 @@ def records_of(
                     encoding=encoding,
                     reused_texts=0 if out or not reused else int(reused.get("texts", 0)),
                     reused_tokens=0 if out or not reused else int(reused.get("tokens", 0)),
+                    languages=tuple(str(x) for x in row.get("languages") or ()),
+                    model_languages=tuple(model_languages or ()),
                 )
             )
     return out
+
+
+def _declared_languages(folder: Path) -> list[str] | None:
+    """The languages of the ``model_meta.json`` beside a result (None: unreadable or none)."""
+    try:
+        meta = json.loads((folder / "model_meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    langs = meta.get("languages") if isinstance(meta, dict) else None
+    return [str(x) for x in langs] if isinstance(langs, list) else None
 
 
 def _check_outcome(outcome: JobOutcome) -> None:
@@ -508,6 +598,7 @@ def execute(
                 status="skipped",
                 path=job.result_path,
                 encoding=encoding_of(job.result_path),
+                model_languages=_declared_languages(job.result_path.parent),
             )
     finished: set[int] = {i for i, j in enumerate(jobs) if j.status == "done"}
     for outcome in executor.run(todo):
@@ -538,6 +629,7 @@ def execute(
                     path=path,
                     encoding=outcome.where.get("encoding"),
                     reused=outcome.where.get("vectors_reused"),
+                    model_languages=outcome.model_meta.get("languages"),
                 )
         upto = emitted
         while upto in finished:

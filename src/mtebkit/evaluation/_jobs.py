@@ -243,3 +243,5 @@ class TaskRecord:
     # texts / tokens of this job served from another variant's encoding (--dim, --precision)
     reused_texts: int = 0
     reused_tokens: int = 0
+    languages: tuple[str, ...] = ()  # the split's, as mteb filed them (eng-Latn, ...)
+    model_languages: tuple[str, ...] = ()  # the model's declared ones (empty: none declared)

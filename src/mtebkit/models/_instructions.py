@@ -71,6 +71,25 @@ class InstructionPolicy:
             return self.spec_instructions[task_name]
         return self.query_instruction if self.query_instruction is not None else rule
 
+    def ignored_spec_instruction(self, task_name: str, task_type: str) -> str | None:
+        """Why a custom spec's ``query_instruction`` is not applied to this task, when the
+        preset's rule gives the task none (None: it applies, or nothing was asked)."""
+        asked = self.spec_instructions.get(task_name)
+        if (
+            not asked
+            or not self.enabled
+            or task_type not in QUERY_TASK_TYPES
+            or task_name in self.task_overrides
+            or self.preset is None
+            or self.preset.instruction_for(task_name, task_type) is not None
+        ):
+            return None
+        return (
+            f"{task_name}: the spec's query_instruction is not applied: the preset of "
+            f"{self.preset.name} gives {task_type} tasks no instruction "
+            f"(--instruction {task_name}=TEXT applies one)"
+        )
+
     def for_queries(self) -> str | None:
         """FlagModel's ``encode_queries``: the configured instruction, when instructions are on."""
         return self.query_instruction if self.enabled else None
