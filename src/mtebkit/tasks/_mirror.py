@@ -13,6 +13,7 @@ subclass whose ``load_data`` runs inside :func:`hf_offline`.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
@@ -334,7 +335,13 @@ def check_mirror(task: AbsTask, root: Path) -> None:
 _OFFLINE_CLASSES: dict[type, type] = {}
 
 
+@functools.cache
 def _load_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged mirror file raises inside datasets / pyarrow (truncated gzip: EOFError).
+
+    Computed on first use (an ``except`` clause evaluates it only when an exception arrives), so
+    importing this module does not import ``datasets``.
+    """
     errors: list[type[BaseException]] = [OSError, EOFError, zlib.error, ValueError]
     try:
         from datasets.exceptions import DatasetGenerationError
@@ -344,9 +351,6 @@ def _load_errors() -> tuple[type[BaseException], ...]:
         pass
     return tuple(errors)
 
-
-# what a damaged mirror file raises inside datasets / pyarrow (truncated gzip: EOFError)
-_LOAD_ERRORS = _load_errors()
 
 
 def damaged_file(root: Path) -> Path | None:
@@ -411,7 +415,7 @@ def _offline_class(cls: type) -> type:
             with hf_offline(datasets_cache=cache):
                 try:
                     out = original(self, *args, **kwargs)
-                except _LOAD_ERRORS as exc:
+                except _load_errors() as exc:
                     raise _load_error(self.metadata.name, root, exc) from None
             check_classification_rows(self, root, files_of=_split_files_of(self, root))
             return out
