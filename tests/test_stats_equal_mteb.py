@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from mteb._evaluators.retrieval_metrics import calculate_retrieval_scores, mrr
-from mteb.abstasks.pair_classification import AbsTaskPairClassification
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import average_precision_score
 
@@ -34,6 +32,8 @@ SYN = "tests.helpers.reporting.synthetic"
 
 
 def _mteb_acc(scores: np.ndarray, labels: np.ndarray, high: bool = True) -> tuple[float, float]:
+    from mteb.abstasks.pair_classification import AbsTaskPairClassification
+
     # the methods do not use self (mteb marks them PLR6301)
     return AbsTaskPairClassification._find_best_acc_and_threshold(  # type: ignore[arg-type]
         None, list(scores), labels.astype(np.int64), high
@@ -41,6 +41,8 @@ def _mteb_acc(scores: np.ndarray, labels: np.ndarray, high: bool = True) -> tupl
 
 
 def _mteb_f1(scores: np.ndarray, labels: np.ndarray, high: bool = True) -> tuple[float, ...]:
+    from mteb.abstasks.pair_classification import AbsTaskPairClassification
+
     return AbsTaskPairClassification._find_best_f1_and_threshold(  # type: ignore[arg-type]
         None, list(scores), labels.astype(np.int64), high
     )
@@ -50,6 +52,8 @@ def _mteb_f1(scores: np.ndarray, labels: np.ndarray, high: bool = True) -> tuple
 
 
 def test_mrr_tie_goes_to_the_larger_doc_id() -> None:
+    from mteb._evaluators.retrieval_metrics import mrr
+
     # the finding of issue 9: equal scores, a relevant, b not. (score, id) descending puts b first.
     run = {"q": {"a": 1.0, "b": 1.0}}
     qrels = {"q": {"a": 1, "b": 0}}
@@ -112,6 +116,8 @@ def test_pair_metrics_equal_mteb_on_random_ties(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("mode", ["plain", "ignore_identical_ids", "skip_first_result"])
 def test_retrieval_metrics_equal_mteb_on_random_ties(seed: int, mode: str) -> None:
+    from mteb._evaluators.retrieval_metrics import calculate_retrieval_scores, mrr
+
     rng = np.random.default_rng(seed)
     docs = [f"d{i}" for i in range(12)] + ["q0", "q1"]
     run: dict[str, dict[str, float]] = {}

@@ -352,7 +352,6 @@ def _load_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-
 def damaged_file(root: Path) -> Path | None:
     """The first compressed or parquet file under ``root`` that cannot be read to its end."""
     for path in sorted(root.rglob("*")):
