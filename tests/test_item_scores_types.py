@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score
 
 from mtebkit.evaluation._two_stage import evaluate_one
 from mtebkit.reporting._stats import (
@@ -91,6 +90,8 @@ def _matrix_for(items: Any, e: Any, metric: str) -> np.ndarray:
 
 
 def test_classification_statistic_hand_computed() -> None:
+    from sklearn.metrics import average_precision_score
+
     gold = np.array([0, 1, 1, 0, 1], dtype=np.float64)
     # two experiments: 4/5 and 3/5 correct -> accuracy (0.8 + 0.6) / 2 = 0.7
     preds = np.array([[0, 0], [1, 1], [1, 0], [1, 1], [1, 1]], dtype=np.float64)
@@ -125,6 +126,8 @@ def test_weighted_ap_hand_computed() -> None:
 
 
 def test_weighted_ap_equals_sklearn_to_the_bit() -> None:
+    from sklearn.metrics import average_precision_score
+
     rng = np.random.default_rng(3)
     for n, decimals in ((2000, 2), (2000, 9), (9, 1)):  # many ties, none, tiny
         x = np.round(rng.normal(size=n), decimals)

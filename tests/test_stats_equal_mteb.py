@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy.stats import pearsonr, spearmanr
-from sklearn.metrics import average_precision_score
 
 from mtebkit.reporting._plots import best_thresholds, collect_distributions
 from mtebkit.reporting._stats import best_accuracy_threshold, best_f1_threshold, statistic_for
@@ -66,6 +64,8 @@ def test_mrr_tie_goes_to_the_larger_doc_id() -> None:
 
 
 def test_average_precision_with_ties_is_sklearns() -> None:
+    from sklearn.metrics import average_precision_score
+
     # the finding of issue 9: a positional AP over a stable sort gives 34/45 = 0.756 here; with
     # ties as one threshold step (sklearn): 1/3 * 1 + 1/3 * 2/4 + 1/3 * 3/5 = 0.7
     labels = np.array([0, 1, 0, 1, 1], dtype=np.float64)
@@ -91,6 +91,8 @@ def test_thresholds_hand_computed_with_ties() -> None:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_pair_metrics_equal_mteb_on_random_ties(seed: int) -> None:
+    from scipy.stats import pearsonr, spearmanr
+
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 40))
     scores = rng.integers(0, 5, n).astype(np.float64) / 4  # few distinct values: many ties

@@ -175,11 +175,10 @@ def best_f1_threshold(scores: FloatArray, labels: FloatArray) -> tuple[float, fl
 
 
 def _correlation(kind: str) -> Callable[[FloatArray, FloatArray], float]:
-    from scipy.stats import pearsonr, spearmanr
-
-    fn = spearmanr if kind == "spearman" else pearsonr
-
     def corr(x: FloatArray, gold: FloatArray) -> float:
+        from scipy.stats import pearsonr, spearmanr  # on first use: importing this is cheap
+
+        fn = spearmanr if kind == "spearman" else pearsonr
         with warnings.catch_warnings():  # constant input: nan, as mteb would write
             warnings.simplefilter("ignore")
             return float(fn(gold, x)[0])
