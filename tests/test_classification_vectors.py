@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mteb.mocks.mock_tasks.classification import MockClassificationTask
 
 from mtebkit import Embedder
 from tests.helpers.tiny_models import make_tiny_bert
@@ -59,6 +58,7 @@ def _as_mteb_batches(texts: list[str], size: int) -> list[dict[str, list[str]]]:
 
 @pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_rows_in_input_order_and_duplicates_identical(tiny_dir: Path) -> None:
+    from mteb.mocks.mock_tasks.classification import MockClassificationTask
     from sentence_transformers import SentenceTransformer
 
     texts = _texts(200)

@@ -8,14 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+from tests.helpers.lazy import lazy_module, skip_unless_installed
+from tests.helpers.tiny_models import tiny_bert_config
 
-from mtebkit.models import _cpu_kernels as K  # noqa: E402
-from tests.helpers.tiny_models import tiny_bert_config  # noqa: E402
+skip_unless_installed("torch", "transformers")
+# imported on first use, not while pytest collects (tests/test_collection_imports.py)
+torch = lazy_module("torch")
+transformers = lazy_module("transformers")
+K = lazy_module("mtebkit.models._cpu_kernels")
 
+# a string condition: evaluated when each test is set up, not at collection
 pytestmark = pytest.mark.skipif(
-    not K.onednn_available(), reason="this torch build has no working oneDNN linear kernels"
+    "not K.onednn_available()", reason="this torch build has no working oneDNN linear kernels"
 )
 
 

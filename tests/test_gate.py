@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
 
 from mtebkit.cli import main
 from mtebkit.reporting import check_against_baseline, load_baseline, make_baseline
@@ -144,6 +143,8 @@ def test_wrong_baseline_is_a_clear_error(
 
 
 def test_significance_from_item_scores(tmp_path: Path) -> None:
+    from scipy.stats import spearmanr
+
     rng = np.random.default_rng(1)
     gold = rng.uniform(0, 1, 300)
     good = gold + rng.normal(0, 0.15, 300)

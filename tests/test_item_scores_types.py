@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score
 
+from mtebkit.evaluation._two_stage import evaluate_one
 from mtebkit.reporting._stats import (
     WeightedStatistic,
     average_precision_weighted,
@@ -33,29 +33,9 @@ from mtebkit.results._item_scores import (
     paired_arrays,
     save_item_scores,
 )
+from tests.helpers.lazy import skip_unless_installed
 
-mteb = pytest.importorskip("mteb")
-from mteb._evaluators import (  # noqa: E402
-    DeprecatedSummarizationEvaluator,
-    SummarizationEvaluator,
-)
-from mteb.mocks.mock_tasks.classification import (  # noqa: E402
-    MockClassificationTask,
-    MockMultilingualClassificationTask,
-)
-from mteb.mocks.mock_tasks.summarization import MockSummarizationTask  # noqa: E402
-
-from mtebkit.evaluation._two_stage import evaluate_one  # noqa: E402
-from tests.helpers.reporting.stub_encoder import StubEncoder  # noqa: E402
-
-
-class FewExperimentsClassification(MockClassificationTask):
-    n_experiments = 3  # mteb's default 10 only repeats the same path; the machine is shared
-
-
-class FewExperimentsMultilingual(MockMultilingualClassificationTask):
-    n_experiments = 3
-
+skip_unless_installed("mteb")
 
 CLASSIFICATION_METRICS = (
     "accuracy",
@@ -79,6 +59,8 @@ SUMMARIZATION_METRICS = (
 
 
 def _run(task: Any, tmp_path: Path, noise: float = 0.3, name: str = "stub/a") -> tuple[Any, Path]:
+    from tests.helpers.reporting.stub_encoder import StubEncoder
+
     if not task.data_loaded:
         task.load_data()
     pred = tmp_path / f"pred-{name.replace('/', '_')}"
@@ -108,6 +90,8 @@ def _matrix_for(items: Any, e: Any, metric: str) -> np.ndarray:
 
 
 def test_classification_statistic_hand_computed() -> None:
+    from sklearn.metrics import average_precision_score
+
     gold = np.array([0, 1, 1, 0, 1], dtype=np.float64)
     # two experiments: 4/5 and 3/5 correct -> accuracy (0.8 + 0.6) / 2 = 0.7
     preds = np.array([[0, 0], [1, 1], [1, 0], [1, 1], [1, 1]], dtype=np.float64)
@@ -142,6 +126,8 @@ def test_weighted_ap_hand_computed() -> None:
 
 
 def test_weighted_ap_equals_sklearn_to_the_bit() -> None:
+    from sklearn.metrics import average_precision_score
+
     rng = np.random.default_rng(3)
     for n, decimals in ((2000, 2), (2000, 9), (9, 1)):  # many ties, none, tiny
         x = np.round(rng.normal(size=n), decimals)
@@ -177,6 +163,8 @@ def test_bootstrap_fast_path_gives_the_materialised_p_value() -> None:
 
 
 def test_summarization_per_document_mean_is_mtebs_for_both_evaluators() -> None:
+    from mteb._evaluators import DeprecatedSummarizationEvaluator, SummarizationEvaluator
+
     rng = np.random.default_rng(0)
     human = [list(rng.integers(0, 5, 6) / 4) for _ in range(7)]
     distances: dict[str, Any] = {
@@ -201,9 +189,11 @@ def test_summarization_per_document_mean_is_mtebs_for_both_evaluators() -> None:
 # ---- mteb's own evaluation: mock tasks ------------------------------------------------------
 
 
-@pytest.mark.parametrize("task_cls", [FewExperimentsClassification, FewExperimentsMultilingual])
-def test_classification_items_recompute_every_metric(task_cls: type, tmp_path: Path) -> None:
-    task = task_cls()
+@pytest.mark.parametrize("task_cls", ["FewExperimentsClassification", "FewExperimentsMultilingual"])
+def test_classification_items_recompute_every_metric(task_cls: str, tmp_path: Path) -> None:
+    from tests.helpers.mock_tasks import mock_task
+
+    task = mock_task(task_cls)()
     result, out = _run(task, tmp_path)
     items = load_item_scores(out)
     assert items.kind == "classification" and items.main_metric == "accuracy"
@@ -216,6 +206,8 @@ def test_classification_items_recompute_every_metric(task_cls: type, tmp_path: P
 
 
 def test_summarization_items_recompute_every_metric(tmp_path: Path) -> None:
+    from mteb.mocks.mock_tasks.summarization import MockSummarizationTask
+
     result, out = _run(MockSummarizationTask(), tmp_path)
     items = load_item_scores(out)
     assert items.kind == "summarization"
@@ -280,8 +272,11 @@ def test_summeval_items_exact_and_paired(data_dir: Path, tmp_path: Path) -> None
 
 def test_compare_and_check_test_classification_and_summarization(tmp_path: Path) -> None:
     """compare and check give both paired tests on the new kinds, measuring the reported delta."""
+    from mteb.mocks.mock_tasks.summarization import MockSummarizationTask
+
     from mtebkit.reporting import check_against_baseline, compare_runs, make_baseline
     from mtebkit.results import load_results
+    from tests.helpers.mock_tasks import FewExperimentsClassification
     from tests.helpers.reporting import synthetic as syn
 
     tasks = (FewExperimentsClassification, MockSummarizationTask)

@@ -7,19 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mteb.mocks.mock_tasks.sts import MockSTSTask
 
 from mtebkit.evaluation import InProcessExecutor, ProgressReporter, RunConfig, execute, plan
 from mtebkit.evaluation._progress import format_duration
 from tests.helpers.tiny_models import make_tiny_bert
-
-
-class OldSTS(MockSTSTask):
-    """A task mteb calls superseded (at module level: jobs re-import their task class)."""
-
-    metadata = MockSTSTask.metadata.model_copy(
-        update={"name": "OldSTS", "superseded_by": "MockSTSTask"}
-    )
 
 
 class Clock:
@@ -94,18 +85,6 @@ def test_executor_reports_each_task_and_the_engine_its_texts(tmp_path: Path) -> 
     assert "texts/s" in text and "encoding" in text
 
 
-class WarnSTS(MockSTSTask):
-    """A task whose evaluation emits a library warning."""
-
-    metadata = MockSTSTask.metadata.model_copy(update={"name": "WarnSTS"})
-
-    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
-        import warnings
-
-        warnings.warn("fake library warning\nsecond line", UserWarning, stacklevel=2)
-        return super().evaluate(*args, **kwargs)
-
-
 def _config(tmp_path: Path, task: Any) -> RunConfig:
     model = make_tiny_bert(tmp_path / "tiny", st_config={"pooling": "mean", "max_length": 32})
     return RunConfig(
@@ -118,6 +97,8 @@ def _config(tmp_path: Path, task: Any) -> RunConfig:
 
 
 def test_superseded_notice_is_said_once_on_its_own_line(tmp_path: Path) -> None:
+    from tests.helpers.mock_tasks import OldSTS
+
     out = io.StringIO()
     execute(plan(_config(tmp_path, OldSTS)), InProcessExecutor(progress=ProgressReporter(out)))
     said = [line for line in out.getvalue().splitlines() if "is superseded by" in line]
@@ -127,6 +108,8 @@ def test_superseded_notice_is_said_once_on_its_own_line(tmp_path: Path) -> None:
 def test_library_warning_goes_through_progress_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from tests.helpers.mock_tasks import WarnSTS
+
     out = io.StringIO()
     execute(plan(_config(tmp_path, WarnSTS)), InProcessExecutor(progress=ProgressReporter(out)))
     lines = [line for line in out.getvalue().splitlines() if "fake library warning" in line]
@@ -137,6 +120,8 @@ def test_library_warning_goes_through_progress_once(
 def test_quiet_run_silences_library_warnings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from tests.helpers.mock_tasks import WarnSTS
+
     execute(plan(_config(tmp_path, WarnSTS)), InProcessExecutor())
     assert "fake library warning" not in capsys.readouterr().err
 

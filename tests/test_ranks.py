@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
 
 from mtebkit.reporting._compare import PairedItems, paired_tests
 from mtebkit.reporting._ranks import pooled_items, rank_labels, rank_table
@@ -34,6 +33,8 @@ def _items(task: str, a: np.ndarray, b: np.ndarray, gold: np.ndarray, kind: str)
 
 
 def test_pooled_statistic_is_the_mean_of_the_task_statistics() -> None:
+    from scipy.stats import spearmanr
+
     rng = np.random.default_rng(0)
     gold = rng.random(40)
     sa, sb = gold + rng.normal(0, 0.3, 40), gold + rng.normal(0, 0.1, 40)
@@ -65,6 +66,8 @@ def test_pooled_tests_find_a_consistent_gain_and_no_gain() -> None:
 
 
 def _run(root: Path, name: str, scores: dict[str, np.ndarray] | None, gold: np.ndarray) -> None:
+    from scipy.stats import spearmanr
+
     for task in ("STS12", "STS13"):
         s = (scores or {}).get(task)
         value = float(spearmanr(gold, s)[0]) if s is not None else 0.05

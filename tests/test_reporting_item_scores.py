@@ -20,18 +20,16 @@ from mtebkit.results._item_scores import (
     per_query_metrics,
     save_item_scores,
 )
+from tests.helpers.lazy import skip_unless_installed
 
-mteb = pytest.importorskip("mteb")
-from mteb.mocks.mock_tasks.pair_classification import MockPairClassificationTask  # noqa: E402
-from mteb.mocks.mock_tasks.reranking import MockRerankingTask  # noqa: E402
-from mteb.mocks.mock_tasks.retrieval import MockRetrievalTask  # noqa: E402
-from mteb.mocks.mock_tasks.sts import MockMultilingualSTSTask, MockSTSTask  # noqa: E402
-
-from tests.helpers.reporting.stub_encoder import StubEncoder  # noqa: E402
+skip_unless_installed("mteb")
 
 
-def _run(task_cls: type, tmp_path: Path) -> tuple[Any, Any, Path]:
-    task = task_cls()
+def _run(task_cls: str, tmp_path: Path) -> tuple[Any, Any, Path]:
+    from tests.helpers.mock_tasks import mock_task
+    from tests.helpers.reporting.stub_encoder import StubEncoder
+
+    task = mock_task(task_cls)()
     task.load_data()
     pred_dir = tmp_path / "pred"
     result = evaluate_one(
@@ -42,8 +40,8 @@ def _run(task_cls: type, tmp_path: Path) -> tuple[Any, Any, Path]:
     return task, result, out
 
 
-@pytest.mark.parametrize("task_cls", [MockSTSTask, MockMultilingualSTSTask])
-def test_sts_items_reproduce_spearman(task_cls: type, tmp_path: Path) -> None:
+@pytest.mark.parametrize("task_cls", ["MockSTSTask", "MockMultilingualSTSTask"])
+def test_sts_items_reproduce_spearman(task_cls: str, tmp_path: Path) -> None:
     task, result, out = _run(task_cls, tmp_path)
     items = load_item_scores(out)
     assert items.kind == "sts" and {e.subset for e in items.entries} == set(task.hf_subsets)
@@ -57,7 +55,7 @@ def test_sts_items_reproduce_spearman(task_cls: type, tmp_path: Path) -> None:
 
 
 def test_pair_classification_items(tmp_path: Path) -> None:
-    _, result, out = _run(MockPairClassificationTask, tmp_path)
+    _, result, out = _run("MockPairClassificationTask", tmp_path)
     items = load_item_scores(out)
     e = items.entry("test")
     assert items.kind == "pair_classification" and set(e.gold) <= {0.0, 1.0}
@@ -75,8 +73,8 @@ def test_pair_classification_items(tmp_path: Path) -> None:
     assert len(pos) + len(neg) == len(e.gold)
 
 
-@pytest.mark.parametrize("task_cls", [MockRetrievalTask, MockRerankingTask])
-def test_retrieval_items_mean_equals_mteb(task_cls: type, tmp_path: Path) -> None:
+@pytest.mark.parametrize("task_cls", ["MockRetrievalTask", "MockRerankingTask"])
+def test_retrieval_items_mean_equals_mteb(task_cls: str, tmp_path: Path) -> None:
     task, result, out = _run(task_cls, tmp_path)
     items = load_item_scores(out)
     assert items.kind == "retrieval" and items.main_metric == task.metadata.main_score
@@ -103,6 +101,8 @@ def test_per_query_metrics_hand_computed() -> None:
 
 
 def test_corrupt_items_file_named(tmp_path: Path) -> None:
+    from mteb.mocks.mock_tasks.sts import MockSTSTask
+
     p = tmp_path / "X.items.json.gz"
     p.write_bytes(b"not gzip")
     with pytest.raises(ResultsError, match=r"X\.items\.json\.gz"):
@@ -118,6 +118,8 @@ def test_corrupt_items_file_named(tmp_path: Path) -> None:
 def test_unexpected_shape_skips_items_but_never_raises(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from mteb.mocks.mock_tasks.sts import MockSTSTask
+
     task = MockSTSTask()
     task.load_data()
     pred = tmp_path / "MockSTSTask_predictions.json"

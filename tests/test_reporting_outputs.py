@@ -13,9 +13,10 @@ from mtebkit.cli import main
 from mtebkit.reporting import Table, build_report, compare_runs
 from mtebkit.reporting._plots import best_thresholds, collect_distributions
 from mtebkit.results import load_model_card, load_results
+from tests.helpers.lazy import skip_unless_installed
 from tests.helpers.reporting.factory import CARD
 
-pytest.importorskip("mteb")
+skip_unless_installed("mteb")
 
 
 @pytest.fixture(scope="module")

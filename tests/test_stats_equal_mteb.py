@@ -14,10 +14,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from mteb._evaluators.retrieval_metrics import calculate_retrieval_scores, mrr
-from mteb.abstasks.pair_classification import AbsTaskPairClassification
-from scipy.stats import pearsonr, spearmanr
-from sklearn.metrics import average_precision_score
 
 from mtebkit.reporting._plots import best_thresholds, collect_distributions
 from mtebkit.reporting._stats import best_accuracy_threshold, best_f1_threshold, statistic_for
@@ -34,6 +30,8 @@ SYN = "tests.helpers.reporting.synthetic"
 
 
 def _mteb_acc(scores: np.ndarray, labels: np.ndarray, high: bool = True) -> tuple[float, float]:
+    from mteb.abstasks.pair_classification import AbsTaskPairClassification
+
     # the methods do not use self (mteb marks them PLR6301)
     return AbsTaskPairClassification._find_best_acc_and_threshold(  # type: ignore[arg-type]
         None, list(scores), labels.astype(np.int64), high
@@ -41,6 +39,8 @@ def _mteb_acc(scores: np.ndarray, labels: np.ndarray, high: bool = True) -> tupl
 
 
 def _mteb_f1(scores: np.ndarray, labels: np.ndarray, high: bool = True) -> tuple[float, ...]:
+    from mteb.abstasks.pair_classification import AbsTaskPairClassification
+
     return AbsTaskPairClassification._find_best_f1_and_threshold(  # type: ignore[arg-type]
         None, list(scores), labels.astype(np.int64), high
     )
@@ -50,6 +50,8 @@ def _mteb_f1(scores: np.ndarray, labels: np.ndarray, high: bool = True) -> tuple
 
 
 def test_mrr_tie_goes_to_the_larger_doc_id() -> None:
+    from mteb._evaluators.retrieval_metrics import mrr
+
     # the finding of issue 9: equal scores, a relevant, b not. (score, id) descending puts b first.
     run = {"q": {"a": 1.0, "b": 1.0}}
     qrels = {"q": {"a": 1, "b": 0}}
@@ -62,6 +64,8 @@ def test_mrr_tie_goes_to_the_larger_doc_id() -> None:
 
 
 def test_average_precision_with_ties_is_sklearns() -> None:
+    from sklearn.metrics import average_precision_score
+
     # the finding of issue 9: a positional AP over a stable sort gives 34/45 = 0.756 here; with
     # ties as one threshold step (sklearn): 1/3 * 1 + 1/3 * 2/4 + 1/3 * 3/5 = 0.7
     labels = np.array([0, 1, 0, 1, 1], dtype=np.float64)
@@ -87,6 +91,8 @@ def test_thresholds_hand_computed_with_ties() -> None:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_pair_metrics_equal_mteb_on_random_ties(seed: int) -> None:
+    from scipy.stats import pearsonr, spearmanr
+
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 40))
     scores = rng.integers(0, 5, n).astype(np.float64) / 4  # few distinct values: many ties
@@ -112,6 +118,8 @@ def test_pair_metrics_equal_mteb_on_random_ties(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("mode", ["plain", "ignore_identical_ids", "skip_first_result"])
 def test_retrieval_metrics_equal_mteb_on_random_ties(seed: int, mode: str) -> None:
+    from mteb._evaluators.retrieval_metrics import calculate_retrieval_scores, mrr
+
     rng = np.random.default_rng(seed)
     docs = [f"d{i}" for i in range(12)] + ["q0", "q1"]
     run: dict[str, dict[str, float]] = {}

@@ -4,17 +4,17 @@ with mtebkit's named error (file:line), never a hang, an unbounded read or a raw
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from mtebkit.errors import MtebkitError
 from mtebkit.tasks._readers import (
@@ -136,73 +136,93 @@ def test_spec_nan_and_huge_int(tmp_path: Path) -> None:
         load_spec(p)
 
 
-_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**40), max_value=10**40),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=8),
-)
-_values = st.recursive(
-    _scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-_keys = st.sampled_from(
-    [
-        "name",
-        "type",
-        "description",
-        "languages",
-        "main_score",
-        "data",
-        "min_score",
-        "max_score",
-        "n_experiments",
-        "samples_per_label",
-        "text",
-        "label",
-        "score",
-        "sentence1",
-        "sentence2",
-        "query",
-        "positive",
-        "negative",
-    ]
-)
+@functools.cache
+def _strategies() -> tuple[Any, Any]:
+    """(keys, values) of the fuzzed documents; hypothesis is imported here, not at collection."""
+    from hypothesis import strategies as st
+
+    _scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**40), max_value=10**40),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=8),
+    )
+    _values = st.recursive(
+        _scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
+    _keys = st.sampled_from(
+        [
+            "name",
+            "type",
+            "description",
+            "languages",
+            "main_score",
+            "data",
+            "min_score",
+            "max_score",
+            "n_experiments",
+            "samples_per_label",
+            "text",
+            "label",
+            "score",
+            "sentence1",
+            "sentence2",
+            "query",
+            "positive",
+            "negative",
+        ]
+    )
+    return _keys, _values
 
 
-@settings(max_examples=150, deadline=None)
-@given(doc=st.dictionaries(_keys, _values, max_size=8))
-def test_spec_reader_only_named_errors(tmp_path_factory: pytest.TempPathFactory, doc: dict) -> None:
-    p = tmp_path_factory.mktemp("spec") / "s.yaml"
-    try:
-        text = yaml.safe_dump(doc, allow_unicode=False)
-    except Exception:
-        return
-    p.write_text(text, encoding="utf-8")
-    with contextlib.suppress(MtebkitError):
-        load_spec(p)
+def test_spec_reader_only_named_errors(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
+    _keys, _values = _strategies()
 
-@settings(max_examples=150, deadline=None)
-@given(rows=st.lists(st.dictionaries(_keys, _values, max_size=5), min_size=0, max_size=4))
-def test_rows_readers_only_named_errors(
-    tmp_path_factory: pytest.TempPathFactory, rows: list[dict]
-) -> None:
-    p = tmp_path_factory.mktemp("rows") / "r.jsonl"
-    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    for read in (
-        read_classification_rows,
-        read_pair_rows,
-        read_reranking_rows,
-        lambda q: read_clustering_rows(q, None),
-        lambda q: read_sts_rows(q, 0.0, 5.0),
-    ):
+    @settings(max_examples=150, deadline=None)
+    @given(doc=st.dictionaries(_keys, _values, max_size=8))
+    def check(doc: dict) -> None:
+        p = tmp_path_factory.mktemp("spec") / "s.yaml"
+        try:
+            text = yaml.safe_dump(doc, allow_unicode=False)
+        except Exception:
+            return
+        p.write_text(text, encoding="utf-8")
         with contextlib.suppress(MtebkitError):
-            read(p)
+            load_spec(p)
+
+    check()
+
+
+def test_rows_readers_only_named_errors(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    _keys, _values = _strategies()
+
+    @settings(max_examples=150, deadline=None)
+    @given(rows=st.lists(st.dictionaries(_keys, _values, max_size=5), min_size=0, max_size=4))
+    def check(rows: list[dict]) -> None:
+        p = tmp_path_factory.mktemp("rows") / "r.jsonl"
+        p.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+        for read in (
+            read_classification_rows,
+            read_pair_rows,
+            read_reranking_rows,
+            lambda q: read_clustering_rows(q, None),
+            lambda q: read_sts_rows(q, 0.0, 5.0),
+        ):
+            with contextlib.suppress(MtebkitError):
+                read(p)
+
+    check()
 
 
 def test_tasks_marks_unpinned_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

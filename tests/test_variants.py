@@ -6,8 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.spatial.distance import cdist
-from sentence_transformers.util import quantize_embeddings
 
 from mtebkit import MtebkitError
 from mtebkit.models._variants import (
@@ -52,6 +50,8 @@ def test_full_float32_is_the_vectors_unchanged() -> None:
 
 
 def test_int8_equals_sentence_transformers_on_the_same_batch() -> None:
+    from sentence_transformers.util import quantize_embeddings
+
     x = _vectors()
     trunc = x[:, :10] / np.linalg.norm(x[:, :10], axis=1, keepdims=True)
     st = quantize_embeddings(trunc, precision="int8")
@@ -99,6 +99,8 @@ def test_int8_hand_computed() -> None:
 
 
 def test_binary_is_st_ubinary_bits_by_sign() -> None:
+    from sentence_transformers.util import quantize_embeddings
+
     x = _vectors(d=20)  # not a multiple of 8: the padding bits of the packing are dropped
     out = VectorVariant(precision="binary").apply(x, normalize=True)
     packed = quantize_embeddings(x, precision="ubinary")
@@ -111,6 +113,8 @@ def test_binary_is_st_ubinary_bits_by_sign() -> None:
 
 
 def test_hamming_similarity_equals_scipy() -> None:
+    from scipy.spatial.distance import cdist
+
     a = (np.random.default_rng(1).random((7, 13)) > 0.5).astype(np.float32)
     b = (np.random.default_rng(2).random((5, 13)) > 0.5).astype(np.float32)
     np.testing.assert_allclose(hamming_similarity(a, b).numpy(), 1 - cdist(a, b, "hamming"), 1e-6)
