@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "transformers", "sentence_transformers", "mteb", "datasets")
+HEAVY = ("torch", "transformers", "sentence_transformers", "mteb", "datasets", "scipy.stats")
 
 # the real collection (skip conditions, parametrize, fixture scanning included), then sys.modules
 _COLLECT = textwrap.dedent(

@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from mtebkit.errors import DataError, MtebkitError
 from mtebkit.evaluation._first_stage import FirstStageRun, load_candidates
 
-FAST = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+
+def _fast() -> Any:
+    """Hypothesis settings of these fuzz tests (imported here: not at collection, ~1 s)."""
+    from hypothesis import settings
+
+    return settings(max_examples=60, deadline=None)
 
 
 def _load(path: Path) -> Any:
@@ -59,28 +60,33 @@ def test_trec_bad_encoding(tmp_path: Path) -> None:
             _load(_write(tmp_path, "T.trec", data))
 
 
-_FIELD = st.one_of(
-    st.text(max_size=6),
-    st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["nan", "inf", "-inf", "1e999", "Q0", "\x00", "\ufeff", "\u2028", "1_0"]),
-)
+def test_trec_reader_only_named_errors(tmp_path: Path) -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
 
+    field = st.one_of(
+        st.text(max_size=6),
+        st.integers(min_value=-(2**70), max_value=2**70).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.sampled_from(["nan", "inf", "-inf", "1e999", "Q0", "\x00", "\ufeff", "\u2028", "1_0"]),
+    )
 
-@FAST
-@given(lines=st.lists(st.lists(_FIELD, min_size=0, max_size=8), max_size=6), raw=st.binary())
-def test_trec_reader_only_named_errors(tmp_path: Path, lines: list[list[str]], raw: bytes) -> None:
-    text = "\n".join(" ".join(f) for f in lines)
-    for data in [text.encode("utf-8", "surrogatepass"), raw, text.encode() + raw]:
-        path = _write(tmp_path, "T.trec", data)
-        try:
-            cands, _ = _load(path)
-        except DataError as exc:
-            assert str(path) in str(exc)
-            str(exc).encode("utf-8")  # printable
-        else:
-            for per_query in cands[(None, None)].values():
-                assert all(isinstance(s, float) for s in per_query.values())
+    @_fast()
+    @given(lines=st.lists(st.lists(field, min_size=0, max_size=8), max_size=6), raw=st.binary())
+    def check(lines: list[list[str]], raw: bytes) -> None:
+        text = "\n".join(" ".join(f) for f in lines)
+        for data in [text.encode("utf-8", "surrogatepass"), raw, text.encode() + raw]:
+            path = _write(tmp_path, "T.trec", data)
+            try:
+                cands, _ = _load(path)
+            except DataError as exc:
+                assert str(path) in str(exc)
+                str(exc).encode("utf-8")  # printable
+            else:
+                for per_query in cands[(None, None)].values():
+                    assert all(isinstance(s, float) for s in per_query.values())
+
+    check()
 
 
 # ------------------------------------------------------------------------- mteb predictions
@@ -108,47 +114,54 @@ def test_predictions_bad_values(tmp_path: Path, text: str, match: str) -> None:
     assert str(path) in str(info.value)
 
 
-_JSON = st.recursive(
-    st.one_of(
+def test_predictions_reader_only_named_errors(tmp_path: Path) -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    leaf = st.one_of(
         st.none(),
         st.booleans(),
         st.integers(min_value=-(2**80), max_value=2**80),
         st.floats(allow_nan=True, allow_infinity=True),
         st.text(max_size=5),
-    ),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),
-    max_leaves=20,
-)
-_KEY = st.one_of(st.text(max_size=4), st.sampled_from(["\ud800", "mteb_model_meta", "", "\x00"]))
-_PREDS = st.dictionaries(
-    _KEY,
-    st.dictionaries(
-        _KEY,
-        st.dictionaries(_KEY, st.dictionaries(_KEY, _JSON, max_size=3) | _JSON, max_size=3) | _JSON,
-        max_size=2,
     )
-    | _JSON,
-    max_size=3,
-)
+    any_json = st.recursive(
+        leaf,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        ),
+        max_leaves=20,
+    )
+    key = st.one_of(st.text(max_size=4), st.sampled_from(["\ud800", "mteb_model_meta", "", "\x00"]))
+    preds = st.dictionaries(
+        key,
+        st.dictionaries(
+            key,
+            st.dictionaries(key, st.dictionaries(key, any_json, max_size=3) | any_json, max_size=3)
+            | any_json,
+            max_size=2,
+        )
+        | any_json,
+        max_size=3,
+    )
 
+    @_fast()
+    @given(doc=preds | any_json, dup=st.booleans())
+    def check(doc: Any, dup: bool) -> None:
+        text = json.dumps(doc)  # NaN/Infinity and \ud800 escapes: what Python's json accepts
+        if dup and text.startswith("{") and len(text) > 2:
+            text = text[:-1] + ', "x": 1, "x": 2}'
+        path = _write(tmp_path, "T_predictions.json", text.encode())
+        try:
+            cands, _ = _load(path)
+        except DataError as exc:
+            assert str(path) in str(exc)
+            str(exc).encode("utf-8")
+        except MtebkitError as exc:  # pragma: no cover - the reader raises DataError only
+            pytest.fail(f"not a DataError: {exc!r}")
+        else:
+            for per_query in cands.values():
+                for scores in per_query.values():
+                    assert all(isinstance(s, float) for s in scores.values())
 
-@FAST
-@given(doc=_PREDS | _JSON, dup=st.booleans())
-def test_predictions_reader_only_named_errors(tmp_path: Path, doc: Any, dup: bool) -> None:
-    text = json.dumps(doc)  # NaN/Infinity and \ud800 escapes: what Python's json accepts
-    if dup and text.startswith("{") and len(text) > 2:
-        text = text[:-1] + ', "x": 1, "x": 2}'
-    path = _write(tmp_path, "T_predictions.json", text.encode())
-    try:
-        cands, _ = _load(path)
-    except DataError as exc:
-        assert str(path) in str(exc)
-        str(exc).encode("utf-8")
-    except MtebkitError as exc:  # pragma: no cover - the reader raises DataError only
-        pytest.fail(f"not a DataError: {exc!r}")
-    else:
-        for per_query in cands.values():
-            for scores in per_query.values():
-                assert all(isinstance(s, float) for s in scores.values())
+    check()

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-import mtebkit.tasks._custom as custom
 import mtebkit.tasks._spec as spec_mod
 from mtebkit import RunConfig
 from mtebkit.errors import MtebkitError
@@ -46,6 +45,8 @@ def _big_sts(root: Path, *, corrupt: bool = False, size: int = BIG_BYTES) -> Pat
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every data file hashed or read by a spec task."""
+    import mtebkit.tasks._custom as custom  # imports mteb: at the test, not at collection
+
     seen: list[str] = []
     real_hash = spec_mod.sha256_file
     real_read = custom.read_sts_rows
