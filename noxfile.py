@@ -30,9 +30,9 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def fast(session: nox.Session) -> None:
-    """The fast loop: everything but the tests marked slow (real models on real data)."""
+    """The fast loop: everything but the tests marked slow, on every core (pytest-xdist)."""
     _install(session)
-    session.run("pytest", "-m", "not slow", "-q", *session.posargs)
+    session.run("pytest", "-m", "not slow", "-q", "-n", "auto", *session.posargs)
 
 
 @nox.session

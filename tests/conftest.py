@@ -24,6 +24,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # test module imports them: they then fail fast instead of retrying.
 for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.setdefault(_var, "1")
+# Under pytest-xdist (-n), one thread per worker: workers x threads beyond the cores slowed the
+# fast loop by a third. Set before torch is imported (no test module imports it at collection).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 
 def _find_shared() -> Path | None:

@@ -111,6 +111,7 @@ def reference(
     return _result(tmp / "results"), names
 
 
+@pytest.mark.slow  # a run killed and run again in subprocesses: ~10 s a point
 @pytest.mark.parametrize("point", ["encoding", "between-writes", "cache-write"])
 def test_kill_9_then_rerun_is_bit_identical(
     point: str,
