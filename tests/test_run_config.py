@@ -147,6 +147,16 @@ def test_cli_defaults_are_the_configs(tmp_path: Path, monkeypatch: pytest.Monkey
         ("batch_size: 0", "encoder.batch_size"),
         ("a: [1", "not valid YAML"),
         ("encoder: {pooling: max}", "encoder.pooling"),
+        # read as task specs are: a billion-laughs file and deep nesting are refused, not expanded
+        (
+            "a: &a [x, x]\n"
+            + "".join(
+                f"{c}: &{c} [*{p}, *{p}, *{p}]\n"
+                for p, c in zip("abcdefghijkl", "bcdefghijklm", strict=True)
+            ),
+            "alias uses",
+        ),
+        ("tasks: " + "[" * 100 + "]" * 100, "nested deeper"),
     ],
 )
 def test_a_bad_run_file_is_a_named_error(
@@ -160,6 +170,15 @@ def test_a_bad_run_file_is_a_named_error(
     err = capsys.readouterr().err
     assert code == 2 and str(run_file) in err and message in err, err
     assert "Traceback" not in err and not (tmp_path / "r").exists()
+
+
+def test_a_run_file_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "run.yaml"
+    os.mkfifo(fifo)  # would block a plain open() forever
+    with pytest.raises(ConfigError, match="not a regular file"):
+        RunConfig.from_yaml(fifo, models=[MODEL])
 
 
 def test_a_missing_run_file_is_a_named_error(tmp_path: Path) -> None:

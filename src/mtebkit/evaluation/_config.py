@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from mtebkit._util.options import Cli, Count, Names, Options
+from mtebkit._util.untrusted import compose_bounded, construct_bounded, read_regular
 from mtebkit.errors import ConfigError
 from mtebkit.models import EncoderOptions
 
@@ -368,23 +369,22 @@ _RUN_FILE_LIMIT = 1 << 20  # a run file is a page of options: refuse anything la
 
 
 def read_run_file(path: Path) -> dict[str, Any]:
-    """The options mapping of a YAML run file (a regular file, at most 1 MiB)."""
+    """The options mapping of a YAML run file, read as task specs are (a regular file of at most
+    1 MiB, bounded aliases and nesting: ``mtebkit._util.untrusted``)."""
     import yaml
 
+    if not path.exists():
+        raise ConfigError(f"{path}: run file not found")
+    data = read_regular(path, ConfigError, _RUN_FILE_LIMIT)
     try:
-        if not path.is_file():
-            raise ConfigError(f"{path}: run file not found (or not a regular file)")
-        if path.stat().st_size > _RUN_FILE_LIMIT:
-            raise ConfigError(f"{path}: a run file is at most 1 MiB")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError) as exc:
+        root = compose_bounded(data.decode("utf-8"))
+        value = construct_bounded(root) if root is not None else None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from None
+    except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if data is None:
+    if value is None:
         return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a run file is a mapping of options, not {type(data).__name__}")
-    return {str(k): v for k, v in data.items()}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: a run file is a mapping of options, not {type(value).__name__}")
+    return {str(k): v for k, v in value.items()}

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mtebkit._util.hashing import sha256_file
+from mtebkit._util.untrusted import no_duplicate_keys
 from mtebkit.errors import DataError, MtebkitError
 
 if TYPE_CHECKING:
@@ -199,13 +200,8 @@ def _parse_trec(path: Path) -> tuple[Candidates, Origins]:
 
 def _parse_predictions(path: Path) -> tuple[Candidates, Origins]:
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        # json keeps the last of two equal keys; a run that scores a document twice is refused
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise DataError(f"{path}: key {key!r} is given twice in one object")
-            out[key] = value
-        return out
+        # a run that scores a document twice is refused, not resolved as last-wins
+        return no_duplicate_keys(pairs, str(path))
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=unique)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from mtebkit._util.untrusted import read_regular
 from mtebkit.errors import DataError, DuplicateNameError, MtebkitError, TaskSpecError
 from mtebkit.tasks._spec import (
     SPEC_FORMAT,
@@ -31,7 +32,6 @@ from mtebkit.tasks._spec import (
     TaskSpec,
     declares_spec_format,
     load_spec,
-    read_regular,
 )
 
 __all__ = [

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mtebkit._util.untrusted import no_duplicate_keys
 from mtebkit.errors import DataError
 from mtebkit.tasks._spec import blank, read_utf8, unencodable
 
@@ -42,7 +43,7 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         where = f"{path}:{lineno}"
 
         def pairs_hook(pairs: list[tuple[str, Any]], w: str = where) -> dict[str, Any]:
-            return _no_duplicates(pairs, w)
+            return no_duplicate_keys(pairs, w, "row")
 
         def constant_hook(name: str, w: str = where) -> Any:
             return _no_constant(name, w)
@@ -58,15 +59,6 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if not isinstance(record, dict):
             raise DataError(f"{path}:{lineno}: expected a JSON object per line")
         yield lineno, record
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]], where: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise DataError(f"{where}: key {key!r} is given twice in one row")
-        out[key] = value
-    return out
 
 
 def _no_constant(name: str, where: str) -> Any:

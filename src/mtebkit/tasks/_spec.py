@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import stat
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mtebkit._util.hashing import sha256_file
+from mtebkit._util.untrusted import compose_bounded, construct_bounded, read_regular
 from mtebkit.errors import DataError, HashMismatchError, TaskSpecError
 
 __all__ = [
@@ -291,36 +291,6 @@ SPEC_MAX_ALIASES = 32  # alias uses per spec document (a billion-laughs file has
 SPEC_MAX_DEPTH = 64  # nesting depth of a spec document
 
 
-def read_regular(path: Path, error: type[Exception], limit: int | None = None) -> bytes:
-    """The bytes of a regular file (symlinks resolved); a FIFO, device or folder is ``error``,
-    and so is a file over ``limit`` bytes. Never blocks on a FIFO nor reads without bound."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise error(f"{path}: cannot be read: {exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise error(f"{path}: not a regular file (a FIFO, device or folder); refused")
-        if limit is not None and st.st_size > limit:
-            raise error(f"{path}: {st.st_size} bytes, over the {limit}-byte limit for this file")
-        chunks = []
-        total = 0
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            total += len(chunk)
-            if limit is not None and total > limit:
-                raise error(f"{path}: over the {limit}-byte limit for this file")
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except OSError as exc:
-        raise error(f"{path}: cannot be read: {exc}") from None
-    finally:
-        os.close(fd)
-
-
 def declares_spec_format(path: Path) -> bool:
     """Whether the file has the top-level line ``format: mtebkit-task`` (read as bytes)."""
     try:
@@ -343,48 +313,12 @@ def blank(value: str) -> bool:
     return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value)
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses too many alias uses and too deep nesting (compose level)."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._aliases = 0
-        self._depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > SPEC_MAX_ALIASES:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise yaml.YAMLError(
-                    f"more than {SPEC_MAX_ALIASES} alias uses (line {mark.line + 1}); refused"
-                )
-        self._depth += 1
-        try:
-            if self._depth > SPEC_MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise yaml.YAMLError(
-                    f"nested deeper than {SPEC_MAX_DEPTH} levels (line {mark.line + 1}); refused"
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
 def _compose(text: str) -> yaml.Node | None:
-    loader = _BoundedLoader(text)
-    try:
-        return loader.get_single_node()
-    finally:
-        loader.dispose()
+    return compose_bounded(text, max_aliases=SPEC_MAX_ALIASES, max_depth=SPEC_MAX_DEPTH)
 
 
 def _construct(root: yaml.Node) -> Any:
-    loader = _BoundedLoader("")
-    try:
-        return loader.construct_document(root)
-    finally:
-        loader.dispose()
+    return construct_bounded(root)
 
 
 def _check_values(value: Any, path: Path, root: yaml.Node | None, loc: tuple[Any, ...]) -> None:
