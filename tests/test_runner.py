@@ -1,4 +1,8 @@
-"""The runner: mteb's evaluators, mteb's results layout, skipping, experiments, ablation."""
+"""The runner: mteb's evaluators, mteb's results layout, skipping, experiments, ablation.
+
+One real round trip through mteb (the first test); the skip / refuse / naming tests run on
+:class:`FakeExecutor` (no model loaded, no evaluator): what they check is the planner's and the
+filing's, and the fake records which jobs were given to it."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import pytest
 
 from mtebkit import ResultsError, RunConfig, run_evaluation
 from mtebkit.models._settings import ENGINE_VERSION
+from tests.helpers.fake_executor import FakeExecutor
 from tests.helpers.tiny_models import make_tiny_bert
 
 
@@ -36,13 +41,21 @@ MOCK_TASKS = [
 ]
 
 
-def _run(model: Path, results: Path, **kw: object) -> list:
+def _config(model: Path, results: Path, **kw: object) -> RunConfig:
     kw.setdefault("tasks", MOCK_TASKS)
-    return run_evaluation(
-        RunConfig(
-            models=[str(model)], results_dir=results, show_progress=False, use_cache=False, **kw
-        )
+    return RunConfig(
+        models=[str(model)], results_dir=results, show_progress=False, use_cache=False, **kw
     )  # type: ignore[arg-type]
+
+
+def _run(model: Path, results: Path, **kw: object) -> list:
+    """A real run: the model loads and mteb evaluates."""
+    return run_evaluation(_config(model, results, **kw))
+
+
+def _fake(model: Path, results: Path, fake: FakeExecutor | None = None, **kw: object) -> list:
+    """A run planned and filed as a real one, evaluated by ``fake``."""
+    return run_evaluation(_config(model, results, **kw), executor=fake or FakeExecutor())
 
 
 def test_results_in_mteb_layout_read_back_by_mteb(
@@ -83,30 +96,32 @@ def test_results_in_mteb_layout_read_back_by_mteb(
 def test_rerun_skips_and_overwrite_redoes(
     tiny_dir: Path, tmp_path: Path, mock_tasks: list[str]
 ) -> None:
-    first = _run(tiny_dir, tmp_path)
-    second = _run(tiny_dir, tmp_path)
-    assert all(r.status == "skipped" for r in second)
-    assert [r.main_score for r in second] == pytest.approx([r.main_score for r in first], abs=1e-6)
-    third = _run(tiny_dir, tmp_path, overwrite=True)
-    assert all(r.status == "ran" for r in third)
+    first = _fake(tiny_dir, tmp_path, FakeExecutor(0.25))
+    fake = FakeExecutor(0.75)
+    second = _fake(tiny_dir, tmp_path, fake)
+    assert fake.ran == [] and all(r.status == "skipped" for r in second)
+    assert [r.main_score for r in second] == [r.main_score for r in first] == [0.25] * 3
+    third = _fake(tiny_dir, tmp_path, fake, overwrite=True)
+    assert len(fake.ran) == 3 and all(r.status == "ran" for r in third)
+    assert [r.main_score for r in third] == [0.75] * 3
 
 
 def test_different_settings_in_same_place_are_refused(
     tiny_dir: Path, tmp_path: Path, mock_tasks: list[str]
 ) -> None:
-    (rec, *_) = _run(tiny_dir, tmp_path)
+    (rec, *_) = _fake(tiny_dir, tmp_path)
     data = json.loads(rec.path.read_text())
     data["mtebkit"]["settings"]["pooling"] = "cls"  # as if another config had written it
     rec.path.write_text(json.dumps(data))
     with pytest.raises(ResultsError, match="different settings \\(pooling\\)"):
-        _run(tiny_dir, tmp_path)
+        _fake(tiny_dir, tmp_path)
 
 
 @pytest.mark.parametrize("older", ["1", None])  # None: written before engine versions
 def test_a_result_of_an_older_engine_is_computed_again_not_skipped(
     tiny_dir: Path, tmp_path: Path, mock_tasks: list[str], older: str | None
 ) -> None:
-    (rec, *_) = _run(tiny_dir, tmp_path, tasks=MOCK_TASKS[:1])
+    (rec, *_) = _fake(tiny_dir, tmp_path, tasks=MOCK_TASKS[:1])
     data = json.loads(rec.path.read_text())
     if older is None:
         del data["mtebkit"]["settings"]["engine_version"]
@@ -114,8 +129,8 @@ def test_a_result_of_an_older_engine_is_computed_again_not_skipped(
         data["mtebkit"]["settings"]["engine_version"] = older
     data["scores"]["test"][0]["main_score"] = 0.123  # what the older engine had computed
     rec.path.write_text(json.dumps(data))
-    (again,) = _run(tiny_dir, tmp_path, tasks=MOCK_TASKS[:1])
-    assert again.status == "ran" and again.main_score == pytest.approx(rec.main_score)
+    (again,) = _fake(tiny_dir, tmp_path, tasks=MOCK_TASKS[:1])
+    assert again.status == "ran" and again.main_score == rec.main_score == 0.5
     block = json.loads(rec.path.read_text())["mtebkit"]["settings"]
     assert block["engine_version"] == ENGINE_VERSION
 
@@ -123,8 +138,8 @@ def test_a_result_of_an_older_engine_is_computed_again_not_skipped(
 def test_no_instruction_and_other_settings_go_to_experiment_folders(
     tiny_dir: Path, tmp_path: Path, mock_tasks: list[str]
 ) -> None:
-    _run(tiny_dir, tmp_path)
-    recs = _run(tiny_dir, tmp_path, use_instructions=False, max_length=32)
+    _fake(tiny_dir, tmp_path)
+    recs = _fake(tiny_dir, tmp_path, use_instructions=False, max_length=32)
     assert {r.experiment for r in recs} == {"instructions_off__max_length_32"}
     assert all("experiments" in r.path.parts for r in recs)
     assert all(r.status == "ran" for r in recs)
@@ -142,7 +157,8 @@ def test_instruction_ablation_records_both(
             tasks=MOCK_TASKS,
             instruction_ablation=True,
             task_instructions={"MockRetrievalTask": "find: ", "MockRerankingTask": "find: "},
-        )
+        ),
+        executor=FakeExecutor(),
     )
     by = {(r.task, r.experiment) for r in recs}
     retrieval = {e for t, e in by if t == "MockRetrievalTask"}
@@ -163,7 +179,7 @@ def test_instruction_ablation_records_both(
 def test_two_unnamed_models_never_share_results(tmp_path: Path, mock_tasks: list[str]) -> None:
     a = make_tiny_bert(tmp_path / "x" / "ckpt", seed=1)
     b = make_tiny_bert(tmp_path / "y" / "ckpt", seed=2)
-    ra = _run(a, tmp_path / "res")
-    rb = _run(b, tmp_path / "res")
+    ra = _fake(a, tmp_path / "res")
+    rb = _fake(b, tmp_path / "res")
     assert all(r.status == "ran" for r in rb)  # b did not pick up a's scores
     assert {r.path.parent for r in ra}.isdisjoint({r.path.parent for r in rb})
