@@ -23,16 +23,16 @@ CONSTRAINTS = ("-c", "constraints.txt")  # torch's CPU wheel; a bare "torch" pul
 LINTED = ("src", "tests", "bench", "noxfile.py")
 # The tests whose numbers depend on the CPU's kernels (docs/invariance.md).
 ENGINE_TESTS = (
-    "tests/test_batch_invariance.py",
-    "tests/test_shard.py",
-    "tests/test_embedding_cache.py",
-    "tests/test_embedder.py",
-    "tests/test_cpu_kernels.py",
-    "tests/test_bench_encoding_core.py",
-    "tests/test_classification_vectors.py",
-    "tests/test_engine_version.py",
+    "tests/models/test_batch_invariance.py",
+    "tests/evaluation/test_shard.py",
+    "tests/models/test_embedding_cache.py",
+    "tests/models/test_embedder.py",
+    "tests/models/test_cpu_kernels.py",
+    "tests/models/test_encoding_core.py",
+    "tests/models/test_classification_vectors.py",
+    "tests/models/test_engine_version.py",
 )
-RAY_TESTS = ("tests/test_ray.py", "tests/test_ray_schedule.py")
+RAY_TESTS = ("tests/evaluation/test_ray.py", "tests/evaluation/test_ray_schedule.py")
 
 
 def _install(session: nox.Session, extras: str = "dev") -> None:

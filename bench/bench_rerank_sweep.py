@@ -69,7 +69,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="mtebkit-bench-sweep-"))
     if args.tiny:
         sys.path.insert(0, str(C.REPO))
-        from tests.test_reranker import build_tiny_ce
+        from tests.models.test_reranker import build_tiny_ce
 
         args.reranker = build_tiny_ce(tmp / "tiny-ce", seed=12)
     if args.reranker is None:

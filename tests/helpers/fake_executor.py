@@ -3,8 +3,8 @@
 For the runner's skip / refuse / experiment-naming tests: what they check is decided by the
 planner and by filing outcomes, not by mteb's evaluators, so each job gets a made-up score
 (a fixed ``score``, or one per task) with exactly the settings and model it was planned with.
-The real round trip through mteb is kept once per executor (tests/test_runner.py for the
-in-process executor, tests/test_ray.py for Ray).
+The real round trip through mteb is kept once per executor (tests/evaluation/test_runner.py for the
+in-process executor, tests/evaluation/test_ray.py for Ray).
 """
 
 from __future__ import annotations

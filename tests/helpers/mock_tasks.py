@@ -35,7 +35,7 @@ def mock_task(name: str) -> type:
     return found
 
 
-# ---- tests/test_item_scores_types.py
+# ---- tests/results/test_item_scores_types.py
 
 
 class FewExperimentsClassification(MockClassificationTask):
@@ -46,7 +46,7 @@ class FewExperimentsMultilingual(MockMultilingualClassificationTask):
     n_experiments = 3
 
 
-# ---- tests/test_progress.py
+# ---- tests/evaluation/test_progress.py
 
 
 class OldSTS(MockSTSTask):

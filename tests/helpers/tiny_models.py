@@ -199,3 +199,9 @@ def make_tiny_mean_bert(folder: Path) -> Path:
     return make_tiny_bert(
         folder, st_config={"pooling": "mean", "normalize": True, "max_length": 48}
     )
+
+
+def build_tiny_ce(path: Path, seed: int = 3) -> Path:
+    """A 2-layer BertForSequenceClassification with a word-level vocab (random weights, no download),
+    its head scaled so that scores differ clearly between pairs (ranking tests need no ties)."""
+    return make_tiny_bert(path, seed=seed, classifier=True, classifier_scale=500.0)

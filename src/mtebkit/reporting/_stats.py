@@ -193,7 +193,7 @@ def spearman(gold: FloatArray, x: FloatArray) -> float:
     """``scipy.stats.spearmanr(gold, x).statistic`` (mteb's STS score) without importing
     scipy.stats (about a second; ``mtebkit check`` is meant to be instant): scipy's own steps
     (nan for fewer than 2 items, a constant input or a NaN; else ``np.corrcoef`` of the
-    average ranks), so the value is the same to the bit (tests/test_stats_spearman.py)."""
+    average ranks), so the value is the same to the bit (tests/reporting/test_spearman.py)."""
     a = np.column_stack((np.asarray(gold), np.asarray(x)))
     if len(a) <= 1 or (a[0, 0] == a[:, 0]).all() or (a[0, 1] == a[:, 1]).all():
         return float("nan")

@@ -10,7 +10,7 @@ Reading results must not import mteb: ``mteb.results`` pulls in mteb's whole tas
 :func:`read_task_result` checks the fields and types ``TaskResult`` requires (loosely for
 ``date`` and ``evaluation_phases``, which no score depends on) and gives the same scores as
 ``TaskResult.from_disk`` (each subset's ``mteb_version`` filled from the file's;
-tests/test_task_facts.py compares the two on the shared reference results). Files that
+tests/tasks/test_task_facts.py compares the two on the shared reference results). Files that
 ``from_disk`` rewrites with the help of its task registry (pre-1.11 files; pre-1.12.48 files
 with nested pair-classification scores) are handed to mteb itself, lazily.
 """

@@ -8,7 +8,7 @@ package (``mteb_task_facts.json``, written by :func:`write_snapshot` from the li
 the mteb version it names); specs are read from their YAML. Only when the installed mteb is
 another version than the snapshot's is mteb's registry asked (through
 :func:`mtebkit.tasks.describe_task`), since its tasks may then differ.
-``tests/test_task_facts.py`` keeps the snapshot equal to the live registry.
+``tests/tasks/test_task_facts.py`` keeps the snapshot equal to the live registry.
 """
 
 from __future__ import annotations

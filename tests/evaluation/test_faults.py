@@ -29,7 +29,7 @@ pytestmark = pytest.mark.faults
 __all__ = ["own_cache", "tiny_src"]  # fixtures
 
 BIG_STS = "tests.helpers.fault_tasks:BigSTSTask"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # The child: wrap one function so that the process SIGKILLs itself at that point, then run.
 _CHILD = textwrap.dedent(

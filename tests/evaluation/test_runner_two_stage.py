@@ -17,8 +17,7 @@ import pytest
 from mtebkit import ResultsError, RunConfig, run_evaluation
 from mtebkit.evaluation import plan
 from tests.helpers.fake_executor import FakeExecutor
-from tests.helpers.tiny_models import make_tiny_bert
-from tests.test_reranker import build_tiny_ce
+from tests.helpers.tiny_models import build_tiny_ce, make_tiny_bert
 
 TASKS = [
     "mteb.mocks.mock_tasks.sts:MockSTSTask",

@@ -19,7 +19,7 @@ import pytest
 from mtebkit.cli import main
 from tests.helpers.reporting.factory import spearman_of, sts, write_pair_items, write_result
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("torch", "transformers", "sentence_transformers", "mteb")
 
 

@@ -27,7 +27,7 @@ from mtebkit.tasks._readers import (
 from mtebkit.tasks._spec import load_spec
 
 pytestmark = pytest.mark.faults
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 _DISCOVER = textwrap.dedent(
     """

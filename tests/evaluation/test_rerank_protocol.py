@@ -20,7 +20,7 @@ from mtebkit.evaluation import evaluate_two_stage
 from mtebkit.evaluation._first_stage import FirstStageRun
 from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_one
 from mtebkit.tasks import get_tasks
-from tests.test_two_stage import CORPUS, QUERIES, HashEncoder, reranker, spec_dir  # noqa: F401
+from tests.helpers.two_stage import CORPUS, QUERIES, HashEncoder, trec_lines
 
 DEPTHS = [3, 8]
 
@@ -53,21 +53,10 @@ def _scores(result: Any) -> dict[str, Any]:
     return {k: v for k, v in row.items() if "time" not in k}
 
 
-def _trec_lines(top: int) -> list[str]:
-    """The HashEncoder's stage 1 as a TREC run: ``top`` documents per query by cosine."""
-    lines = []
-    for qid, q in QUERIES.items():
-        qv = HashEncoder.vec(q)
-        sims = {d: float(qv @ HashEncoder.vec(t)) for d, t in CORPUS.items()}
-        for rank, d in enumerate(sorted(sims, key=lambda d: -sims[d])[:top], start=1):
-            lines.append(f"{qid} Q0 {d} {rank} {sims[d]:.9f} hash")
-    return lines
-
-
 @pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_each_cut_of_a_sweep_equals_a_plain_run_and_pairs_are_scored_once(
-    reranker: Reranker,  # noqa: F811
-    spec_dir: Path,  # noqa: F811
+    reranker: Reranker,
+    spec_dir: Path,
 ) -> None:
     counting = CountingReranker(reranker)
     (sweep,) = evaluate_depth_sweep(HashEncoder(), counting, [_task(spec_dir)], depths=DEPTHS)
@@ -83,12 +72,12 @@ def test_each_cut_of_a_sweep_equals_a_plain_run_and_pairs_are_scored_once(
 
 @pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_trec_and_mteb_predictions_candidates_equal_the_embedders_stage_1(
-    reranker: Reranker,  # noqa: F811
-    spec_dir: Path,  # noqa: F811
+    reranker: Reranker,
+    spec_dir: Path,
     tmp_path: Path,
 ) -> None:
     trec = tmp_path / "hash.trec"
-    trec.write_text("\n".join(_trec_lines(8)) + "\n", encoding="utf-8")
+    trec.write_text("\n".join(trec_lines(8)) + "\n", encoding="utf-8")
     preds = tmp_path / "preds"
     evaluate_one(HashEncoder(), _task(spec_dir), encode_kwargs={}, prediction_folder=preds)
     plain = {
@@ -109,12 +98,12 @@ def test_trec_and_mteb_predictions_candidates_equal_the_embedders_stage_1(
 
 
 def test_candidates_are_ordered_by_score_not_by_rank(
-    reranker: Reranker,  # noqa: F811
-    spec_dir: Path,  # noqa: F811
+    reranker: Reranker,
+    spec_dir: Path,
     tmp_path: Path,
 ) -> None:
     # ranks reversed, scores intact: trec_eval's rule (order by score) gives the same top 3
-    lines = _trec_lines(8)
+    lines = trec_lines(8)
     flipped = []
     for line in lines:
         q, z, d, rank, score, tag = line.split()
@@ -150,8 +139,8 @@ def test_candidates_are_ordered_by_score_not_by_rank(
     ],
 )
 def test_bad_run_lines_are_named_errors_at_file_and_line(
-    reranker: Reranker,  # noqa: F811
-    spec_dir: Path,  # noqa: F811
+    reranker: Reranker,
+    spec_dir: Path,
     tmp_path: Path,
     line: str,
     match: str,
@@ -171,11 +160,11 @@ def test_bad_run_lines_are_named_errors_at_file_and_line(
 
 
 def test_a_depth_deeper_than_the_candidates_names_the_short_queries(
-    reranker: Reranker,  # noqa: F811
-    spec_dir: Path,  # noqa: F811
+    reranker: Reranker,
+    spec_dir: Path,
     tmp_path: Path,
 ) -> None:
-    lines = [ln for ln in _trec_lines(5) if not (ln.startswith("q3 ") and int(ln.split()[3]) > 2)]
+    lines = [ln for ln in trec_lines(5) if not (ln.startswith("q3 ") and int(ln.split()[3]) > 2)]
     run_file = tmp_path / "short.trec"
     run_file.write_text("\n".join(lines), encoding="utf-8")
     run = FirstStageRun.of(run_file, "TinyRetrieval")
@@ -199,15 +188,15 @@ def test_a_depth_deeper_than_the_candidates_names_the_short_queries(
     assert _scores(res)["recall_at_10"] == pytest.approx(1.0)
 
 
-def test_depths_must_be_positive(reranker: Reranker, spec_dir: Path) -> None:  # noqa: F811
+def test_depths_must_be_positive(reranker: Reranker, spec_dir: Path) -> None:
     for bad in ([0], [5, -1], []):
         with pytest.raises(MtebkitError, match="top_k must be >= 1"):
             evaluate_depth_sweep(HashEncoder(), reranker, [_task(spec_dir)], depths=bad)
 
 
 def test_predictions_file_with_unknown_ids(
-    reranker: Reranker,  # noqa: F811
-    spec_dir: Path,  # noqa: F811
+    reranker: Reranker,
+    spec_dir: Path,
     tmp_path: Path,
 ) -> None:
     for data, match in (
@@ -224,7 +213,7 @@ def test_predictions_file_with_unknown_ids(
             )
 
 
-def test_the_memo_answers_only_known_pairs(reranker: Reranker) -> None:  # noqa: F811
+def test_the_memo_answers_only_known_pairs(reranker: Reranker) -> None:
     from mtebkit.evaluation._two_stage import PairScoreMemo
 
     counting = CountingReranker(reranker)

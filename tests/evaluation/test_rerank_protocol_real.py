@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mtebkit.cli import main
-from tests.test_reranker import build_tiny_ce
+from tests.helpers.tiny_models import build_tiny_ce
 
 TASK = "DemoRetrievalEn"
 

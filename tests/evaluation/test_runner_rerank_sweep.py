@@ -12,10 +12,8 @@ from mtebkit import MtebkitError, ResultsError, RunConfig, run_evaluation
 from mtebkit.cli import main
 from mtebkit.errors import DataError
 from mtebkit.evaluation import plan
-from tests.helpers.tiny_models import make_tiny_bert
-from tests.test_rerank_protocol import _trec_lines
-from tests.test_reranker import build_tiny_ce
-from tests.test_two_stage import spec_dir  # noqa: F401
+from tests.helpers.tiny_models import build_tiny_ce, make_tiny_bert
+from tests.helpers.two_stage import trec_lines
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +45,7 @@ def _row(path: Path) -> dict[str, object]:
 @pytest.mark.slow  # an end-to-end run: kept out of the fast loop
 def test_a_sweep_files_one_experiment_per_depth_equal_to_plain_runs(
     models: tuple[Path, Path],
-    spec_dir: Path,  # noqa: F811
+    spec_dir: Path,
     tmp_path: Path,
 ) -> None:
     cfg = _config(models, spec_dir, tmp_path / "sweep", rerank_top_k=[8, 3])
@@ -76,11 +74,11 @@ def test_a_sweep_files_one_experiment_per_depth_equal_to_plain_runs(
 
 def test_first_stage_sha256_is_a_setting_and_names_the_experiment(
     models: tuple[Path, Path],
-    spec_dir: Path,  # noqa: F811
+    spec_dir: Path,
     tmp_path: Path,
 ) -> None:
     run_a = tmp_path / "a.trec"
-    run_a.write_text("\n".join(_trec_lines(5)), encoding="utf-8")
+    run_a.write_text("\n".join(trec_lines(5)), encoding="utf-8")
     cfg = _config(models, spec_dir, tmp_path / "res", rerank_top_k=3, first_stage=[str(run_a)])
     (rec,) = run_evaluation(cfg)
     settings = json.loads(rec.path.read_text())["mtebkit"]["settings"]
@@ -97,7 +95,7 @@ def test_first_stage_sha256_is_a_setting_and_names_the_experiment(
     (same,) = plan(cfg)
     assert same.status == "done"
     run_b = tmp_path / "b.trec"
-    run_b.write_text("\n".join(_trec_lines(5)).replace(" hash", " other"), encoding="utf-8")
+    run_b.write_text("\n".join(trec_lines(5)).replace(" hash", " other"), encoding="utf-8")
     (other,) = plan(
         _config(
             models,
@@ -118,7 +116,7 @@ def test_first_stage_sha256_is_a_setting_and_names_the_experiment(
 
 def test_bad_protocol_options_are_refused_by_the_plan(
     models: tuple[Path, Path],
-    spec_dir: Path,  # noqa: F811
+    spec_dir: Path,
     tmp_path: Path,
 ) -> None:
     res = tmp_path / "res"
@@ -128,7 +126,7 @@ def test_bad_protocol_options_are_refused_by_the_plan(
     with pytest.raises(MtebkitError, match=r"--rerank-top-k 2000 is deeper than the 1000"):
         plan(_config(models, spec_dir, res, rerank_top_k=[2000]))
     run_file = tmp_path / "r.trec"
-    run_file.write_text("\n".join(_trec_lines(2)), encoding="utf-8")
+    run_file.write_text("\n".join(trec_lines(2)), encoding="utf-8")
     with pytest.raises(MtebkitError, match=r"--rerank-top-k is the reranker's depth"):
         plan(_config(models, spec_dir, res, reranker=None, rerank_top_k=[10]))
     with pytest.raises(MtebkitError, match=r"--first-stage .* needs --reranker"):

@@ -182,7 +182,7 @@ def test_a_sharded_encode_gives_the_unsharded_vectors_bit_for_bit(tiny_model: Pa
         assert helpers.answered[0] == 1 and helpers.dead == {0}  # one shard, then lost
         assert n == 1 or sum(helpers.answered.values()) > 1
         assert sharded.dtype == np.float32 and np.array_equal(sharded, plain)
-        # another batch plan: the engine's invariant (tests/test_batch_invariance.py)
+        # another batch plan: the engine's invariant (tests/models/test_batch_invariance.py)
         assert same_in_any_batch(small, plain[:20], here.engine.cpu_kernels)
     # outside the block, encodes run here again
     assert np.array_equal(here.encode(texts), plain)

@@ -15,7 +15,9 @@ import pytest
 
 from mtebkit import InputTextError, ModelNotFoundError, MtebkitError, Reranker, UnknownNameError
 from mtebkit.models import get_reranker_preset, list_reranker_presets
-from tests.helpers.tiny_models import make_tiny_bert
+from tests.helpers.tiny_models import (
+    build_tiny_ce,
+)
 
 PAIRS = [
     ["what does the cat eat", "the cat eats food in the house"],
@@ -23,12 +25,6 @@ PAIRS = [
     ["who sings", "the woman sings"],
     ["what is a river", "water in a big river runs from the mountain to the city and the tree"],
 ]
-
-
-def build_tiny_ce(path: Path, seed: int = 3) -> Path:
-    """A 2-layer BertForSequenceClassification with a word-level vocab (random weights, no download),
-    its head scaled so that scores differ clearly between pairs (ranking tests need no ties)."""
-    return make_tiny_bert(path, seed=seed, classifier=True, classifier_scale=500.0)
 
 
 @pytest.fixture(scope="module")

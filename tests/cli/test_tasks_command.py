@@ -11,8 +11,8 @@ import pytest
 
 from mtebkit.cli import main
 from mtebkit.tasks import load_spec
-from tests.test_mirror import STS12, write_sts12
-from tests.test_tasks_specs import write_sts
+from tests.helpers.mirror import STS12, write_sts12
+from tests.helpers.specs import write_sts
 
 
 def _json_rows(capsys: pytest.CaptureFixture[str], argv: list[str]) -> list[dict[str, object]]:

@@ -12,7 +12,7 @@ import pytest
 
 from mtebkit.tasks import DEMO_TASKS, get_tasks, list_tasks
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO / "src" / "mtebkit" / "tasks" / "demo"
 BUILD_SCRIPT = REPO / "tasks" / "scripts" / "build_demo.py"
 

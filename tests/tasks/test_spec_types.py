@@ -12,7 +12,7 @@ import pytest
 
 from mtebkit import DataError, TaskSpecError
 from mtebkit.tasks import get_tasks, list_tasks, load_spec, rehash_spec
-from tests.test_tasks_specs import OverlapEncoder, _evaluate, _jsonl, _yaml
+from tests.helpers.specs import OverlapEncoder, _evaluate, _jsonl, _yaml
 
 TOPICS = {  # label -> words its texts are made of
     0: ["cat", "dog", "plays", "house"],
@@ -396,7 +396,7 @@ def test_mtebkit_equals_mteb_sentence_transformers(tmp_path: Path, kind: str) ->
 
 # ---------------------------------------------------------------------------- Banking77 sample
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BANKING = REPO / "tasks" / "Banking77ClusteringSample"
 
 

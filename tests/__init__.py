@@ -1,0 +1,1 @@
+"""mtebkit's tests: one folder per layer of src/mtebkit (models, tasks, results, evaluation, reporting, cli), bench/ for the benchmark scripts, and the project-wide checks (layers, docs, wheel, collection) here."""
