@@ -74,7 +74,7 @@ def _count_st_texts(st: Any, counter: _Counted) -> None:
 
 def _count_forwarded(counter: _Counted) -> None:
     """Count the texts mtebkit's engine actually runs through the model (after dedup and cache)."""
-    from mtebkit.models._engine import EncodingEngine
+    from mtebkit.models import EncodingEngine
 
     forward = EncodingEngine._forward_all
 

@@ -42,7 +42,7 @@ SCORE_TASKS = ["STSBenchmark", "SciFact"]
 def _model_path(key: str) -> str:
     if key == "minilm":
         return C.model_path()
-    from mtebkit.models._resolve import resolve_model
+    from mtebkit.models import resolve_model
 
     return str(resolve_model(MODELS[key]).path)
 

@@ -2,8 +2,13 @@
 
 The graph is built from the source, not by importing it: every ``import`` and ``from ... import``
 anywhere in a module (top level, inside functions, under ``TYPE_CHECKING``) is an edge, and so is
-every module named in a lazy-export table (``_LAZY``) or a command table (``COMMANDS``). A
-function-level import is still a dependency; hiding one there does not make it go away.
+every module named in a command table (``COMMANDS``). A package's lazy face names its modules
+under ``TYPE_CHECKING`` (``mtebkit._util.lazy``), so those are edges too. A function-level import
+is still a dependency; hiding one there does not make it go away.
+
+Across packages a module imports the other package's face (``from mtebkit.results import
+ResultSet``), never its private modules (``mtebkit.results._loading``): the faces are the seams,
+and each face's ``__all__`` agrees with the imports under its ``TYPE_CHECKING``.
 
 Layers, lowest first (a module may import its own layer's package and anything lower, never a
 peer package of the same layer, never anything higher)::
@@ -66,14 +71,14 @@ def _group(module: str) -> str:
 
 
 def _string_tables(tree: ast.Module) -> list[str]:
-    """Module names in ``_LAZY = {...}`` (values) and ``COMMANDS = {...}`` (first tuple item)."""
+    """Module names in ``COMMANDS = {...}`` (first tuple item)."""
     out: list[str] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.AnnAssign | ast.Assign):
             continue
         targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
         names = {t.id for t in targets if isinstance(t, ast.Name)}
-        if not names & {"_LAZY", "COMMANDS"} or not isinstance(node.value, ast.Dict):
+        if "COMMANDS" not in names or not isinstance(node.value, ast.Dict):
             continue
         for value in node.value.values:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -188,6 +193,67 @@ def test_the_checker_catches_a_bad_edge(edge: tuple[str, str], why: str) -> None
     graph = {k: set(v) for k, v in _graph().items()}
     graph[edge[0]].add(edge[1])
     assert any(why in v for v in _violations(graph))
+
+
+FACES = ("mtebkit.models", "mtebkit.tasks", "mtebkit.results", "mtebkit.evaluation")
+FACES += ("mtebkit.reporting",)
+
+
+def _imported(path: Path) -> list[tuple[int, str]]:
+    """``(line, module)`` of every import in ``path`` (``from a.b import c`` gives ``a.b``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.append((node.lineno, node.module))
+    return out
+
+
+def _private_crossings(modules: dict[str, Path], root: Path = SRC) -> list[str]:
+    """Imports of another package's private module (``mtebkit.<layer>._x``); a face's own
+    ``TYPE_CHECKING`` block names its package's modules and is not a crossing."""
+    bad = []
+    for name, path in sorted(modules.items()):
+        for line, target in _imported(path):
+            face = next((f for f in FACES if target.startswith(f + "._")), None)
+            if face is not None and not (name == face or name.startswith(face + ".")):
+                bad.append(f"{path.relative_to(root)}:{line}: {target} (import it from {face})")
+    return bad
+
+
+def test_packages_meet_only_at_their_faces() -> None:
+    bad = _private_crossings(_modules())
+    assert not bad, "private modules of another package:\n  " + "\n  ".join(bad)
+
+
+def test_the_checker_catches_a_private_crossing(tmp_path: Path) -> None:
+    module = tmp_path / "mtebkit" / "reporting" / "_x.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("from mtebkit.results._loading import ResultSet\n", encoding="utf-8")
+    own = tmp_path / "mtebkit" / "results" / "_y.py"
+    own.parent.mkdir(parents=True)
+    own.write_text("from mtebkit.results._loading import ResultSet\n", encoding="utf-8")
+    found = _private_crossings(
+        {"mtebkit.reporting._x": module, "mtebkit.results._y": own}, root=tmp_path
+    )
+    assert found == [
+        "mtebkit/reporting/_x.py:1: mtebkit.results._loading (import it from mtebkit.results)"
+    ]
+
+
+@pytest.mark.parametrize("package", ["mtebkit", *FACES])
+def test_each_face_lists_what_it_imports(package: str) -> None:
+    """``__all__`` and the ``TYPE_CHECKING`` imports of a face are one table: every public
+    name resolves, and nothing is imported that ``__all__`` does not list."""
+    import importlib
+
+    from mtebkit._util.lazy import face_problems
+
+    namespace = vars(importlib.import_module(package))
+    assert face_problems(namespace) == []
+    assert all(hasattr(importlib.import_module(package), n) for n in namespace["__all__"])
 
 
 def test_the_checker_catches_a_cycle() -> None:

@@ -33,26 +33,7 @@ from mtebkit.errors import (
     UnknownNameError,
 )
 
-# public name -> module that defines it (imported lazily on first access)
-_LAZY: dict[str, str] = {
-    "Embedder": "mtebkit.models._embedder",
-    "Reranker": "mtebkit.models._reranker",
-    "EmbeddingCache": "mtebkit.models._cache",
-    "RunConfig": "mtebkit.evaluation._config",
-    "TaskRecord": "mtebkit.evaluation._jobs",
-    "run_evaluation": "mtebkit.evaluation._runner",
-    "evaluate_two_stage": "mtebkit.evaluation._two_stage",
-    "get_tasks": "mtebkit.tasks._catalog",
-    "list_tasks": "mtebkit.tasks._catalog",
-    "TaskInfo": "mtebkit.tasks._catalog",
-    "load_results": "mtebkit.results._loading",
-    "ResultSet": "mtebkit.results._loading",
-    "aggregate_benchmark": "mtebkit.reporting._aggregate",
-    "BenchmarkAggregate": "mtebkit.reporting._aggregate",
-    "build_report": "mtebkit.reporting._report",
-    "Report": "mtebkit.reporting._table",
-}
-
+# the rest of the public surface: imported from its layer's face on first access
 __all__ = [
     "BenchmarkAggregate",
     "CacheError",
@@ -88,18 +69,11 @@ __all__ = [
     "run_evaluation",
 ]
 
-__getattr__, __dir__ = lazy_exports("mtebkit", _LAZY, globals(), __all__)
+__getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mtebkit.evaluation._config import RunConfig
-    from mtebkit.evaluation._jobs import TaskRecord
-    from mtebkit.evaluation._runner import run_evaluation
-    from mtebkit.evaluation._two_stage import evaluate_two_stage
-    from mtebkit.models._cache import EmbeddingCache
-    from mtebkit.models._embedder import Embedder
-    from mtebkit.models._reranker import Reranker
-    from mtebkit.reporting._aggregate import BenchmarkAggregate, aggregate_benchmark
-    from mtebkit.reporting._report import build_report
-    from mtebkit.reporting._table import Report
-    from mtebkit.results._loading import ResultSet, load_results
-    from mtebkit.tasks._catalog import TaskInfo, get_tasks, list_tasks
+    from mtebkit.evaluation import RunConfig, TaskRecord, evaluate_two_stage, run_evaluation
+    from mtebkit.models import Embedder, EmbeddingCache, Reranker
+    from mtebkit.reporting import BenchmarkAggregate, Report, aggregate_benchmark, build_report
+    from mtebkit.results import ResultSet, load_results
+    from mtebkit.tasks import TaskInfo, get_tasks, list_tasks

@@ -258,8 +258,7 @@ def test_a_spec_instruction_the_preset_drops_is_said_once(
 
 
 def test_an_applied_or_absent_spec_instruction_is_not_mentioned() -> None:
-    from mtebkit.models import get_preset
-    from mtebkit.models._instructions import InstructionPolicy
+    from mtebkit.models import InstructionPolicy, get_preset
 
     bge = get_preset("BAAI/bge-base-zh-v1.5")
     spec = {"T": "instr: "}

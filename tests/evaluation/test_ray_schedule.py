@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec, TaskRef
+from mtebkit.evaluation import Job, JobOutcome, ModelSpec, TaskRef
 from mtebkit.evaluation._ray import RayExecutor, WorkerLost, schedule
 
 

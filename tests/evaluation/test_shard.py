@@ -150,8 +150,7 @@ def test_a_sharded_encode_gives_the_unsharded_vectors_bit_for_bit(tiny_model: Pa
     """Helpers are a second engine loaded from the same files (another worker's model); the plan
     is the caller's, so the vectors are bit-identical whatever the number of helpers."""
     from mtebkit import Embedder
-    from mtebkit.models import EncodingSettings
-    from mtebkit.models._engine import batches_run_by
+    from mtebkit.models import EncodingSettings, batches_run_by
     from tests.helpers.invariance import same_in_any_batch
 
     texts = varied_texts(60) + varied_texts(6)  # with repeats: encoded once, restored everywhere

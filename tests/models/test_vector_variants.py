@@ -17,7 +17,7 @@ from mtebkit.models._variants import (
     vector_variants,
 )
 from mtebkit.reporting._variants import relative_loss, variant_tables
-from mtebkit.results._loading import ResultSet, ScoreRow
+from mtebkit.results import ResultSet, ScoreRow
 from tests.helpers.tiny_models import make_tiny_bert
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mtebkit.reporting import Table
+from mtebkit.reporting import Table, paired_bootstrap
 from mtebkit.reporting._compare import Comparison, TaskComparison
-from mtebkit.reporting._stats import paired_bootstrap
 
 
 def test_column_digits_override_only_the_named_column() -> None:
@@ -36,7 +35,7 @@ def test_comparison_table_shows_small_p_values() -> None:
 
 
 def test_both_tests_are_shown_and_significance_needs_both() -> None:
-    from mtebkit.reporting._stats import PairedTest
+    from mtebkit.reporting import PairedTest
 
     boot = PairedTest("paired bootstrap", 0.01, 0.03, 0.001, 0.02, 100, 1000)
     rand = PairedTest("randomisation", 0.01, 0.08, None, None, 100, 1000)

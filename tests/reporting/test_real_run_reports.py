@@ -13,8 +13,7 @@ import pytest
 
 from mtebkit.cli import main
 from mtebkit.reporting._stats import statistic_for
-from mtebkit.results import load_item_scores, load_results
-from mtebkit.results._item_scores import item_matrix
+from mtebkit.results import item_matrix, load_item_scores, load_results
 from tests.helpers.real_run import RealRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]

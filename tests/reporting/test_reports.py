@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 
 from mtebkit.cli import main
-from mtebkit.reporting import Table, build_report, compare_runs
-from mtebkit.reporting._plots import best_thresholds, collect_distributions
+from mtebkit.reporting import (
+    Table,
+    best_thresholds,
+    build_report,
+    collect_distributions,
+    compare_runs,
+)
 from mtebkit.results import load_model_card, load_results
 from tests.helpers.lazy import skip_unless_installed
 from tests.helpers.reporting.factory import CARD

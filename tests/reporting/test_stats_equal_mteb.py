@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mtebkit.reporting._plots import best_thresholds, collect_distributions
+from mtebkit.reporting import best_thresholds, collect_distributions
 from mtebkit.reporting._stats import best_accuracy_threshold, best_f1_threshold, statistic_for
 from mtebkit.results import load_item_scores, load_results
 from mtebkit.results._item_scores import (

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from mtebkit.cli import main
-from mtebkit.reporting import Table
+from mtebkit.reporting import PairedTest, Table
 from mtebkit.reporting._compare import Comparison, TaskComparison
-from mtebkit.reporting._stats import PairedTest
 from mtebkit.reporting._table import fit_widths
 from tests.helpers.reporting.factory import sts, write_pair_items, write_result
 

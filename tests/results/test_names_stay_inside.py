@@ -14,10 +14,9 @@ import pytest
 
 from mtebkit.errors import CacheError, ResultsError
 from mtebkit.evaluation._execute import predictions_file_name
-from mtebkit.models._cache import EmbeddingCache
-from mtebkit.reporting._table import Image, Report
-from mtebkit.results._layout import item_scores_path, result_path
-from mtebkit.results._writer import write_task_result
+from mtebkit.models import EmbeddingCache
+from mtebkit.reporting import Image, Report
+from mtebkit.results import item_scores_path, result_path, write_task_result
 
 HOSTILE = ["../x", "a/b", "/abs/x", "a\x00b", "", "..", ".", "a\\b", "a\nb"]
 HOSTILE_MODEL = ["../x", "a/b/c", "/abs", "a/..", "a\x00/b", "", "..", "org/"]
@@ -127,7 +126,7 @@ def test_cache_never_deletes_a_shard_named_outside(tmp_path: Path) -> None:
 
 
 def test_first_stage_folder_lookup_stays_inside(tmp_path: Path) -> None:
-    from mtebkit.evaluation._first_stage import FirstStageRun
+    from mtebkit.evaluation import FirstStageRun
 
     (tmp_path / "x.trec").write_text("q1 Q0 d1 1 1.0 t\n")
     (tmp_path / "runs").mkdir()

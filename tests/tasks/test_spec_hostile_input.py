@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from mtebkit.errors import MtebkitError
+from mtebkit.tasks import load_spec
 from mtebkit.tasks._readers import (
     read_classification_rows,
     read_clustering_rows,
@@ -24,7 +25,6 @@ from mtebkit.tasks._readers import (
     read_reranking_rows,
     read_sts_rows,
 )
-from mtebkit.tasks._spec import load_spec
 
 pytestmark = pytest.mark.faults
 REPO = Path(__file__).resolve().parents[2]

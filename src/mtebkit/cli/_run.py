@@ -51,8 +51,7 @@ def _print_reuse(records: Sequence[TaskRecord]) -> None:
 
 def _config(args: argparse.Namespace) -> RunConfig:
     """The run file's options, then the typed flags over them; the data folder resolved."""
-    from mtebkit.evaluation import RunConfig
-    from mtebkit.evaluation._config import read_run_file
+    from mtebkit.evaluation import RunConfig, read_run_file
     from mtebkit.tasks import resolve_data_dir
 
     options: dict[str, Any] = read_run_file(args.config) if args.config else {}

@@ -14,39 +14,6 @@ from typing import TYPE_CHECKING
 
 from mtebkit._util.lazy import lazy_exports
 
-_LAZY: dict[str, str] = {
-    "RunConfig": "mtebkit.evaluation._config",
-    "Cli": "mtebkit.evaluation._config",
-    "ExecutorOptions": "mtebkit.evaluation._config",
-    "make_executor": "mtebkit.evaluation._executors",
-    "OutputOptions": "mtebkit.evaluation._config",
-    "RerankOptions": "mtebkit.evaluation._config",
-    "RuntimeOptions": "mtebkit.evaluation._config",
-    "TaskSelection": "mtebkit.evaluation._config",
-    "VariantOptions": "mtebkit.evaluation._config",
-    "ProgressReporter": "mtebkit.evaluation._progress",
-    "Job": "mtebkit.evaluation._jobs",
-    "JobOutcome": "mtebkit.evaluation._jobs",
-    "ModelSpec": "mtebkit.evaluation._jobs",
-    "RerankerSpec": "mtebkit.evaluation._jobs",
-    "TaskRecord": "mtebkit.evaluation._jobs",
-    "TaskRef": "mtebkit.evaluation._jobs",
-    "plan": "mtebkit.evaluation._plan",
-    "Executor": "mtebkit.evaluation._execute",
-    "InProcessExecutor": "mtebkit.evaluation._execute",
-    "RayExecutor": "mtebkit.evaluation._ray",
-    "execute": "mtebkit.evaluation._execute",
-    "run_evaluation": "mtebkit.evaluation._runner",
-    "evaluate_two_stage": "mtebkit.evaluation._two_stage",
-    "evaluate_depth_sweep": "mtebkit.evaluation._two_stage",
-    "FirstStageRun": "mtebkit.evaluation._first_stage",
-    "NotInMirror": "mtebkit.evaluation._reproduce",
-    "ReproductionPlan": "mtebkit.evaluation._reproduce",
-    "plan_reproduction": "mtebkit.evaluation._reproduce",
-    "run_reproduction": "mtebkit.evaluation._reproduce",
-    "model_for_published": "mtebkit.evaluation._reproduce",
-}
-
 __all__ = [
     "Cli",
     "Executor",
@@ -76,11 +43,12 @@ __all__ = [
     "model_for_published",
     "plan",
     "plan_reproduction",
+    "read_run_file",
     "run_evaluation",
     "run_reproduction",
 ]
 
-__getattr__, __dir__ = lazy_exports("mtebkit.evaluation", _LAZY, globals(), __all__)
+__getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation._config import (
@@ -92,6 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RuntimeOptions,
         TaskSelection,
         VariantOptions,
+        read_run_file,
     )
     from mtebkit.evaluation._execute import Executor, InProcessExecutor, execute
     from mtebkit.evaluation._executors import make_executor

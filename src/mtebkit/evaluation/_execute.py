@@ -41,10 +41,14 @@ from mtebkit.evaluation._jobs import (
 from mtebkit.evaluation._plan import comparable_settings
 from mtebkit.evaluation._progress import ProgressReporter
 from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_one
-from mtebkit.results._item_scores import item_scores_from_predictions, write_item_scores
-from mtebkit.results._layout import item_scores_path
-from mtebkit.results._throughput import encoding_of
-from mtebkit.results._writer import task_result_json, write_model_meta
+from mtebkit.results import (
+    encoding_of,
+    item_scores_from_predictions,
+    item_scores_path,
+    task_result_json,
+    write_item_scores,
+    write_model_meta,
+)
 
 if TYPE_CHECKING:
     from mteb.results import TaskResult

@@ -23,9 +23,14 @@ if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
     from mteb.results import TaskResult
 
-    from mtebkit.models import Embedder, Reranker, VectorCache
-    from mtebkit.models._configure import EmbedderConfig, RerankerConfig
-    from mtebkit.models._variants import VectorVariant
+    from mtebkit.models import (
+        Embedder,
+        EmbedderConfig,
+        Reranker,
+        RerankerConfig,
+        VectorCache,
+        VectorVariant,
+    )
 
 __all__ = [
     "Job",
@@ -61,7 +66,7 @@ class ModelSpec:
 
     def configure(self) -> EmbedderConfig:
         """The embedder's identity and settings, without loading it."""
-        from mtebkit.models._configure import configure_embedder
+        from mtebkit.models import configure_embedder
 
         return configure_embedder(self.model, **self.options.model_kwargs(), devices=self.devices)
 
@@ -93,7 +98,7 @@ class RerankerSpec:
     devices: tuple[str, ...] | None = None
 
     def configure(self) -> RerankerConfig:
-        from mtebkit.models._configure import configure_reranker
+        from mtebkit.models import configure_reranker
 
         return configure_reranker(self.model, use_fp16=self.use_fp16, devices=self.devices)
 

@@ -25,17 +25,22 @@ from mtebkit.evaluation._config import RunConfig
 from mtebkit.evaluation._first_stage import FirstStageRun
 from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef, rerank_settings
 from mtebkit.evaluation._rerank_plan import check_first_stage, rerank_depths, sweep_together
-from mtebkit.models import QUERY_TASK_TYPES, InstructionPolicy
-from mtebkit.models._embedder import embedder_settings_record
-from mtebkit.models._instructions import DEFAULT_TEMPLATE
-from mtebkit.models._variants import VectorVariant, config_dim, vector_variants
+from mtebkit.models import (
+    DEFAULT_TEMPLATE,
+    QUERY_TASK_TYPES,
+    InstructionPolicy,
+    VectorVariant,
+    config_dim,
+    embedder_settings_record,
+    vector_variants,
+)
 from mtebkit.results import read_mtebkit_block, result_path
 from mtebkit.tasks import DEMO_TASKS, canonical_benchmark, get_benchmark_tasks, get_tasks
 
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
 
-    from mtebkit.models._configure import EmbedderConfig, RerankerConfig
+    from mtebkit.models import EmbedderConfig, RerankerConfig
 
 __all__ = [
     "PROVENANCE_SETTINGS",

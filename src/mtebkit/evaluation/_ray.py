@@ -301,7 +301,7 @@ class _Worker:
         where = self.where()
         if helpers and shard_min_texts > 0:
             from mtebkit.evaluation._shard import sharded_runner
-            from mtebkit.models._engine import batches_run_by
+            from mtebkit.models import batches_run_by
 
             lost: set[int] = set()  # helpers lost in one encode are not asked again in the next
             stats = {"lent_workers": len(helpers), "texts_by_lent_workers": 0}

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mtebkit.errors import MtebkitError
-from mtebkit.models._engine import _Progress
+from mtebkit.models._engine import _Progress  # TODO(progress branch): the protocol replaces it
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from mtebkit.models import EncodingSettings
-    from mtebkit.models._engine import BatchRunner, EncodingEngine
+    from mtebkit.models import BatchRunner, EncodingEngine, EncodingSettings
 
 __all__ = [
     "DEFAULT_SHARD_TEXTS",

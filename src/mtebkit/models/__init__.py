@@ -11,54 +11,51 @@ from typing import TYPE_CHECKING
 
 from mtebkit._util.lazy import lazy_exports
 
-_LAZY: dict[str, str] = {
-    "Embedder": "mtebkit.models._embedder",
-    "EmbeddingCache": "mtebkit.models._cache",
-    "VectorCache": "mtebkit.models._cache",
-    "EncodingSettings": "mtebkit.models._settings",
-    "EncoderOptions": "mtebkit.models._options",
-    "InstructionPolicy": "mtebkit.models._instructions",
-    "QUERY_TASK_TYPES": "mtebkit.models._instructions",
-    "ModelPreset": "mtebkit.models._presets",
-    "get_preset": "mtebkit.models._presets",
-    "list_presets": "mtebkit.models._presets",
-    "ResolvedModel": "mtebkit.models._resolve",
-    "resolve_model": "mtebkit.models._resolve",
-    "Reranker": "mtebkit.models._reranker",
-    "RerankerPreset": "mtebkit.models._presets",
-    "get_reranker_preset": "mtebkit.models._presets",
-    "list_reranker_presets": "mtebkit.models._presets",
-    "exact_search": "mtebkit.models._search",
-    "VectorVariant": "mtebkit.models._variants",
-}
-
 __all__ = [
+    "DEFAULT_TEMPLATE",
     "QUERY_TASK_TYPES",
+    "BatchRunner",
     "Embedder",
+    "EmbedderConfig",
     "EmbeddingCache",
     "EncoderOptions",
+    "EncodingEngine",
     "EncodingSettings",
     "InstructionPolicy",
     "ModelPreset",
     "Reranker",
+    "RerankerConfig",
     "RerankerPreset",
     "ResolvedModel",
     "VectorCache",
     "VectorVariant",
+    "batches_run_by",
+    "config_dim",
+    "configure_embedder",
+    "configure_reranker",
+    "embedder_settings_record",
     "exact_search",
     "get_preset",
     "get_reranker_preset",
     "list_presets",
     "list_reranker_presets",
     "resolve_model",
+    "vector_variants",
 ]
 
-__getattr__, __dir__ = lazy_exports("mtebkit.models", _LAZY, globals(), __all__)
+__getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.models._cache import EmbeddingCache, VectorCache
-    from mtebkit.models._embedder import Embedder
-    from mtebkit.models._instructions import QUERY_TASK_TYPES, InstructionPolicy
+    from mtebkit.models._configure import (
+        EmbedderConfig,
+        RerankerConfig,
+        configure_embedder,
+        configure_reranker,
+    )
+    from mtebkit.models._embedder import Embedder, embedder_settings_record
+    from mtebkit.models._engine import BatchRunner, EncodingEngine, batches_run_by
+    from mtebkit.models._instructions import DEFAULT_TEMPLATE, QUERY_TASK_TYPES, InstructionPolicy
     from mtebkit.models._options import EncoderOptions
     from mtebkit.models._presets import (
         ModelPreset,
@@ -72,4 +69,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.models._resolve import ResolvedModel, resolve_model
     from mtebkit.models._search import exact_search
     from mtebkit.models._settings import EncodingSettings
-    from mtebkit.models._variants import VectorVariant
+    from mtebkit.models._variants import VectorVariant, config_dim, vector_variants

@@ -11,51 +11,6 @@ from typing import TYPE_CHECKING
 
 from mtebkit._util.lazy import lazy_exports
 
-_LAZY: dict[str, str] = {
-    # aggregation as the model cards do it
-    "BenchmarkAggregate": "mtebkit.reporting._aggregate",
-    "aggregate_benchmark": "mtebkit.reporting._aggregate",
-    # report objects
-    "Image": "mtebkit.reporting._table",
-    "Paragraph": "mtebkit.reporting._table",
-    "Report": "mtebkit.reporting._table",
-    "Table": "mtebkit.reporting._table",
-    "build_report": "mtebkit.reporting._report",
-    # reranker depth curves
-    "DepthCurve": "mtebkit.reporting._depth",
-    "add_depth_curves": "mtebkit.reporting._depth",
-    "depth_curves": "mtebkit.reporting._depth",
-    # similarity plots
-    "Thresholds": "mtebkit.reporting._plots",
-    "add_similarity_plots": "mtebkit.reporting._plots",
-    "thresholds_table": "mtebkit.reporting._plots",
-    "best_thresholds": "mtebkit.reporting._plots",
-    "collect_distributions": "mtebkit.reporting._plots",
-    "similarity_figure": "mtebkit.reporting._plots",
-    # reproduction, comparison, the CI gate
-    "ReproduceReport": "mtebkit.reporting._reproduce",
-    "load_published": "mtebkit.reporting._reproduce",
-    "reproduce": "mtebkit.reporting._reproduce",
-    "select_published": "mtebkit.reporting._reproduce",
-    "Comparison": "mtebkit.reporting._compare",
-    "compare_runs": "mtebkit.reporting._compare",
-    "comparison_report": "mtebkit.reporting._compare",
-    "PairedTest": "mtebkit.reporting._stats",
-    "paired_bootstrap": "mtebkit.reporting._stats",
-    "randomisation_test": "mtebkit.reporting._stats",
-    "Baseline": "mtebkit.reporting._baseline",
-    "CheckReport": "mtebkit.reporting._baseline",
-    "check_against_baseline": "mtebkit.reporting._baseline",
-    "load_baseline": "mtebkit.reporting._baseline",
-    "make_baseline": "mtebkit.reporting._baseline",
-    "save_baseline": "mtebkit.reporting._baseline",
-    # --dim / --precision runs
-    "VARIANT_TITLE": "mtebkit.reporting._variants",
-    "variant_tables": "mtebkit.reporting._variants",
-    "SCORE_TOLERANCE": "mtebkit.reporting._verify",
-    "verify_main_scores": "mtebkit.reporting._verify",
-}
-
 __all__ = [
     "SCORE_TOLERANCE",
     "VARIANT_TITLE",
@@ -95,7 +50,7 @@ __all__ = [
     "verify_main_scores",
 ]
 
-__getattr__, __dir__ = lazy_exports("mtebkit.reporting", _LAZY, globals(), __all__)
+__getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.reporting._aggregate import BenchmarkAggregate, aggregate_benchmark

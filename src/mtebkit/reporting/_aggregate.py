@@ -24,9 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from mtebkit.errors import ResultsError
-from mtebkit.results import ResultSet, ScoreRow
-from mtebkit.results._loading import result_set_from
-from mtebkit.results._metrics import CARD_METRIC_BY_TYPE
+from mtebkit.results import CARD_METRIC_BY_TYPE, ResultSet, ScoreRow, result_set_from
 from mtebkit.tasks import BenchmarkTask, benchmark_tasks, canonical_benchmark
 
 if TYPE_CHECKING:

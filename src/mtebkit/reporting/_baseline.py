@@ -25,16 +25,19 @@ from mtebkit.reporting._aggregate import get_benchmark_spec
 from mtebkit.reporting._stats import paired_bootstrap, statistic_for
 from mtebkit.reporting._table import Table
 from mtebkit.reporting._verify import verify_main_scores
-from mtebkit.results._item_scores import (
+from mtebkit.results import (
     ITEM_SCORES_SCHEMA_VERSION,
     OutdatedItemScoresError,
+    ResultSet,
+    ScoreRow,
     item_matrix,
     item_scores_digest,
+    item_scores_for,
     items_have_ids,
     load_item_scores,
+    mean_score,
+    preferred_split,
 )
-from mtebkit.results._layout import item_scores_for
-from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
 
 logger = logging.getLogger(__name__)
 

@@ -30,13 +30,16 @@ from mtebkit.reporting._stats import (
     shared_scale as to_shared_scale,
 )
 from mtebkit.reporting._table import Paragraph, Report, Table
-from mtebkit.results._item_scores import (
+from mtebkit.results import (
     OutdatedItemScoresError,
+    ResultSet,
+    ScoreRow,
+    item_scores_for,
     load_item_scores,
+    mean_score,
     paired_arrays,
+    preferred_split,
 )
-from mtebkit.results._layout import item_scores_for
-from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
 
 __all__ = [
     "Comparison",

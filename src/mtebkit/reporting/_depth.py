@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mtebkit.reporting._table import Image, Report, Table
-from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
+from mtebkit.results import ResultSet, ScoreRow, mean_score, preferred_split
 
 __all__ = ["DepthCurve", "add_depth_curves", "depth_curve_figure", "depth_curves"]
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from mtebkit.reporting._table import Table
-from mtebkit.results._loading import ResultSet, RunKey
-from mtebkit.results._throughput import (
+from mtebkit.results import (
+    ResultSet,
+    RunKey,
     encoding_of,
     tokens_per_s_cell,
     truncation_cell,

@@ -18,9 +18,14 @@ import numpy as np
 from mtebkit.errors import ResultsError
 from mtebkit.reporting._stats import best_accuracy_threshold, best_f1_threshold
 from mtebkit.reporting._table import Image, Report, Table
-from mtebkit.results._item_scores import OutdatedItemScoresError, load_item_scores
-from mtebkit.results._layout import item_scores_for
-from mtebkit.results._loading import ResultSet, RunKey, preferred_split
+from mtebkit.results import (
+    OutdatedItemScoresError,
+    ResultSet,
+    RunKey,
+    item_scores_for,
+    load_item_scores,
+    preferred_split,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ import numpy as np
 from mtebkit.reporting._compare import PairedItems, paired_items_for, paired_tests
 from mtebkit.reporting._stats import FloatArray, PairedTest
 from mtebkit.reporting._table import Table
-from mtebkit.results._loading import ResultSet, mean_score, preferred_split
+from mtebkit.results import ResultSet, mean_score, preferred_split
 
 __all__ = ["RankStep", "pooled_items", "rank_labels", "rank_steps", "rank_table"]
 

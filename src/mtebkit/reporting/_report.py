@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from mtebkit.reporting._aggregate import BenchmarkAggregate, aggregate_benchmark, get_benchmark_spec
 from mtebkit.reporting._table import Paragraph, Report, Table
 from mtebkit.reporting._variants import variant_tables
-from mtebkit.results._layout import DEFAULT_EXPERIMENT
-from mtebkit.results._loading import ResultSet, RunKey, mean_score, preferred_split
+from mtebkit.results import DEFAULT_EXPERIMENT, ResultSet, RunKey, mean_score, preferred_split
 
 __all__ = ["build_report", "coverage_table", "leaderboard", "per_task_table", "run_views"]
 

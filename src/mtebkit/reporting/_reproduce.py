@@ -29,9 +29,14 @@ from typing import TYPE_CHECKING
 from mtebkit._util.registry import did_you_mean
 from mtebkit.errors import ResultsError
 from mtebkit.reporting._table import Table
-from mtebkit.results._loading import ResultSet, ScoreRow, load_results
-from mtebkit.results._metrics import canonical_metric, metric_value
-from mtebkit.results._modelcard import load_model_card
+from mtebkit.results import (
+    ResultSet,
+    ScoreRow,
+    canonical_metric,
+    load_model_card,
+    load_results,
+    metric_value,
+)
 
 if TYPE_CHECKING:
     from mtebkit.tasks import MirrorFidelity

@@ -49,7 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mtebkit.errors import ResultsError
-from mtebkit.results._item_scores import MainMetric, parse_main_metric
+from mtebkit.results import MainMetric, parse_main_metric
 
 __all__ = [
     "STATISTICS",

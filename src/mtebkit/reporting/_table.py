@@ -375,7 +375,7 @@ class Report:
         written: dict[str, Path] = {}
         for i in self.items:
             if isinstance(i, Image):
-                from mtebkit.results._layout import safe_name
+                from mtebkit.results import safe_name
 
                 p = out_dir / safe_name(i.filename, kind="file")
                 atomic_write_bytes(p, i.png)

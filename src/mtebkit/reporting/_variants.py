@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mtebkit.reporting._table import Table
-from mtebkit.results._loading import ResultSet, ScoreRow, mean_score, preferred_split
+from mtebkit.results import ResultSet, ScoreRow, mean_score, preferred_split
 
 __all__ = ["VARIANT_TITLE", "relative_loss", "variant_key", "variant_tables"]
 

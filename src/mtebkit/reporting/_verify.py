@@ -19,14 +19,15 @@ from pathlib import Path
 
 from mtebkit.errors import ResultsError, ScoreMismatchError
 from mtebkit.reporting._stats import STATISTICS, statistic_for
-from mtebkit.results._item_scores import (
+from mtebkit.results import (
     OutdatedItemScoresError,
+    ResultSet,
+    ScoreRow,
     item_matrix,
+    item_scores_for,
     items_have_ids,
     load_item_scores,
 )
-from mtebkit.results._layout import item_scores_for
-from mtebkit.results._loading import ResultSet, ScoreRow
 
 __all__ = ["SCORE_TOLERANCE", "verify_main_scores"]
 

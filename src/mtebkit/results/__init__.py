@@ -12,71 +12,76 @@ from typing import TYPE_CHECKING
 
 from mtebkit._util.lazy import lazy_exports
 
-_LAZY: dict[str, str] = {
-    "DEFAULT_EXPERIMENT": "mtebkit.results._layout",
-    "result_path": "mtebkit.results._layout",
-    "item_scores_for": "mtebkit.results._layout",
-    "RESULTS_SCHEMA_VERSION": "mtebkit.results._writer",
-    "read_mtebkit_block": "mtebkit.results._writer",
-    "write_task_result": "mtebkit.results._writer",
-    "ResultSet": "mtebkit.results._loading",
-    "ResultsWarning": "mtebkit.results._loading",
-    "RunKey": "mtebkit.results._loading",
-    "ScoreRow": "mtebkit.results._loading",
-    "load_results": "mtebkit.results._loading",
-    "mean_score": "mtebkit.results._loading",
-    "preferred_split": "mtebkit.results._loading",
-    "canonical_metric": "mtebkit.results._metrics",
-    "metric_value": "mtebkit.results._metrics",
-    "load_model_card": "mtebkit.results._modelcard",
-    "parse_model_card": "mtebkit.results._modelcard",
-    "model_index": "mtebkit.results._modelcard",
-    "write_model_card": "mtebkit.results._modelcard",
-    "ItemScores": "mtebkit.results._item_scores",
-    "load_item_scores": "mtebkit.results._item_scores",
-    "TRUNCATION_NOTE_SHARE": "mtebkit.results._throughput",
-    "encoding_of": "mtebkit.results._throughput",
-    "tokens_per_s_cell": "mtebkit.results._throughput",
-    "truncated_share": "mtebkit.results._throughput",
-    "truncation_cell": "mtebkit.results._throughput",
-    "truncation_note": "mtebkit.results._throughput",
-}
-
 __all__ = [
+    "CARD_METRIC_BY_TYPE",
     "DEFAULT_EXPERIMENT",
+    "ITEM_SCORES_SCHEMA_VERSION",
     "RESULTS_SCHEMA_VERSION",
     "TRUNCATION_NOTE_SHARE",
     "ItemScores",
+    "MainMetric",
+    "OutdatedItemScoresError",
     "ResultSet",
     "ResultsWarning",
     "RunKey",
     "ScoreRow",
     "canonical_metric",
     "encoding_of",
+    "item_matrix",
+    "item_scores_digest",
     "item_scores_for",
+    "item_scores_from_predictions",
+    "item_scores_path",
+    "items_have_ids",
     "load_item_scores",
     "load_model_card",
     "load_results",
     "mean_score",
     "metric_value",
     "model_index",
+    "paired_arrays",
+    "parse_main_metric",
     "parse_model_card",
     "preferred_split",
     "read_mtebkit_block",
     "result_path",
+    "result_set_from",
+    "safe_name",
+    "task_result_json",
     "tokens_per_s_cell",
     "truncated_share",
     "truncation_cell",
     "truncation_note",
+    "write_item_scores",
     "write_model_card",
+    "write_model_meta",
     "write_task_result",
 ]
 
-__getattr__, __dir__ = lazy_exports("mtebkit.results", _LAZY, globals(), __all__)
+__getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mtebkit.results._item_scores import ItemScores, load_item_scores
-    from mtebkit.results._layout import DEFAULT_EXPERIMENT, item_scores_for, result_path
+    from mtebkit.results._item_scores import (
+        ITEM_SCORES_SCHEMA_VERSION,
+        ItemScores,
+        MainMetric,
+        OutdatedItemScoresError,
+        item_matrix,
+        item_scores_digest,
+        item_scores_from_predictions,
+        items_have_ids,
+        load_item_scores,
+        paired_arrays,
+        parse_main_metric,
+        write_item_scores,
+    )
+    from mtebkit.results._layout import (
+        DEFAULT_EXPERIMENT,
+        item_scores_for,
+        item_scores_path,
+        result_path,
+        safe_name,
+    )
     from mtebkit.results._loading import (
         ResultSet,
         ResultsWarning,
@@ -85,8 +90,9 @@ if TYPE_CHECKING:  # pragma: no cover
         load_results,
         mean_score,
         preferred_split,
+        result_set_from,
     )
-    from mtebkit.results._metrics import canonical_metric, metric_value
+    from mtebkit.results._metrics import CARD_METRIC_BY_TYPE, canonical_metric, metric_value
     from mtebkit.results._modelcard import (
         load_model_card,
         model_index,
@@ -104,5 +110,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.results._writer import (
         RESULTS_SCHEMA_VERSION,
         read_mtebkit_block,
+        task_result_json,
+        write_model_meta,
         write_task_result,
     )

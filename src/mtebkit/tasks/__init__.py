@@ -11,35 +11,6 @@ from typing import TYPE_CHECKING
 
 from mtebkit._util.lazy import lazy_exports
 
-_LAZY: dict[str, str] = {
-    "DEMO_TASKS": "mtebkit.tasks._catalog",
-    "TaskInfo": "mtebkit.tasks._catalog",
-    "describe_task": "mtebkit.tasks._catalog",
-    "get_tasks": "mtebkit.tasks._catalog",
-    "list_tasks": "mtebkit.tasks._catalog",
-    "spec_problems": "mtebkit.tasks._catalog",
-    "with_mirror": "mtebkit.tasks._catalog",
-    "TaskFacts": "mtebkit.tasks._facts",
-    "task_facts": "mtebkit.tasks._facts",
-    "BENCHMARK_ALIASES": "mtebkit.tasks._benchmarks",
-    "BenchmarkTask": "mtebkit.tasks._benchmarks",
-    "benchmark_tasks": "mtebkit.tasks._benchmarks",
-    "canonical_benchmark": "mtebkit.tasks._benchmarks",
-    "get_benchmark_task": "mtebkit.tasks._benchmarks",
-    "get_benchmark_tasks": "mtebkit.tasks._benchmarks",
-    "list_benchmarks": "mtebkit.tasks._benchmarks",
-    "SpecPath": "mtebkit.tasks._discovery",
-    "default_spec_paths": "mtebkit.tasks._discovery",
-    "resolve_data_dir": "mtebkit.tasks._discovery",
-    "TaskSpec": "mtebkit.tasks._spec",
-    "load_spec": "mtebkit.tasks._spec",
-    "rehash_spec": "mtebkit.tasks._spec",
-    "hf_offline": "mtebkit.tasks._offline",
-    "MirrorFidelity": "mtebkit.tasks._fidelity",
-    "mirror_fidelity": "mtebkit.tasks._fidelity",
-    "mirror_fidelity_of": "mtebkit.tasks._fidelity",
-}
-
 __all__ = [
     "BENCHMARK_ALIASES",
     "DEMO_TASKS",
@@ -69,7 +40,7 @@ __all__ = [
     "with_mirror",
 ]
 
-__getattr__, __dir__ = lazy_exports("mtebkit.tasks", _LAZY, globals(), __all__)
+__getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.tasks._benchmarks import (
