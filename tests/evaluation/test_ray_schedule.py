@@ -296,12 +296,10 @@ def test_bad_ray_options_are_usage_errors(
 
 @pytest.mark.parametrize(("argv", "expected"), [([], 2048), (["--ray-shard-min-texts", "0"], 0)])
 def test_the_shard_threshold_reaches_the_executor(argv: list[str], expected: int) -> None:
-    from mtebkit.cli import build_parser
-    from mtebkit.cli._run import _config
+    from mtebkit.cli import run_config
     from mtebkit.evaluation import make_executor
 
-    args = build_parser(only="run").parse_args(["run", "--ray", *argv])
-    executor = make_executor(_config(args))
+    executor = make_executor(run_config(["--ray", *argv]))
     assert isinstance(executor, RayExecutor) and executor.shard_min_texts == expected
 
 

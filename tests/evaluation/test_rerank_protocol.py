@@ -16,8 +16,7 @@ import pytest
 
 from mtebkit import MtebkitError, Reranker
 from mtebkit.errors import DataError
-from mtebkit.evaluation import FirstStageRun, evaluate_two_stage
-from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_one
+from mtebkit.evaluation import FirstStageRun, evaluate_depth_sweep, evaluate_one, evaluate_two_stage
 from mtebkit.tasks import get_tasks
 from tests.helpers.two_stage import CORPUS, QUERIES, HashEncoder, trec_lines
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from mtebkit.cli import build_parser, main
-from mtebkit.cli._run import _config
+from mtebkit.cli import build_parser, main, run_config
 from mtebkit.errors import ConfigError
 from mtebkit.evaluation import Cli, RunConfig
 
@@ -61,8 +60,7 @@ def test_flat_and_grouped_are_the_same_config_and_it_is_frozen() -> None:
 
 
 def _cli(argv: list[str]) -> RunConfig:
-    args = build_parser(only="run").parse_args(["run", *argv])
-    return _config(args)
+    return run_config(argv)
 
 
 def test_cli_yaml_and_python_build_the_same_object(tmp_path: Path) -> None:

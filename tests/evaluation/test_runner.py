@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mtebkit import ResultsError, RunConfig, run_evaluation
-from mtebkit.models._settings import ENGINE_VERSION
+from mtebkit.models import ENGINE_VERSION
 from tests.helpers.fake_executor import FakeExecutor
 from tests.helpers.tiny_models import make_tiny_bert
 

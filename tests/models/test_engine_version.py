@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import mtebkit.models as models_pkg
-from mtebkit.models._settings import ENGINE_VERSION, EncodingSettings
+from mtebkit.models import ENGINE_VERSION, EncodingSettings
 
 # The files whose code computes a vector from a text (tokenising, batching, kernels, pooling).
 ENGINE_FILES = ("_engine.py", "_cpu_kernels.py")

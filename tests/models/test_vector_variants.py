@@ -16,7 +16,7 @@ from mtebkit.models._variants import (
     pairwise_hamming_similarity,
     vector_variants,
 )
-from mtebkit.reporting._variants import relative_loss, variant_tables
+from mtebkit.reporting import relative_loss, variant_tables
 from mtebkit.results import ResultSet, ScoreRow
 from tests.helpers.tiny_models import make_tiny_bert
 

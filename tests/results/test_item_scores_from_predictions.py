@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mtebkit.errors import ResultsError
-from mtebkit.evaluation._two_stage import evaluate_one
+from mtebkit.evaluation import evaluate_one
 from mtebkit.reporting._stats import statistic_for
 from mtebkit.results._item_scores import (
     OutdatedItemScoresError,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mtebkit.evaluation._two_stage import evaluate_one
+from mtebkit.evaluation import evaluate_one
 from mtebkit.reporting._stats import (
     WeightedStatistic,
     average_precision_weighted,

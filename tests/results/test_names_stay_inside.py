@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mtebkit.errors import CacheError, ResultsError
-from mtebkit.evaluation._execute import predictions_file_name
+from mtebkit.evaluation import predictions_file_name
 from mtebkit.models import EmbeddingCache
 from mtebkit.reporting import Image, Report
 from mtebkit.results import item_scores_path, result_path, write_task_result

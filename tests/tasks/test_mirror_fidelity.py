@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mtebkit.reporting._reproduce import ReproduceReport, ReproduceRow
+from mtebkit.reporting import ReproduceReport, ReproduceRow
 from mtebkit.tasks import MirrorFidelity, mirror_fidelity, mirror_fidelity_of
 from mtebkit.tasks._fidelity import compare_fields, stored_fields
 

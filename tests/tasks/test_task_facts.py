@@ -42,7 +42,7 @@ def test_facts_equal_describe_task() -> None:
 def test_the_reader_gives_mtebs_scores() -> None:
     from mteb.results import TaskResult
 
-    from mtebkit.results._reader import read_task_result
+    from mtebkit.results import read_task_result
 
     files = sorted(p for p in REFERENCE.rglob("*.json") if p.name != "model_meta.json")
     assert files
@@ -69,7 +69,7 @@ def test_the_reader_gives_mtebs_scores() -> None:
     ],
 )
 def test_the_reader_refuses_what_mteb_refuses(edit: object, why: str, tmp_path: Path) -> None:
-    from mtebkit.results._reader import read_task_result
+    from mtebkit.results import read_task_result
     from tests.helpers.reporting.factory import result_json, sts
 
     data = result_json("STS22", sts(0.5), main_metric="cosine_spearman")

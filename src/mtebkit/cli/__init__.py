@@ -14,10 +14,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mtebkit.errors import MtebkitError
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+if TYPE_CHECKING:
+    from mtebkit.evaluation import RunConfig
+
+__all__ = ["COMMANDS", "build_parser", "main", "run_config"]
 
 # name -> (module, one-line help). Order is the order shown in --help.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -65,6 +69,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             module.add_arguments(p)
             p.set_defaults(_module=module_name)
     return parser
+
+
+def run_config(argv: Sequence[str]) -> RunConfig:
+    """The :class:`~mtebkit.evaluation.RunConfig` that ``mtebkit run ARGV...`` would run: the
+    ``--config`` file's options, the flags over them, the data folder resolved. The CLI's
+    flags, a YAML run file and Python build the same object."""
+    from mtebkit.cli._run import config_from_args
+
+    return config_from_args(build_parser(only="run").parse_args(["run", *argv]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,7 +49,7 @@ def _print_reuse(records: Sequence[TaskRecord]) -> None:
         print(f"\nvariants: {texts} texts ({tokens} tokens) not re-encoded")
 
 
-def _config(args: argparse.Namespace) -> RunConfig:
+def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The run file's options, then the typed flags over them; the data folder resolved."""
     from mtebkit.evaluation import RunConfig, read_run_file
     from mtebkit.tasks import resolve_data_dir
@@ -66,7 +66,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = _config(args)
+    config = config_from_args(args)
     if args.offline:  # before any HF library is imported: they read it once, at import
         for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
             os.environ[var] = "1"

@@ -37,12 +37,14 @@ __all__ = [
     "TaskSelection",
     "VariantOptions",
     "evaluate_depth_sweep",
+    "evaluate_one",
     "evaluate_two_stage",
     "execute",
     "make_executor",
     "model_for_published",
     "plan",
     "plan_reproduction",
+    "predictions_file_name",
     "read_run_file",
     "run_evaluation",
     "run_reproduction",
@@ -62,7 +64,12 @@ if TYPE_CHECKING:  # pragma: no cover
         VariantOptions,
         read_run_file,
     )
-    from mtebkit.evaluation._execute import Executor, InProcessExecutor, execute
+    from mtebkit.evaluation._execute import (
+        Executor,
+        InProcessExecutor,
+        execute,
+        predictions_file_name,
+    )
     from mtebkit.evaluation._executors import make_executor
     from mtebkit.evaluation._first_stage import FirstStageRun
     from mtebkit.evaluation._jobs import (
@@ -84,4 +91,4 @@ if TYPE_CHECKING:  # pragma: no cover
         run_reproduction,
     )
     from mtebkit.evaluation._runner import run_evaluation
-    from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_two_stage
+    from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_one, evaluate_two_stage

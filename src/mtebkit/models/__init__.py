@@ -13,6 +13,8 @@ from mtebkit._util.lazy import lazy_exports
 
 __all__ = [
     "DEFAULT_TEMPLATE",
+    "ENGINE_VERSION",
+    "MINILM_ID",
     "QUERY_TASK_TYPES",
     "BatchRunner",
     "Embedder",
@@ -66,7 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
         list_reranker_presets,
     )
     from mtebkit.models._reranker import Reranker
-    from mtebkit.models._resolve import ResolvedModel, resolve_model
+    from mtebkit.models._resolve import MINILM_ID, ResolvedModel, resolve_model
     from mtebkit.models._search import exact_search
-    from mtebkit.models._settings import EncodingSettings
+    from mtebkit.models._settings import ENGINE_VERSION, EncodingSettings
     from mtebkit.models._variants import VectorVariant, config_dim, vector_variants

@@ -24,6 +24,7 @@ __all__ = [
     "Paragraph",
     "Report",
     "ReproduceReport",
+    "ReproduceRow",
     "Table",
     "Thresholds",
     "add_depth_curves",
@@ -41,6 +42,7 @@ __all__ = [
     "make_baseline",
     "paired_bootstrap",
     "randomisation_test",
+    "relative_loss",
     "reproduce",
     "save_baseline",
     "select_published",
@@ -75,11 +77,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.reporting._report import build_report
     from mtebkit.reporting._reproduce import (
         ReproduceReport,
+        ReproduceRow,
         load_published,
         reproduce,
         select_published,
     )
     from mtebkit.reporting._stats import PairedTest, paired_bootstrap, randomisation_test
     from mtebkit.reporting._table import Image, Paragraph, Report, Table
-    from mtebkit.reporting._variants import VARIANT_TITLE, variant_tables
+    from mtebkit.reporting._variants import VARIANT_TITLE, relative_loss, variant_tables
     from mtebkit.reporting._verify import SCORE_TOLERANCE, verify_main_scores

@@ -44,6 +44,7 @@ __all__ = [
     "parse_model_card",
     "preferred_split",
     "read_mtebkit_block",
+    "read_task_result",
     "result_path",
     "result_set_from",
     "safe_name",
@@ -99,6 +100,7 @@ if TYPE_CHECKING:  # pragma: no cover
         parse_model_card,
         write_model_card,
     )
+    from mtebkit.results._reader import read_task_result
     from mtebkit.results._throughput import (
         TRUNCATION_NOTE_SHARE,
         encoding_of,

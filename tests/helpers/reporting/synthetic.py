@@ -202,7 +202,7 @@ def make_run(
 ) -> Path:
     """Evaluate a stub encoder on ``tasks`` and file the results + item scores under ``root``."""
 
-    from mtebkit.evaluation._two_stage import evaluate_one
+    from mtebkit.evaluation import evaluate_one
     from mtebkit.results import write_task_result
     from mtebkit.results._item_scores import item_scores_path, save_item_scores
 
