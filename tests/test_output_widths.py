@@ -92,11 +92,12 @@ def test_footnote_when_ci_and_p_values_disagree(
 
 
 def test_an_uncut_column_is_printed_whole_and_pushes_only_its_own_row() -> None:
-    rows = [[f"task{i}", "x" * 30, float(i)] for i in range(24)]
-    rows[3][0] = "AVeryLongTaskNameThatNoTerminalColumnShouldCut"
+    long = "AVeryLongTaskNameThatNoTerminalColumnShouldCut"
+    rows: list[list[object]] = [[f"task{i}", "x" * 30, float(i)] for i in range(24)]
+    rows[3][0] = long
     t = Table(["name", "notes", "score"], rows, align_left=2, uncut=(0,))
     header, dashes, *lines = t.to_terminal(max_width=40).splitlines()
-    assert lines[3].startswith(rows[3][0] + "  ") and lines[3].endswith("3.00")
+    assert lines[3].startswith(long + "  ") and lines[3].endswith("3.00")
     others = [line for i, line in enumerate(lines) if i != 3]
     assert max(len(line) for line in [header, dashes, *others]) <= 40
     assert all(line.startswith(f"task{i} ") for i, line in enumerate(lines) if i != 3)
