@@ -22,14 +22,22 @@ import _common as C
 
 
 class _Counter:
-    """Counts the pairs a reranker scores (``Reranker.on_progress`` reports per call)."""
+    """Counts the pairs a reranker scores (a ``Progress``: ``Reranker.progress`` reports each
+    call's batches)."""
+
+    counts_tokens = False
 
     def __init__(self) -> None:
         self.pairs = 0
 
-    def __call__(self, done: int, total: int) -> None:
-        if done == total:
-            self.pairs += total
+    def start(self, total: int, tokens: int | None = None) -> None:
+        pass
+
+    def update(self, n: int, tokens: int = 0) -> None:
+        self.pairs += n
+
+    def close(self) -> None:
+        pass
 
 
 def _run(
@@ -46,7 +54,7 @@ def _run(
     jobs = plan(cfg)
     spec = next(j.reranker for j in jobs if j.reranker is not None)
     rr = spec.build()  # loaded here, so that the counter sees every pair it scores
-    rr.on_progress = counter
+    rr.progress = counter
     executor.models.rerankers[spec] = rr
     t = time.perf_counter()
     records = execute(jobs, executor)

@@ -34,6 +34,7 @@ from mtebkit.errors import (
 )
 
 # the rest of the public surface: imported from its layer's face on first access
+
 __all__ = [
     "BenchmarkAggregate",
     "CacheError",

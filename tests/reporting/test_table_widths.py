@@ -88,3 +88,25 @@ def test_footnote_when_ci_and_p_values_disagree(
     assert cmp.disagrees(cmp.cells[("B", "T")]) is disagree
     assert t.cells()[0][-1].endswith("*") is disagree
     assert ("disagree" in t.note) is disagree
+
+
+def test_an_uncut_column_is_printed_whole_and_pushes_only_its_own_row() -> None:
+    long = "AVeryLongTaskNameThatNoTerminalColumnShouldCut"
+    rows: list[list[object]] = [[f"task{i}", "x" * 30, float(i)] for i in range(24)]
+    rows[3][0] = long
+    t = Table(["name", "notes", "score"], rows, align_left=2, uncut=(0,))
+    header, dashes, *lines = t.to_terminal(max_width=40).splitlines()
+    assert lines[3].startswith(long + "  ") and lines[3].endswith("3.00")
+    others = [line for i, line in enumerate(lines) if i != 3]
+    assert max(len(line) for line in [header, dashes, *others]) <= 40
+    assert all(line.startswith(f"task{i} ") for i, line in enumerate(lines) if i != 3)
+    assert len({len(line) for line in others}) == 1  # the other rows stay aligned
+    assert "…" in lines[0] and "…" not in lines[3].split()[0]
+
+
+def test_models_lists_its_presets_in_aligned_columns(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models"]) == 0
+    header, dashes, *lines = capsys.readouterr().out.splitlines()
+    col = header.index("instruction on")
+    assert dashes[col - 2 : col] == "  " and dashes[col] == "-"
+    assert all(line[col - 1] == " " and line[col] != " " for line in lines), lines

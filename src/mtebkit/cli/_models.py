@@ -19,12 +19,19 @@ def run(args: argparse.Namespace) -> int:
                 v = sorted(v)
             print(f"{k:24s} {v}")
         return 0
-    print(
-        f"{'name':40s} {'pooling':7s} {'norm':5s} {'maxlen':6s} {'instruction on':18s} instruction"
-    )
-    for p in list_presets():
-        where = "+".join(sorted(p.instruction_task_types)) or "-"
-        print(
-            f"{p.name:40s} {p.pooling:7s} {p.normalize!s:5s} {p.max_length:<6d} {where:18s} {p.query_instruction or '-'!r}"
-        )
+    from mtebkit.reporting import Table
+
+    rows = [
+        [
+            p.name,
+            p.pooling,
+            str(p.normalize),
+            str(p.max_length),
+            "+".join(sorted(p.instruction_task_types)) or "-",
+            repr(p.query_instruction or "-"),
+        ]
+        for p in list_presets()
+    ]
+    header = ["name", "pooling", "norm", "maxlen", "instruction on", "instruction"]
+    print(Table(header, rows, align_left=len(header)).to_terminal())
     return 0

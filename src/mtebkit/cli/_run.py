@@ -125,15 +125,10 @@ def _print_table(records: Sequence[TaskRecord]) -> None:
         )
         for r in records
     ]
-    widths = [
-        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
-        for i, h in enumerate(headers)
-    ]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))
-    print(line)
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))
+    from mtebkit.reporting import Table
+
+    # every cell is already text: all columns align left, as the run's lines do
+    print(Table(list(headers), [list(r) for r in rows], align_left=len(headers)).to_terminal())
     _print_truncation_notes(records)
     _print_language_notes(records)
 

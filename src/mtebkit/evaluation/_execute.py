@@ -321,7 +321,7 @@ class LoadedModels:
             emb = spec.build(cache=self.cache)
             emb.show_progress_bar = self.show_progress and self.progress is None
             if self.progress is not None:
-                emb.on_progress = self.progress.encoded
+                emb.progress = self.progress.encoding
             self.loaded = (spec, emb)
         return self.loaded[1]
 
@@ -333,7 +333,7 @@ class LoadedModels:
                 if job.reranker not in self.rerankers:
                     rr = job.reranker.build()
                     if self.progress is not None:
-                        rr.on_progress = self.progress.scored
+                        rr.progress = self.progress.scoring
                     self.rerankers[job.reranker] = rr
                 reranker = self.rerankers[job.reranker]
             swept = self.swept.setdefault(job.sweep_key, {}) if job.rerank_sweep else None

@@ -2,8 +2,10 @@
 
 :class:`ProgressReporter` draws one live status line on a terminal and writes plain
 timestamped lines every ``interval`` seconds elsewhere (CI logs, files). The executor calls
-:meth:`~ProgressReporter.task_started`; the encoding engine calls
-:meth:`~ProgressReporter.encoded` through a plain callback, so models never import this layer.
+:meth:`~ProgressReporter.task_started`; the encoding engine and the reranker report through
+:attr:`~ProgressReporter.encoding` and :attr:`~ProgressReporter.scoring`, which implement the
+one progress protocol (:class:`mtebkit._util.progress.Progress`), so models never import this
+layer.
 Totals are per encoding call (mteb encodes queries and corpus separately): the ETA is that of
 the current call, from the tokens still to encode when the engine reports them (texts are
 encoded longest first, so a rate in texts/s would overestimate the time left). The time left of
@@ -19,9 +21,47 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from mtebkit._util.progress import Progress
 
 __all__ = ["ProgressReporter", "eta", "format_duration"]
+
+# (done, total, done_tokens, total_tokens) of one call, as ProgressReporter.encoded takes them
+_Report = Callable[[int, int, int | None, int | None], None]
+
+
+class _CallProgress:
+    """The :class:`~mtebkit._util.progress.Progress` of one of a reporter's counts: the
+    engine's increments summed into the running totals the reporter draws from."""
+
+    def __init__(self, report: _Report, *, counts_tokens: bool) -> None:
+        self.report, self.counts_tokens = report, counts_tokens
+        self._lock = threading.Lock()
+        self._total = self._done = self._done_tokens = 0
+        self._total_tokens: int | None = None
+
+    def start(self, total: int, tokens: int | None = None) -> None:
+        with self._lock:
+            self._total, self._total_tokens = total, tokens
+            self._done = self._done_tokens = 0
+            self._report()
+
+    def update(self, n: int, tokens: int = 0) -> None:
+        with self._lock:  # lanes report from their threads; the sums must reach it in order
+            self._done += n
+            self._done_tokens += tokens
+            self._report()
+
+    def close(self) -> None:
+        """Nothing to do: the reporter ends the call on its last update."""
+
+    def _report(self) -> None:
+        known = self._total_tokens is not None
+        self.report(
+            self._done, self._total, self._done_tokens if known else None, self._total_tokens
+        )
 
 
 def eta(
@@ -102,6 +142,21 @@ class ProgressReporter:
         self._rate_seconds = 0.0
         self._task_encoding_seconds = 0.0
         self._task_seconds: list[float] = []
+        self._encoding_progress = _CallProgress(self.encoded, counts_tokens=True)
+        self._scoring_progress = _CallProgress(
+            lambda done, total, _t, _tt: self.scored(done, total), counts_tokens=False
+        )
+
+    # ------------------------------------------------------------------ protocol
+    @property
+    def encoding(self) -> Progress:
+        """The progress of the encoding calls, for the engine (ETA by tokens)."""
+        return self._encoding_progress
+
+    @property
+    def scoring(self) -> Progress:
+        """The progress of the reranker's calls (pairs scored)."""
+        return self._scoring_progress
 
     # ------------------------------------------------------------------ events
     def note(self, message: str) -> None:

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mtebkit.errors import MtebkitError
-from mtebkit.models._engine import _Progress  # TODO(progress branch): the protocol replaces it
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from mtebkit._util.progress import Progress
     from mtebkit.models import BatchRunner, EncodingEngine, EncodingSettings
 
 __all__ = [
@@ -149,14 +149,6 @@ def encode_sharded(
     return [v for part in done for v in (part or [])]
 
 
-def _update(bar: Any, n: int, tokens: int) -> None:
-    """Progress of texts encoded elsewhere: with their tokens where the bar counts tokens."""
-    if isinstance(bar, _Progress):
-        bar.update(n, tokens)
-    else:
-        bar.update(n)
-
-
 def sharded_runner(
     helpers_for: Callable[[EncodingSettings], ShardHelpers | None],
     *,
@@ -170,10 +162,10 @@ def sharded_runner(
         engine: EncodingEngine,
         batches: list[list[list[int]]],
         settings: EncodingSettings,
-        bar: Any,
+        progress: Progress | None,
     ) -> list[np.ndarray]:
         def here(part: list[list[list[int]]]) -> list[np.ndarray]:
-            return engine.forward_batches(part, settings=settings, bar=bar)
+            return engine.forward_batches(part, settings=settings, progress=progress)
 
         n = sum(len(b) for b in batches)
         pool = helpers_for(settings) if n >= min_texts else None
@@ -184,7 +176,7 @@ def sharded_runner(
             local=here,
             helpers=pool,
             shard_texts=shard_texts,
-            on_remote=None if bar is None else lambda n, tokens: _update(bar, n, tokens),
+            on_remote=None if progress is None else progress.update,
         )
 
     return run

@@ -25,10 +25,12 @@ __all__ = [
     "EncodingSettings",
     "InstructionPolicy",
     "ModelPreset",
+    "Progress",
     "Reranker",
     "RerankerConfig",
     "RerankerPreset",
     "ResolvedModel",
+    "TqdmProgress",
     "VectorCache",
     "VectorVariant",
     "batches_run_by",
@@ -48,6 +50,7 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mtebkit._util.progress import Progress, TqdmProgress
     from mtebkit.models._cache import EmbeddingCache, VectorCache
     from mtebkit.models._configure import (
         EmbedderConfig,

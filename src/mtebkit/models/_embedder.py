@@ -17,11 +17,12 @@ import copy
 import inspect
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mtebkit._util.progress import Progress, TqdmProgress
 from mtebkit._util.registry import did_you_mean
 from mtebkit.errors import ConfigError
 from mtebkit.models._cache import VectorCache
@@ -163,9 +164,9 @@ class Embedder(MtebEncoderMixin):
         self.batch_size = int(batch_size)
         self.cache = cache
         self.show_progress_bar = show_progress_bar
-        # called with (done, total) texts and (done, total) tokens while encoding (a progress
-        # display; None: none)
-        self.on_progress: Callable[..., None] | None = None
+        # a run's progress display: reports every encoding call, whatever show_progress_bar
+        # says (None: a tqdm bar when show_progress_bar, else nothing)
+        self.progress: Progress | None = None
         self._described: set[str] = set()  # cache namespaces already described
         # With the model's facts on record in the cache, the weights load on the first cache
         # miss only: a run whose every vector is cached never loads them.
@@ -340,6 +341,12 @@ class Embedder(MtebEncoderMixin):
         )
 
     # ------------------------------------------------------------------ the core
+    def _progress(self, show_progress_bar: bool | None) -> Progress | None:
+        if self.progress is not None:
+            return self.progress
+        show = self.show_progress_bar if show_progress_bar is None else show_progress_bar
+        return TqdmProgress() if show else None
+
     def _encode_texts(
         self,
         texts: Sequence[str],
@@ -363,10 +370,7 @@ class Embedder(MtebEncoderMixin):
                 settings=settings,
                 batch_size=int(batch_size or self.batch_size),
                 cache=self.cache,
-                show_progress_bar=self.show_progress_bar
-                if show_progress_bar is None
-                else show_progress_bar,
-                on_progress=self.on_progress,
+                progress=self._progress(show_progress_bar),
                 tally=self.encoding_stats.tally(kind),
             )
             if key is not None:

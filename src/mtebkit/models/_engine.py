@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mtebkit._util.progress import Progress
 from mtebkit.errors import MtebkitError
 from mtebkit.models._cache import VectorCache
 from mtebkit.models._encoding_stats import EncodingTally, count_truncated
@@ -150,10 +151,11 @@ def lanes_for(
 
 
 # Runs the batches of one encode instead of ``EncodingEngine.forward_batches`` (e.g. sharded
-# across Ray workers, evaluation/_shard.py): (engine, token-id batches, settings, progress bar)
+# across Ray workers, evaluation/_shard.py): (engine, token-id batches, settings, progress)
 # -> one array per batch, in order.
 BatchRunner = Callable[
-    ["EncodingEngine", list[list[list[int]]], EncodingSettings, Any], list[np.ndarray]
+    ["EncodingEngine", list[list[list[int]]], EncodingSettings, "Progress | None"],
+    list[np.ndarray],
 ]
 _BATCH_RUNNER: ContextVar[BatchRunner | None] = ContextVar("mtebkit_batch_runner", default=None)
 
@@ -182,42 +184,6 @@ def _torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-class _Progress:
-    """A tqdm-like ``update(n)`` that also reports ``(done, total)`` texts to a callback, and
-    ``(done, total)`` tokens after them when the token counts are known (an ETA by texts is
-    skewed: the longest texts are encoded first)."""
-
-    def __init__(
-        self,
-        total: int,
-        callback: Callable[..., None],
-        bar: Any,
-        total_tokens: int | None = None,
-    ) -> None:
-        self.total, self.callback, self.bar, self.done = total, callback, bar, 0
-        self.total_tokens, self.done_tokens = total_tokens, 0
-        self.lock = threading.Lock()
-        self._report()
-
-    def _report(self) -> None:
-        if self.total_tokens is None:
-            self.callback(self.done, self.total)
-        else:
-            self.callback(self.done, self.total, self.done_tokens, self.total_tokens)
-
-    def update(self, n: int, tokens: int = 0) -> None:
-        with self.lock:  # lanes report from their threads
-            self.done += n
-            self.done_tokens += tokens
-            if self.bar is not None:
-                self.bar.update(n)
-            self._report()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 class EncodingEngine:
@@ -375,15 +341,13 @@ class EncodingEngine:
         settings: EncodingSettings,
         batch_size: int,
         cache: VectorCache | None = None,
-        show_progress_bar: bool = False,
-        on_progress: Callable[..., None] | None = None,
+        progress: Progress | None = None,
         tally: EncodingTally | None = None,
     ) -> np.ndarray:
         """Vectors of ``texts`` (float32, ``(n, d)``, input order); identical texts encoded once.
 
-        ``on_progress(done, total, done_tokens, total_tokens)`` is called with 0 before the first
-        batch and after each batch (``total``: the texts not found in the cache; tokens after
-        truncation). ``tally`` counts texts, cache hits, truncation, tokens and time (see
+        ``progress`` is started with the texts not found in the cache (and their tokens after
+        truncation, when it counts them) and updated after each batch. ``tally`` counts texts, cache hits, truncation, tokens and time (see
         ``_encoding_stats``).
         """
         if not texts:
@@ -402,16 +366,16 @@ class EncodingEngine:
         if tally is not None:
             hits = {keys[t] for t in unique if t in vectors}
             tally.looked_up(len(texts), keys.values(), hits, settings.max_length)
-        bar = None
-        if todo and show_progress_bar:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(todo), desc="Encoding", unit="text", leave=False)
-        if todo and on_progress is not None:
-            lengths = self.tokenizer(
-                todo, truncation=True, max_length=settings.max_length, return_length=True
-            )["length"]
-            bar = _Progress(len(todo), on_progress, bar, total_tokens=int(sum(lengths)))
+        if not todo:
+            progress = None
+        if progress is not None:
+            total_tokens = None
+            if progress.counts_tokens:
+                lengths = self.tokenizer(
+                    todo, truncation=True, max_length=settings.max_length, return_length=True
+                )["length"]
+                total_tokens = int(sum(lengths))
+            progress.start(len(todo), total_tokens)
         # Chunks of similar length (characters: a cheap proxy for tokens), each cached as soon
         # as it is done, so a long corpus interrupted late keeps what it has encoded.
         todo.sort(key=len, reverse=True)
@@ -419,15 +383,15 @@ class EncodingEngine:
             for start in range(0, len(todo), CACHE_CHUNK_TEXTS):
                 chunk = todo[start : start + CACHE_CHUNK_TEXTS]
                 fresh = self._forward_all(
-                    chunk, settings=settings, batch_size=batch_size, bar=bar, tally=tally
+                    chunk, settings=settings, batch_size=batch_size, progress=progress, tally=tally
                 )
                 new = dict(zip(chunk, fresh, strict=True))
                 vectors.update(new)
                 if cache is not None:
                     cache.put_many(namespace, {keys[t]: v for t, v in new.items()})
         finally:
-            if bar is not None:
-                bar.close()
+            if progress is not None:
+                progress.close()
         return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)
 
     def _forward_all(
@@ -436,7 +400,7 @@ class EncodingEngine:
         *,
         settings: EncodingSettings,
         batch_size: int,
-        bar: Any = None,
+        progress: Progress | None = None,
         tally: EncodingTally | None = None,
     ) -> list[np.ndarray]:
         """Encode unique texts, longest first; return vectors in the input order."""
@@ -445,9 +409,9 @@ class EncodingEngine:
         token_ids = [[ids[i] for i in b] for b in batches]
         runner = _BATCH_RUNNER.get()
         if runner is None:
-            vectors = self.forward_batches(token_ids, settings=settings, bar=bar)
+            vectors = self.forward_batches(token_ids, settings=settings, progress=progress)
         else:
-            vectors = runner(self, token_ids, settings, bar)
+            vectors = runner(self, token_ids, settings, progress)
         result: list[np.ndarray | None] = [None] * len(texts)
         for b, vecs in zip(batches, vectors, strict=True):
             for idx, vec in zip(b, vecs, strict=True):
@@ -490,7 +454,11 @@ class EncodingEngine:
         return ids, batches
 
     def forward_batches(
-        self, batches: Sequence[list[list[int]]], *, settings: EncodingSettings, bar: Any = None
+        self,
+        batches: Sequence[list[list[int]]],
+        *,
+        settings: EncodingSettings,
+        progress: Progress | None = None,
     ) -> list[np.ndarray]:
         """Vectors of batches of token ids (one ``(len(batch), d)`` array each, in order), the
         batches handed out in order to one worker per lane."""
@@ -517,10 +485,8 @@ class EncodingEngine:
                     return
                 k, b = item
                 out[k] = self._forward_batch(model, dev, b, settings)
-                if isinstance(bar, _Progress):
-                    bar.update(len(b), sum(len(x) for x in b))
-                elif bar is not None:
-                    bar.update(len(b))
+                if progress is not None:
+                    progress.update(len(b), sum(len(x) for x in b))
 
         if len(lanes) == 1:
             work(lanes[0])

@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mtebkit._util.progress import Progress
 from mtebkit.errors import ConfigError, InputTextError, ModelNotFoundError, MtebkitError
 from mtebkit.models._configure import configure_reranker
 
@@ -96,8 +97,8 @@ class Reranker:
         self.normalize = normalize
         self._load()
         self._meta: ModelMeta | None = None
-        # on_progress(done, total): pairs scored by a call, 0 before the first batch
-        self.on_progress: Callable[[int, int], None] | None = None
+        # pairs scored by each call (a run's progress display; None: none)
+        self.progress: Progress | None = None
 
     # ------------------------------------------------------------------ setup
     def _load(self) -> None:
@@ -156,8 +157,6 @@ class Reranker:
         batch_size: int | None = None,
         max_length: int | None = None,
     ) -> list[float]:
-        import torch
-
         if not pairs:
             return []
         bs = int(batch_size or self.batch_size)
@@ -168,9 +167,26 @@ class Reranker:
             )
         # long pairs first (FlagEmbedding's order): similar lengths share a batch, less padding
         order = sorted(range(len(pairs)), key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
+        progress = self.progress
+        if progress is not None:
+            progress.start(len(pairs))
+        try:
+            return self._score_sorted(pairs, order, bs, ml, progress)
+        finally:
+            if progress is not None:
+                progress.close()
+
+    def _score_sorted(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        order: list[int],
+        bs: int,
+        ml: int,
+        progress: Progress | None,
+    ) -> list[float]:
+        import torch
+
         out = [0.0] * len(pairs)
-        if self.on_progress is not None:
-            self.on_progress(0, len(pairs))
         with torch.inference_mode():
             for start in range(0, len(order), bs):
                 idx = order[start : start + bs]
@@ -185,8 +201,8 @@ class Reranker:
                 logits = self.model(**enc).logits.view(-1).float().cpu().tolist()
                 for i, s in zip(idx, logits, strict=True):
                     out[i] = float(s)
-                if self.on_progress is not None:
-                    self.on_progress(min(start + bs, len(pairs)), len(pairs))
+                if progress is not None:
+                    progress.update(len(idx))
         return out
 
     # ------------------------------------------------------------------ mteb CrossEncoderProtocol

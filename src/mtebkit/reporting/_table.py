@@ -158,40 +158,50 @@ class Table:
         return [[format_cell(v, d) for v, d in zip(r, digits, strict=True)] for r in self.rows]
 
     def to_terminal(self, max_width: int | None = None) -> str:
-        """Aligned text; with ``max_width``, the text columns are cut (with "…") to fit."""
+        """Aligned text (tabulate's ``plain`` format); with ``max_width``, the text columns are
+        cut (with "…") to fit, except the ``uncut`` ones, printed whole."""
+        from tabulate import tabulate  # lazily: `mtebkit --help` imports this module
+
         body = self.cells()
         widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(self.columns)]
         wrap = _wrapper(max_width)
+        header = list(self.columns)
+        # uncut cells wider than their column, by (row, column): printed whole, they push the
+        # rest of their row right (one line per row: not with multi-line cells)
+        whole: dict[tuple[int, int], str] = {}
         if max_width is not None:
             text_cols = [i for i in range(self.align_left) if i not in self.uncut]
+            one_line = not any("\n" in c for r in body for c in r)
             if sum(widths) + 2 * (len(widths) - 1) > max_width and len(body) >= 20:
                 # a few very long cells should not squeeze every other row: cut those first
-                # (an uncut column's long cells are printed whole and push their row's rest right)
                 for i in range(self.align_left):
+                    if i in self.uncut and not one_line:
+                        continue
                     lengths = sorted(len(r[i]) for r in body)
                     typical = lengths[int(0.95 * (len(lengths) - 1))]
                     widths[i] = max(len(self.columns[i]), min(widths[i], typical))
             widths = fit_widths(widths, max_width, shrinkable=text_cols)
-            header = [clip(c, w) for c, w in zip(self.columns, widths, strict=True)]
-            body = [
-                [
-                    c if i in self.uncut else clip(c, w)
-                    for i, (c, w) in enumerate(zip(r, widths, strict=True))
-                ]
-                for r in body
-            ]
-        else:
-            header = list(self.columns)
-
-        def line(cells: Sequence[str]) -> str:
-            return "  ".join(
-                c.ljust(w) if i < self.align_left else c.rjust(w)
-                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-
+            header = [clip(c, w) for c, w in zip(header, widths, strict=True)]
+            for ri, r in enumerate(body):
+                for i in self.uncut:
+                    if i < len(r) and len(r[i]) > widths[i]:
+                        whole[ri, i] = r[i]
+            body = [[clip(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
+        # the header and its dashes as rows: tabulate's own header pads it by 2 columns
+        text = tabulate(
+            [header, ["-" * w for w in widths], *body],
+            tablefmt="plain",
+            colalign=["left" if i < self.align_left else "right" for i in range(len(header))],
+            disable_numparse=True,
+            preserve_whitespace=True,
+        )
+        lines = text.split("\n")
+        for (ri, i), cell in whole.items():
+            start = sum(widths[:i]) + 2 * i  # plain: no padding, two spaces between columns
+            line = lines[ri + 2]
+            lines[ri + 2] = line[:start] + cell + line[start + widths[i] :]
         out = [wrap(self.title)] if self.title else []
-        out += [line(header), line(["-" * w for w in widths])]
-        out += [line(r) for r in body]
+        out += [line.rstrip() for line in lines]
         if self.note:
             out.append(wrap(self.note))
         return "\n".join(out)
