@@ -2,8 +2,9 @@
 
 Layout and atomic writing (``<org__model>/<revision>/[experiments/<name>/]<Task>.json``),
 reading any mix of mtebkit's, mteb's, pre-1.11 and model-card results into one
-:class:`ResultSet`, metric names across mteb versions, and per-item scores. Nothing here runs a
-model. Names are imported lazily.
+:class:`ResultSet`, metric names across mteb versions, the settings record beside each result
+(built, read and compared in one place) and per-item scores. Nothing here runs a model. Names
+are imported lazily.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ _LAZY: dict[str, str] = {
     "result_path": "mtebkit.results._layout",
     "item_scores_for": "mtebkit.results._layout",
     "RESULTS_SCHEMA_VERSION": "mtebkit.results._writer",
-    "read_mtebkit_block": "mtebkit.results._writer",
+    "PROVENANCE_SETTINGS": "mtebkit.results._settings",
+    "comparable_settings": "mtebkit.results._settings",
+    "differences": "mtebkit.results._settings",
+    "read_mtebkit_block": "mtebkit.results._settings",
+    "read_settings": "mtebkit.results._settings",
+    "rerank_settings": "mtebkit.results._settings",
+    "settings_record": "mtebkit.results._settings",
     "write_task_result": "mtebkit.results._writer",
     "ResultSet": "mtebkit.results._loading",
     "ResultsWarning": "mtebkit.results._loading",
@@ -44,6 +51,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
+    "PROVENANCE_SETTINGS",
     "RESULTS_SCHEMA_VERSION",
     "TRUNCATION_NOTE_SHARE",
     "ItemScores",
@@ -52,6 +60,8 @@ __all__ = [
     "RunKey",
     "ScoreRow",
     "canonical_metric",
+    "comparable_settings",
+    "differences",
     "encoding_of",
     "item_scores_for",
     "load_item_scores",
@@ -63,7 +73,10 @@ __all__ = [
     "parse_model_card",
     "preferred_split",
     "read_mtebkit_block",
+    "read_settings",
+    "rerank_settings",
     "result_path",
+    "settings_record",
     "tokens_per_s_cell",
     "truncated_share",
     "truncation_cell",
@@ -93,6 +106,15 @@ if TYPE_CHECKING:  # pragma: no cover
         parse_model_card,
         write_model_card,
     )
+    from mtebkit.results._settings import (
+        PROVENANCE_SETTINGS,
+        comparable_settings,
+        differences,
+        read_mtebkit_block,
+        read_settings,
+        rerank_settings,
+        settings_record,
+    )
     from mtebkit.results._throughput import (
         TRUNCATION_NOTE_SHARE,
         encoding_of,
@@ -101,8 +123,4 @@ if TYPE_CHECKING:  # pragma: no cover
         truncation_cell,
         truncation_note,
     )
-    from mtebkit.results._writer import (
-        RESULTS_SCHEMA_VERSION,
-        read_mtebkit_block,
-        write_task_result,
-    )
+    from mtebkit.results._writer import RESULTS_SCHEMA_VERSION, write_task_result
