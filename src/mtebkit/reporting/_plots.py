@@ -18,6 +18,7 @@ import numpy as np
 from mtebkit.errors import ResultsError
 from mtebkit.reporting._stats import best_accuracy_threshold, best_f1_threshold
 from mtebkit.reporting._table import Image, Report, Table
+from mtebkit.results._item_kinds import ITEM_KINDS
 from mtebkit.results._item_scores import OutdatedItemScoresError, load_item_scores
 from mtebkit.results._layout import item_scores_for
 from mtebkit.results._loading import ResultSet, RunKey, preferred_split
@@ -113,7 +114,7 @@ def collect_distributions(
         e = items.entry(sp, sub)
         pos, neg = e.positives_negatives(
             sts_threshold,
-            binary=items.kind == "pair_classification",
+            binary=items.kind in ITEM_KINDS and ITEM_KINDS[items.kind].plot_binary,
             column=e.plot_column(items.main),
         )
         if pos and neg:
