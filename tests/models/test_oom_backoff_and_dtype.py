@@ -138,8 +138,9 @@ def test_settings_follow_attributes_changed_after_construction(tiny_dir: Path) -
 
 def test_reranker_settings_that_change_scores_are_recorded(tmp_path: Path) -> None:
 
-    from mtebkit.evaluation._plan import comparable_settings, job_settings
+    from mtebkit.evaluation._plan import job_settings
     from mtebkit.models import configure_embedder, configure_reranker
+    from mtebkit.results import comparable_settings
 
     path = make_tiny_bert(tmp_path / "ce", classifier=True)
     cfg = configure_embedder(make_tiny_bert(tmp_path / "bi"), devices="cpu")

@@ -36,15 +36,15 @@ from mtebkit.evaluation._jobs import (
     ModelSpec,
     RerankerSpec,
     TaskRecord,
-    rerank_settings,
 )
-from mtebkit.evaluation._plan import comparable_settings
 from mtebkit.evaluation._progress import ProgressReporter
 from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_one
 from mtebkit.results import (
+    differences,
     encoding_of,
     item_scores_from_predictions,
     item_scores_path,
+    settings_record,
     task_result_json,
     write_item_scores,
     write_model_meta,
@@ -110,19 +110,19 @@ def evaluate_job(
         model.reuse.stop()
     reused_before = (model.reuse.texts, model.reuse.tokens)
     task = job.task.build()
-    settings = model.settings_record()
-    settings["query_instruction"] = model.instruction_for(task.metadata.name, job.task_type)
+    # the planner's builder, given what ran: the loaded model's record (its cpu_kernels known)
+    settings = settings_record(
+        model.settings_record(),
+        query_instruction=model.instruction_for(task.metadata.name, job.task_type),
+        reranker=None if reranker is None else reranker.settings_record(),
+        rerank_top_k=job.rerank_top_k,
+        first_stage=None if job.first_stage is None else job.first_stage.settings_record(),
+        eval_splits=None if job.task.eval_splits is None else task.eval_splits,
+    )
     if progress is not None:
         ignored = model.policy.ignored_spec_instruction(task.metadata.name, job.task_type)
         if ignored:
             progress.note(ignored)
-    settings["reranker"] = None
-    if job.task.eval_splits is not None:
-        settings["eval_splits"] = list(task.eval_splits)
-    if reranker is not None:
-        settings["reranker"] = rerank_settings(
-            reranker.settings_record(), job.rerank_top_k, job.first_stage
-        )
     if swept is not None and job.rerank_top_k in swept:
         result, seconds = swept.pop(job.rerank_top_k)
         return _outcome(job, model, result, settings, seconds=seconds, reused_before=reused_before)
@@ -496,10 +496,8 @@ def _check_outcome(outcome: JobOutcome) -> None:
             f"{job.label}: the model that ran is {ran[0]}@{ran[1]}, not the planned "
             f"{job.model_name}@{job.revision}; nothing was written"
         )
-    planned = comparable_settings(job.settings)
-    actual = comparable_settings(outcome.settings)
-    if planned != actual:
-        diff = sorted(k for k in set(planned) | set(actual) if planned.get(k) != actual.get(k))
+    diff = differences(job.settings, outcome.settings)
+    if diff:
         raise MtebkitError(
             f"{job.label}: the settings that ran differ from the planned ones ({', '.join(diff)}); "
             "nothing was written"

@@ -39,18 +39,7 @@ __all__ = [
     "RerankerSpec",
     "TaskRecord",
     "TaskRef",
-    "rerank_settings",
 ]
-
-
-def rerank_settings(
-    reranker_record: Mapping[str, Any], top_k: int | None, first_stage: FirstStageRun | None
-) -> dict[str, Any]:
-    """The reranker's part of a two-stage job's settings: its own, the depth, the candidates."""
-    out = {**reranker_record, "top_k": top_k}
-    if first_stage is not None:  # only then: results without fixed candidates stay comparable
-        out["first_stage"] = first_stage.settings_record()
-    return out
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mtebkit.errors import ConfigError, ResultsError
 from mtebkit.evaluation._config import RunConfig
 from mtebkit.evaluation._first_stage import FirstStageRun
-from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef, rerank_settings
+from mtebkit.evaluation._jobs import Job, ModelSpec, RerankerSpec, TaskRef
 from mtebkit.evaluation._rerank_plan import check_first_stage, rerank_depths, sweep_together
 from mtebkit.models import (
     DEFAULT_TEMPLATE,
@@ -34,7 +34,7 @@ from mtebkit.models import (
     embedder_settings_record,
     vector_variants,
 )
-from mtebkit.results import read_mtebkit_block, result_path
+from mtebkit.results import differences, read_settings, result_path, settings_record
 from mtebkit.tasks import DEMO_TASKS, canonical_benchmark, get_benchmark_tasks, get_tasks
 
 if TYPE_CHECKING:
@@ -43,10 +43,8 @@ if TYPE_CHECKING:
     from mtebkit.models import EmbedderConfig, RerankerConfig
 
 __all__ = [
-    "PROVENANCE_SETTINGS",
     "PlanContext",
     "Variant",
-    "comparable_settings",
     "expand",
     "experiment_kwargs",
     "mark_done",
@@ -56,18 +54,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# Settings that may differ between two runs of the same experiment: provenance only, they do
-# not change a score beyond float32 rounding.
-PROVENANCE_SETTINGS = frozenset({"model_source", "cpu_kernels"})
-
-
-def comparable_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """``settings`` without the provenance fields (also inside the nested reranker record)."""
-    out = {k: v for k, v in settings.items() if k not in PROVENANCE_SETTINGS}
-    if isinstance(out.get("reranker"), Mapping):
-        out["reranker"] = comparable_settings(out["reranker"])
-    return out
 
 
 def experiment_kwargs(
@@ -231,9 +217,12 @@ def job_settings(
     reranker: RerankerConfig | None,
     top_k: int | None,
     first_stage: FirstStageRun | None = None,
+    *,
+    vectors: VectorVariant | None = None,
+    eval_splits: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The settings recorded beside a job's result (``cpu_kernels`` unknown until it runs)."""
-    rec = embedder_settings_record(
+    """The settings record a job should produce (``cpu_kernels`` unknown until it runs)."""
+    embedder = embedder_settings_record(
         cfg.resolved,
         cfg.settings(),
         use_instructions=policy.enabled,
@@ -241,15 +230,15 @@ def job_settings(
         query_max_length=cfg.query_max_length,
         query_template=cfg.query_template,
     )
-    rec["query_instruction"] = policy.for_task(task_name, task_type)
-    # all of the reranker's score-changing settings (max length, dtype, weights), so a re-run
-    # with another reranker setting is not mistaken for the same result
-    rec["reranker"] = (
-        None
-        if reranker is None
-        else rerank_settings(reranker.settings_record(), top_k, first_stage)
+    embedder.update(vectors.experiment_kwargs() if vectors else {})
+    return settings_record(
+        embedder,
+        query_instruction=policy.for_task(task_name, task_type),
+        reranker=None if reranker is None else reranker.settings_record(),
+        rerank_top_k=top_k,
+        first_stage=None if first_stage is None else first_stage.settings_record(),
+        eval_splits=eval_splits,
     )
-    return rec
 
 
 def _main_scores(path: Path) -> list[Any]:
@@ -320,8 +309,8 @@ def _already_done(
     """
     if overwrite or not path.exists():
         return False
-    block = read_mtebkit_block(path)
-    if block is None:
+    recorded = read_settings(path)
+    if recorded is None:
         raise ResultsError(
             f"{path} exists but was not written by mtebkit (no settings recorded); "
             "use --overwrite to replace it or choose another --results folder"
@@ -329,17 +318,15 @@ def _already_done(
     if not all(_defined(v) for v in _main_scores(path)):
         logger.warning("%s holds an undefined main score: computing it again", path)
         return False
-    old = comparable_settings(block.get("settings", {}))
-    new = comparable_settings(settings)
-    if old != new:
-        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    diff = differences(recorded, settings)
+    if diff:
         if diff == ["engine_version"]:
             # same configuration, older encoding code: the score is stale, not another run
             logger.warning(
                 "%s was computed by encoding engine %s, this is %s: computing it again",
                 path,
-                old.get("engine_version", "1"),
-                new.get("engine_version"),
+                recorded.get("engine_version", "1"),
+                settings.get("engine_version"),
             )
             return False
         raise ResultsError(
@@ -549,10 +536,9 @@ def name_jobs(config: RunConfig, ctx: PlanContext, variants: Sequence[Variant]) 
                 ctx.reranker_cfg if two_stage else None,
                 depth,
                 v.fixed,
+                vectors=v.vectors,
+                eval_splits=v.ref.eval_splits,
             )
-            if v.ref.eval_splits is not None:  # a partial result is never taken for a full one
-                settings["eval_splits"] = list(v.ref.eval_splits)
-            settings.update(v.vectors.experiment_kwargs() if v.vectors else {})
             group.append(
                 Job(
                     model=v.spec,

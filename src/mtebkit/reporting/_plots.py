@@ -19,6 +19,7 @@ from mtebkit.errors import ResultsError
 from mtebkit.reporting._stats import best_accuracy_threshold, best_f1_threshold
 from mtebkit.reporting._table import Image, Report, Table
 from mtebkit.results import (
+    ITEM_KINDS,
     OutdatedItemScoresError,
     ResultSet,
     RunKey,
@@ -118,7 +119,7 @@ def collect_distributions(
         e = items.entry(sp, sub)
         pos, neg = e.positives_negatives(
             sts_threshold,
-            binary=items.kind == "pair_classification",
+            binary=items.kind in ITEM_KINDS and ITEM_KINDS[items.kind].plot_binary,
             column=e.plot_column(items.main),
         )
         if pos and neg:

@@ -7,11 +7,11 @@ tasks Spearman / Pearson (scipy, as mteb's STS) or average precision (sklearn, a
 accuracy and F1 at the best threshold (:func:`best_accuracy_threshold`,
 :func:`best_f1_threshold`, mteb's rule), maximised over score columns for mteb's ``max_*``.
 Items are a 1-d array (one value per item) or an ``(n, columns)`` matrix; ``delta = stat(B) -
-stat(A)``. :func:`statistic_for` picks the statistic by item kind (the :data:`STATISTICS`
-registry) and main metric. Classification items are ``(n, experiments)`` predicted label
-indices, and the statistic is mteb's: the mean over experiments of the metric (sklearn's
-accuracy, macro / weighted F1, precision, recall, AP on the hard predictions) of each
-experiment; summarization items are per-document correlations and the statistic their mean.
+stat(A)``. :func:`statistic_for` picks the statistic that the item kind names (results'
+``ITEM_KINDS``; the :data:`STATISTICS` table holds the functions) for the main metric.
+Classification items are ``(n, experiments)`` predicted label indices, and the statistic is
+mteb's: the mean over experiments of the metric (sklearn's accuracy, macro / weighted F1,
+precision, recall, AP on the hard predictions) of each experiment; summarization items are per-document correlations and the statistic their mean.
 
 A statistic may have a weighted form (:class:`WeightedStatistic`): a bootstrap resample is a
 multiset of item indices, i.e. integer weights ``w_i`` = how often item ``i`` was drawn, so a
@@ -49,7 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mtebkit.errors import ResultsError
-from mtebkit.results import MainMetric, parse_main_metric
+from mtebkit.results import ITEM_KINDS, MainMetric, parse_main_metric
 
 __all__ = [
     "STATISTICS",
@@ -58,6 +58,7 @@ __all__ = [
     "average_precision_weighted",
     "best_accuracy_threshold",
     "best_f1_threshold",
+    "has_statistic",
     "mean_statistic",
     "pair_items",
     "paired_bootstrap",
@@ -342,28 +343,29 @@ def _classification_statistic(main: MainMetric) -> Statistic:
     return WeightedStatistic(stat, prepare)
 
 
-# item kind -> how its main score is recomputed from the items (the results layer's
-# ITEM_KINDS says how the items are kept); a new kind registers here
+# statistic name (an item kind's ``statistic``, declared in results' ITEM_KINDS) -> how the
+# main score is recomputed from the items; tests check that every kind names one here
 STATISTICS: dict[str, Callable[[MainMetric], Statistic]] = {
-    "sts": _pair_statistic,
-    "pair_classification": _pair_statistic,
-    "retrieval": lambda main: mean_statistic,
-    "summarization": lambda main: mean_statistic,
+    "pair": _pair_statistic,
+    "mean": lambda main: mean_statistic,
     "classification": _classification_statistic,
 }
-# kinds whose item values are model scores on each model's own scale (see pair_items)
-_OWN_SCALE_KINDS = frozenset({"sts", "pair_classification"})
+
+
+def has_statistic(kind: str) -> bool:
+    """Whether items of ``kind`` (a registered kind naming a known statistic) can be scored."""
+    return kind in ITEM_KINDS and ITEM_KINDS[kind].statistic in STATISTICS
 
 
 def statistic_for(kind: str, main_metric: str | None) -> Statistic:
     """The statistic that recomputes ``main_metric`` from items of ``kind``; ResultsError when
     it has no per-item form (then no paired test is possible on the task's own score)."""
     main = None if main_metric is None else parse_main_metric(kind, main_metric)
-    if main is None or kind not in STATISTICS:
+    if main is None or not has_statistic(kind):
         raise ResultsError(
             f"main metric {main_metric!r} of item kind {kind!r} has no per-item form"
         )
-    return STATISTICS[kind](main)
+    return STATISTICS[ITEM_KINDS[kind].statistic](main)
 
 
 def pair_items(scores: FloatArray, metric: str = "spearman") -> FloatArray:
@@ -382,7 +384,8 @@ def shared_scale(kind: str, items: FloatArray, metric: str) -> FloatArray:
     """``items`` of a kind ready for swapping between two models: pair kinds through
     :func:`pair_items`; the others (per-query metrics, per-document correlations, predicted
     labels) are on one scale already and come back unchanged."""
-    return pair_items(items, metric) if kind in _OWN_SCALE_KINDS else items
+    k = ITEM_KINDS.get(kind)
+    return pair_items(items, metric) if k is not None and k.own_scale else items
 
 
 _BLOCK = 64  # resamples drawn and scored at once: a block of n-item rows that stays in cache

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from mtebkit.errors import ResultsError, ScoreMismatchError
-from mtebkit.reporting._stats import STATISTICS, statistic_for
+from mtebkit.reporting._stats import has_statistic, statistic_for
 from mtebkit.results import (
     OutdatedItemScoresError,
     ResultSet,
@@ -45,7 +45,7 @@ def _recomputed(items_path: Path, rows: list[ScoreRow]) -> None:
         items = load_item_scores(items_path)
     except OutdatedItemScoresError:  # their per-item metrics may differ from mteb's: no check
         return
-    if items.main is None or items.kind not in STATISTICS:
+    if items.main is None or not has_statistic(items.kind):
         return
     stat = statistic_for(items.kind, items.main_metric)
     entries = {(e.split, e.subset): e for e in items.entries}

@@ -15,7 +15,9 @@ from mtebkit._util.lazy import lazy_exports
 __all__ = [
     "CARD_METRIC_BY_TYPE",
     "DEFAULT_EXPERIMENT",
+    "ITEM_KINDS",
     "ITEM_SCORES_SCHEMA_VERSION",
+    "PROVENANCE_SETTINGS",
     "RESULTS_SCHEMA_VERSION",
     "TRUNCATION_NOTE_SHARE",
     "ItemScores",
@@ -26,6 +28,8 @@ __all__ = [
     "RunKey",
     "ScoreRow",
     "canonical_metric",
+    "comparable_settings",
+    "differences",
     "encoding_of",
     "item_matrix",
     "item_scores_digest",
@@ -44,10 +48,13 @@ __all__ = [
     "parse_model_card",
     "preferred_split",
     "read_mtebkit_block",
+    "read_settings",
     "read_task_result",
+    "rerank_settings",
     "result_path",
     "result_set_from",
     "safe_name",
+    "settings_record",
     "task_result_json",
     "tokens_per_s_cell",
     "truncated_share",
@@ -62,18 +69,21 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mtebkit.results._item_kinds import (
+        ITEM_KINDS,
+        MainMetric,
+        items_have_ids,
+        parse_main_metric,
+    )
     from mtebkit.results._item_scores import (
         ITEM_SCORES_SCHEMA_VERSION,
         ItemScores,
-        MainMetric,
         OutdatedItemScoresError,
         item_matrix,
         item_scores_digest,
         item_scores_from_predictions,
-        items_have_ids,
         load_item_scores,
         paired_arrays,
-        parse_main_metric,
         write_item_scores,
     )
     from mtebkit.results._layout import (
@@ -101,6 +111,15 @@ if TYPE_CHECKING:  # pragma: no cover
         write_model_card,
     )
     from mtebkit.results._reader import read_task_result
+    from mtebkit.results._settings import (
+        PROVENANCE_SETTINGS,
+        comparable_settings,
+        differences,
+        read_mtebkit_block,
+        read_settings,
+        rerank_settings,
+        settings_record,
+    )
     from mtebkit.results._throughput import (
         TRUNCATION_NOTE_SHARE,
         encoding_of,
@@ -111,7 +130,6 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from mtebkit.results._writer import (
         RESULTS_SCHEMA_VERSION,
-        read_mtebkit_block,
         task_result_json,
         write_model_meta,
         write_task_result,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mtebkit.errors import ResultsError
-from mtebkit.results._writer import read_mtebkit_block
+from mtebkit.results._settings import read_mtebkit_block
 
 __all__ = [
     "TRUNCATION_NOTE_SHARE",

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mtebkit._util.atomic import atomic_write_text
-from mtebkit.errors import ResultsError
 from mtebkit.results._layout import result_path
 
 if TYPE_CHECKING:
@@ -26,23 +25,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
-    "read_mtebkit_block",
     "task_result_json",
     "write_model_meta",
     "write_task_result",
 ]
 
 RESULTS_SCHEMA_VERSION = 1
-
-
-def read_mtebkit_block(path: Path) -> dict[str, Any] | None:
-    """The ``"mtebkit"`` block of a result file, or None for files mteb wrote itself."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"cannot read result file {path}: {exc}") from exc
-    block = data.get("mtebkit") if isinstance(data, dict) else None
-    return block if isinstance(block, dict) else None
 
 
 def _nan_to_null(value: Any) -> Any:
