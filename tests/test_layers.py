@@ -243,6 +243,23 @@ def test_the_checker_catches_a_private_crossing(tmp_path: Path) -> None:
     ]
 
 
+TESTS = Path(__file__).resolve().parent
+
+
+def test_tests_meet_other_layers_at_their_faces() -> None:
+    """A test of one layer (``tests/<layer>/``) may open its own layer's private modules
+    (white-box tests), but reaches every other layer through its face."""
+    bad = []
+    for path in sorted(TESTS.glob("*/test_*.py")):
+        own = f"mtebkit.{path.parent.name}"
+        for line, target in _imported(path):
+            face = next((f for f in (*FACES, "mtebkit.cli") if target.startswith(f + "._")), None)
+            if face is not None and face != own:
+                bad.append(f"{path.relative_to(TESTS)}:{line}: {target} (use {face})")
+    assert len(list(TESTS.glob("*/test_*.py"))) > 50  # the tree is where this test looks
+    assert not bad, "tests opening another layer's private modules:\n  " + "\n  ".join(bad)
+
+
 @pytest.mark.parametrize("package", ["mtebkit", *FACES])
 def test_each_face_lists_what_it_imports(package: str) -> None:
     """``__all__`` and the ``TYPE_CHECKING`` imports of a face are one table: every public

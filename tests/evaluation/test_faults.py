@@ -238,12 +238,12 @@ def test_a_read_only_results_folder_is_refused_before_any_encoding(
     model: Path, mounts: Mounts, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     results = mounts.readonly(mounts.tmpfs("results"), "results-ro")
-    import mtebkit.models._engine as engine
+    from mtebkit.models import EncodingEngine
 
     def no_load(self: object) -> None:
         raise AssertionError("the model was loaded before the results folder was checked")
 
-    monkeypatch.setattr(engine.EncodingEngine, "_load", no_load)
+    monkeypatch.setattr(EncodingEngine, "_load", no_load)
     code = main(_argv(model, results))
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
@@ -262,12 +262,12 @@ def test_a_read_only_cache_is_used_read_only(
     assert main(_argv(model, tmp_path / "warm", "--cache-dir", str(writable))) == 0
     cache = mounts.readonly(writable, "cache-ro")
     before = sorted(p.name for p in cache.rglob("*"))
-    import mtebkit.models._engine as engine
+    from mtebkit.models import EncodingEngine
 
     def no_forward(*a: object, **k: object) -> None:
         raise AssertionError("a warm read-only cache must serve every vector")
 
-    monkeypatch.setattr(engine.EncodingEngine, "_forward_all", no_forward)
+    monkeypatch.setattr(EncodingEngine, "_forward_all", no_forward)
     results = tmp_path / "results"
     assert main(_argv(model, results, "--cache-dir", str(cache))) == 0
     assert _result(results) == reference[0]

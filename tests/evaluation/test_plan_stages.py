@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mtebkit import RunConfig
+from mtebkit import Embedder, RunConfig
 from mtebkit.evaluation._plan import expand, mark_done, name_jobs, plan, select
 from tests.helpers.reporting.factory import result_json
 from tests.helpers.tiny_models import make_tiny_bert
@@ -85,3 +85,19 @@ def test_mark_done_reads_the_results_folder_once_per_job(tiny: Path, tmp_path: P
     job.result_path.write_text(json.dumps(data), encoding="utf-8")
     assert [j.status for j in mark_done(config, groups)] == ["done", "todo"]
     assert [j.status for j in plan(config)] == ["done", "todo"]
+
+
+def test_reranker_settings_that_change_scores_are_recorded(tmp_path: Path) -> None:
+
+    from mtebkit.evaluation._plan import job_settings
+    from mtebkit.models import configure_embedder, configure_reranker
+    from mtebkit.results import comparable_settings
+
+    path = make_tiny_bert(tmp_path / "ce", classifier=True)
+    cfg = configure_embedder(make_tiny_bert(tmp_path / "bi"), devices="cpu")
+    policy = Embedder(cfg.resolved.path, device="cpu").policy
+    short = job_settings(cfg, policy, "T", "Retrieval", configure_reranker(path, max_length=32), 10)
+    long = job_settings(cfg, policy, "T", "Retrieval", configure_reranker(path, max_length=64), 10)
+    assert short["reranker"]["max_length"] == 32 and short["reranker"]["top_k"] == 10
+    assert comparable_settings(short) != comparable_settings(long)
+    assert "model_source" not in comparable_settings(short)["reranker"]

@@ -134,19 +134,3 @@ def test_settings_follow_attributes_changed_after_construction(tiny_dir: Path) -
     assert emb.settings.max_length == 16
     assert emb.settings.namespace() != before
     assert emb.settings_record()["max_length"] == 16
-
-
-def test_reranker_settings_that_change_scores_are_recorded(tmp_path: Path) -> None:
-
-    from mtebkit.evaluation._plan import job_settings
-    from mtebkit.models import configure_embedder, configure_reranker
-    from mtebkit.results import comparable_settings
-
-    path = make_tiny_bert(tmp_path / "ce", classifier=True)
-    cfg = configure_embedder(make_tiny_bert(tmp_path / "bi"), devices="cpu")
-    policy = Embedder(cfg.resolved.path, device="cpu").policy
-    short = job_settings(cfg, policy, "T", "Retrieval", configure_reranker(path, max_length=32), 10)
-    long = job_settings(cfg, policy, "T", "Retrieval", configure_reranker(path, max_length=64), 10)
-    assert short["reranker"]["max_length"] == 32 and short["reranker"]["top_k"] == 10
-    assert comparable_settings(short) != comparable_settings(long)
-    assert "model_source" not in comparable_settings(short)["reranker"]

@@ -17,10 +17,11 @@ import pytest
 
 from mtebkit.reporting import best_thresholds, collect_distributions
 from mtebkit.reporting._stats import best_accuracy_threshold, best_f1_threshold, statistic_for
-from mtebkit.results import load_item_scores, load_results
-from mtebkit.results._item_scores import (
+from mtebkit.results import (
     item_matrix,
     item_scores_for,
+    load_item_scores,
+    load_results,
     parse_main_metric,
     per_query_metrics,
     reciprocal_rank,

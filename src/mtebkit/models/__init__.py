@@ -23,6 +23,7 @@ __all__ = [
     "EncoderOptions",
     "EncodingEngine",
     "EncodingSettings",
+    "EncodingStats",
     "InstructionPolicy",
     "ModelPreset",
     "Progress",
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
         configure_reranker,
     )
     from mtebkit.models._embedder import Embedder, embedder_settings_record
+    from mtebkit.models._encoding_stats import EncodingStats
     from mtebkit.models._engine import BatchRunner, EncodingEngine, batches_run_by
     from mtebkit.models._instructions import DEFAULT_TEMPLATE, QUERY_TASK_TYPES, InstructionPolicy
     from mtebkit.models._options import EncoderOptions

@@ -31,6 +31,8 @@ __all__ = [
     "comparable_settings",
     "differences",
     "encoding_of",
+    "item_kind",
+    "item_kind_for",
     "item_matrix",
     "item_scores_digest",
     "item_scores_for",
@@ -46,14 +48,17 @@ __all__ = [
     "paired_arrays",
     "parse_main_metric",
     "parse_model_card",
+    "per_query_metrics",
     "preferred_split",
     "read_mtebkit_block",
     "read_settings",
     "read_task_result",
+    "reciprocal_rank",
     "rerank_settings",
     "result_path",
     "result_set_from",
     "safe_name",
+    "save_item_scores",
     "settings_record",
     "task_result_json",
     "tokens_per_s_cell",
@@ -72,8 +77,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.results._item_kinds import (
         ITEM_KINDS,
         MainMetric,
+        item_kind,
+        item_kind_for,
         items_have_ids,
         parse_main_metric,
+        per_query_metrics,
+        reciprocal_rank,
     )
     from mtebkit.results._item_scores import (
         ITEM_SCORES_SCHEMA_VERSION,
@@ -84,6 +93,7 @@ if TYPE_CHECKING:  # pragma: no cover
         item_scores_from_predictions,
         load_item_scores,
         paired_arrays,
+        save_item_scores,
         write_item_scores,
     )
     from mtebkit.results._layout import (

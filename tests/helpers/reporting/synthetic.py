@@ -203,8 +203,7 @@ def make_run(
     """Evaluate a stub encoder on ``tasks`` and file the results + item scores under ``root``."""
 
     from mtebkit.evaluation import evaluate_one
-    from mtebkit.results import write_task_result
-    from mtebkit.results._item_scores import item_scores_path, save_item_scores
+    from mtebkit.results import item_scores_path, save_item_scores, write_task_result
 
     enc = StubEncoder(name=model, noise=noise)
     for cls in tasks:

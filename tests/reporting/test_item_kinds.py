@@ -13,7 +13,7 @@ from mtebkit.reporting._stats import (
     shared_scale,
     statistic_for,
 )
-from mtebkit.results._item_kinds import ITEM_KINDS, item_kind, item_kind_for, items_have_ids
+from mtebkit.results import ITEM_KINDS, item_kind, item_kind_for, items_have_ids
 
 
 @pytest.mark.parametrize("name", sorted(ITEM_KINDS))

@@ -26,7 +26,7 @@ from mtebkit.reporting._stats import (
     shared_scale,
     statistic_for,
 )
-from mtebkit.results._item_scores import (
+from mtebkit.results import (
     item_matrix,
     item_scores_path,
     load_item_scores,

@@ -11,7 +11,7 @@ import pytest
 from mtebkit.errors import ResultsError
 from mtebkit.evaluation import evaluate_one
 from mtebkit.reporting._stats import statistic_for
-from mtebkit.results._item_scores import (
+from mtebkit.results import (
     OutdatedItemScoresError,
     item_matrix,
     item_scores_digest,
