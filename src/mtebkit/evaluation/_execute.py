@@ -222,7 +222,9 @@ def planned_texts(job: Job) -> int | None:
         if isinstance(train, Mapping) and task.metadata.type == "Classification":
             total += int(train["num_samples"])  # at most: mteb encodes a sample of it
         return total
-    except Exception:  # an estimate never stops a run
+    # an estimate never stops a run: a task that cannot be built here fails where it runs,
+    # with its own error; stored statistics of another shape (or none) give no estimate
+    except (MtebkitError, OSError, LookupError, TypeError, ValueError):
         return None
 
 
