@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING
 from mtebkit._util.lazy import lazy_exports
 
 __all__ = [
+    "CANDIDATES_DIR",
     "CARD_METRIC_BY_TYPE",
+    "CONFIRM_DIR",
     "DEFAULT_EXPERIMENT",
     "ITEM_SCORES_SCHEMA_VERSION",
     "RESULTS_SCHEMA_VERSION",
+    "SWEEP_FILE",
+    "SWEEP_SCHEMA_VERSION",
     "TRUNCATION_NOTE_SHARE",
     "ItemScores",
     "MainMetric",
@@ -25,6 +29,9 @@ __all__ = [
     "ResultsWarning",
     "RunKey",
     "ScoreRow",
+    "SweepCandidate",
+    "SweepFile",
+    "SweepTest",
     "canonical_metric",
     "encoding_of",
     "item_matrix",
@@ -44,6 +51,7 @@ __all__ = [
     "parse_model_card",
     "preferred_split",
     "read_mtebkit_block",
+    "read_sweep_file",
     "read_task_result",
     "result_path",
     "result_set_from",
@@ -56,6 +64,7 @@ __all__ = [
     "write_item_scores",
     "write_model_card",
     "write_model_meta",
+    "write_sweep_file",
     "write_task_result",
 ]
 
@@ -101,6 +110,17 @@ if TYPE_CHECKING:  # pragma: no cover
         write_model_card,
     )
     from mtebkit.results._reader import read_task_result
+    from mtebkit.results._sweep_file import (
+        CANDIDATES_DIR,
+        CONFIRM_DIR,
+        SWEEP_FILE,
+        SWEEP_SCHEMA_VERSION,
+        SweepCandidate,
+        SweepFile,
+        SweepTest,
+        read_sweep_file,
+        write_sweep_file,
+    )
     from mtebkit.results._throughput import (
         TRUNCATION_NOTE_SHARE,
         encoding_of,
