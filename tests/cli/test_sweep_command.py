@@ -57,6 +57,19 @@ def test_sweep_chooses_on_dev_tests_the_choice_and_confirms_it(
     assert main(argv) == 0  # again: everything is done, nothing is encoded
     assert json.loads((tmp_path / "results" / "sweep.json").read_text())["winner_step"] == winner
 
+    # the report of a sweep: curves (PNG, in the HTML too) and the step table
+    reports = tmp_path / "reports"
+    assert main(["report", "--results", str(tmp_path / "results"), "--out", str(reports)]) == 0
+    out = capsys.readouterr().out
+    assert "Checkpoint sweep" in out and "rank group" in out and "Δ vs previous" in out
+    png = (reports / "sweep_curves.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    html = (reports / "leaderboard.html").read_text()
+    assert "Checkpoint sweep curves" in html and f"Chosen checkpoint: step {winner}" in html
+    rows = (reports / "leaderboard_checkpoint_sweep.csv").read_text().splitlines()
+    assert rows[0].startswith("step,average x100,95% interval,rank group")
+    assert [r.split(",")[0] for r in rows[1:]] == ["100", "200", "300"]
+
 
 @pytest.mark.parametrize(
     ("setup", "extra", "message"),
