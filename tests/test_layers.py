@@ -18,9 +18,10 @@ peer package of the same layer, never anything higher)::
     2  mtebkit.models | mtebkit.tasks          (peers: neither imports the other)
     3  mtebkit.results
     4  mtebkit.evaluation | mtebkit.reporting  (peers)
-    5  mtebkit.cli
-    6  mtebkit.__main__
-    7  mtebkit (the root package: lazy re-exports of everything)
+    5  mtebkit.sweeps                           (checkpoint sweeps: evaluation and reporting)
+    6  mtebkit.cli | mtebkit.integrations       (peers)
+    7  mtebkit.__main__
+    8  mtebkit (the root package: lazy re-exports of everything)
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ LAYERS: dict[str, int] = {
     "mtebkit.results": 3,
     "mtebkit.evaluation": 4,
     "mtebkit.reporting": 4,
-    "mtebkit.cli": 5,
-    "mtebkit.__main__": 6,
-    "mtebkit": 7,
+    "mtebkit.sweeps": 5,
+    "mtebkit.cli": 6,
+    "mtebkit.integrations": 6,
+    "mtebkit.__main__": 7,
+    "mtebkit": 8,
 }
 
 
@@ -196,7 +199,7 @@ def test_the_checker_catches_a_bad_edge(edge: tuple[str, str], why: str) -> None
 
 
 FACES = ("mtebkit.models", "mtebkit.tasks", "mtebkit.results", "mtebkit.evaluation")
-FACES += ("mtebkit.reporting",)
+FACES += ("mtebkit.reporting", "mtebkit.sweeps")
 
 
 def _imported(path: Path) -> list[tuple[int, str]]:

@@ -2,6 +2,7 @@
 
 MtebkitError
 ├── ConfigError            an option or a run file is invalid (names the option or the file)
+│   └── SplitMissingError  --select-on names a split that some tasks lack (each named)
 ├── RegistryError          unknown or duplicate name in a registry ("did you mean ...")
 │   ├── UnknownNameError
 │   └── DuplicateNameError
@@ -14,6 +15,7 @@ MtebkitError
 ├── TaskSpecError          a custom task spec is invalid (names the file)
 ├── ResultsError           a results folder or file cannot be used (names it)
 ├── CacheError             the embedding cache is busy, read-only, full or damaged (names it)
+├── CheckpointError        a sweep's folder holds no usable checkpoint, or two of one step
 └── EvaluationError        some tasks of a run failed (each named); the others were written
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 
 __all__ = [
     "CacheError",
+    "CheckpointError",
     "ConfigError",
     "DataError",
     "DuplicateNameError",
@@ -36,6 +39,7 @@ __all__ = [
     "RegistryError",
     "ResultsError",
     "ScoreMismatchError",
+    "SplitMissingError",
     "TaskSpecError",
     "UnknownNameError",
 ]
@@ -47,6 +51,17 @@ class MtebkitError(Exception):
 
 class ConfigError(MtebkitError, ValueError):
     """An option of a run is invalid: it names the option (and the run file, if any)."""
+
+
+class SplitMissingError(ConfigError):
+    """A sweep selects on a split that some of its tasks do not have.
+
+    ``missing`` maps each such task to the splits it has.
+    """
+
+    def __init__(self, message: str, missing: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 class RegistryError(MtebkitError):
@@ -110,6 +125,11 @@ class CacheError(MtebkitError):
     def __init__(self, message: str, kind: str = "error") -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class CheckpointError(MtebkitError):
+    """A sweep cannot go on: its folder holds no checkpoint that can be evaluated, or two
+    checkpoints claim the same step (each named)."""
 
 
 class EvaluationError(MtebkitError):

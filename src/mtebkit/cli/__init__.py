@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model-card": ("mtebkit.cli._model_card", "write a model card's model-index from results"),
     "reproduce": ("mtebkit.cli._reproduce", "compare reproduced scores with published ones"),
     "compare": ("mtebkit.cli._compare", "compare checkpoints with paired significance tests"),
+    "sweep": (
+        "mtebkit.cli._sweep",
+        "evaluate a training run's checkpoints, choose one on a dev split, confirm it",
+    ),
     "baseline": ("mtebkit.cli._baseline", "pin scores to a baseline file for the CI gate"),
     "check": ("mtebkit.cli._check", "CI regression gate against a baseline"),
     "cache": ("mtebkit.cli._cache", "inspect or clear the embedding cache"),

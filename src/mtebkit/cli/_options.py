@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from mtebkit._util.options import Options
 from mtebkit.cli._common import positive_int
 from mtebkit.evaluation import Cli, RunConfig
 
@@ -111,13 +112,24 @@ def _help(field: Any, cli: Cli) -> str:
     return text
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """One flag per ``RunConfig`` field that has ``Cli`` metadata, grouped by concern."""
+def _fields(extra: Sequence[type[Options]]) -> Iterator[tuple[type[Options], str]]:
+    """(options model, field name) of ``RunConfig``'s groups, then of ``extra``'s."""
+    for _, model, name in RunConfig.fields():
+        if model is not None:
+            yield model, name
+    for model in extra:
+        for name in model.model_fields:
+            yield model, name
+
+
+def add_run_options(
+    parser: argparse.ArgumentParser, *, extra: Sequence[type[Options]] = ()
+) -> None:
+    """One flag per ``RunConfig`` field that has ``Cli`` metadata, grouped by concern; then
+    the fields of ``extra`` options models (a command's own group, e.g. ``mtebkit sweep``'s)."""
     exclusive: dict[tuple[int, str], Any] = {}
     groups: dict[int, Any] = {}
-    for _, model, name in RunConfig.fields():
-        if model is None:
-            continue
+    for model, name in _fields(extra):
         field = model.model_fields[name]
         cli = _cli_of(field)
         if cli is None:
@@ -162,12 +174,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
             target.add_argument(*cli.flags, dest=name, **kwargs)
 
 
-def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+def options_from_args(
+    args: argparse.Namespace, *, extra: Sequence[type[Options]] = ()
+) -> dict[str, Any]:
     """The options typed on the command line, by field name (what was not typed is absent)."""
     out: dict[str, Any] = {}
-    for _, model, name in RunConfig.fields():
-        if model is None:
-            continue
+    for _, name in _fields(extra):
         if hasattr(args, name):
             out[name] = getattr(args, name)
         elif hasattr(args, name + _PAIRS):

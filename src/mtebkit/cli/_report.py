@@ -79,11 +79,16 @@ def run(args: argparse.Namespace) -> int:
         VARIANT_TITLE,
         add_depth_curves,
         add_similarity_plots,
+        add_sweep_curves,
         build_report,
         verify_main_scores,
     )
+    from mtebkit.results import CANDIDATES_DIR, SWEEP_FILE
 
-    rs = load_quietly(*args.results, revision=args.revision)
+    # a sweep's folder: its leaderboard is of the candidates (the confirmation's results hold
+    # other splits of the same tasks: `mtebkit report --results DIR/confirm` reports them)
+    folders = [f / CANDIDATES_DIR if (f / SWEEP_FILE).is_file() else f for f in args.results]
+    rs = load_quietly(*folders, revision=args.revision)
     if args.model:
         rs = rs.models_only(args.model)
     verify_main_scores(rs)  # a hand-edited score must not reach a leaderboard
@@ -93,6 +98,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_plots:
         add_similarity_plots(report, rs)
     depth_table = add_depth_curves(report, rs, plot=not args.no_plots)
+    # a sweep's folder (sweep.json beside its results): its curves and table
+    sweep_tables = [
+        t
+        for folder in args.results
+        if (t := add_sweep_curves(report, folder, resamples=args.resamples, plot=not args.no_plots))
+        is not None
+    ]
     stem = "leaderboard"  # with or without --benchmark, as the README names the files
     written = report.write(args.out, stem=stem)
     tex = args.out / f"{stem}.tex"
@@ -119,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
     print(text)
     if depth_table is not None:  # the depth curves are what a sweep is run for
         print("\n" + depth_table.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
+    for t in sweep_tables:
+        print("\n" + t.to_terminal(max_width=None if args.wide else TERMINAL_WIDTH))
     for extra in report.tables[1:]:  # rank groups and heavy truncation: visible here too
         if extra.title == "Ranking with rank groups" or (
             extra.title.startswith("Truncation") and extra.note

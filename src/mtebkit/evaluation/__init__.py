@@ -48,6 +48,7 @@ __all__ = [
     "read_run_file",
     "run_evaluation",
     "run_reproduction",
+    "task_splits",
 ]
 
 __getattr__, __dir__ = lazy_exports(globals())
@@ -91,4 +92,5 @@ if TYPE_CHECKING:  # pragma: no cover
         run_reproduction,
     )
     from mtebkit.evaluation._runner import run_evaluation
+    from mtebkit.evaluation._task_list import task_splits
     from mtebkit.evaluation._two_stage import evaluate_depth_sweep, evaluate_one, evaluate_two_stage

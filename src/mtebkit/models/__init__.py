@@ -40,6 +40,7 @@ __all__ = [
     "configure_reranker",
     "embedder_settings_record",
     "exact_search",
+    "fingerprint_weights",
     "get_preset",
     "get_reranker_preset",
     "list_presets",
@@ -73,7 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover
         list_reranker_presets,
     )
     from mtebkit.models._reranker import Reranker
-    from mtebkit.models._resolve import MINILM_ID, ResolvedModel, resolve_model
+    from mtebkit.models._resolve import MINILM_ID, ResolvedModel, fingerprint_weights, resolve_model
     from mtebkit.models._search import exact_search
     from mtebkit.models._settings import ENGINE_VERSION, EncodingSettings
     from mtebkit.models._variants import VectorVariant, config_dim, vector_variants

@@ -25,10 +25,12 @@ __all__ = [
     "Report",
     "ReproduceReport",
     "ReproduceRow",
+    "SweepPoint",
     "Table",
     "Thresholds",
     "add_depth_curves",
     "add_similarity_plots",
+    "add_sweep_curves",
     "aggregate_benchmark",
     "best_thresholds",
     "build_report",
@@ -47,6 +49,8 @@ __all__ = [
     "save_baseline",
     "select_published",
     "similarity_figure",
+    "sweep_curve_figure",
+    "sweep_points",
     "thresholds_table",
     "variant_tables",
     "verify_main_scores",
@@ -83,6 +87,12 @@ if TYPE_CHECKING:  # pragma: no cover
         select_published,
     )
     from mtebkit.reporting._stats import PairedTest, paired_bootstrap, randomisation_test
+    from mtebkit.reporting._sweep_curves import (
+        SweepPoint,
+        add_sweep_curves,
+        sweep_curve_figure,
+        sweep_points,
+    )
     from mtebkit.reporting._table import Image, Paragraph, Report, Table
     from mtebkit.reporting._variants import VARIANT_TITLE, relative_loss, variant_tables
     from mtebkit.reporting._verify import SCORE_TOLERANCE, verify_main_scores

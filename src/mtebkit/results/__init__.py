@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING
 from mtebkit._util.lazy import lazy_exports
 
 __all__ = [
+    "CANDIDATES_DIR",
     "CARD_METRIC_BY_TYPE",
+    "CONFIRM_DIR",
     "DEFAULT_EXPERIMENT",
     "ITEM_KINDS",
     "ITEM_SCORES_SCHEMA_VERSION",
     "PROVENANCE_SETTINGS",
     "RESULTS_SCHEMA_VERSION",
+    "SWEEP_FILE",
+    "SWEEP_SCHEMA_VERSION",
     "TRUNCATION_NOTE_SHARE",
     "ItemScores",
     "MainMetric",
@@ -27,6 +31,9 @@ __all__ = [
     "ResultsWarning",
     "RunKey",
     "ScoreRow",
+    "SweepCandidate",
+    "SweepFile",
+    "SweepTest",
     "canonical_metric",
     "comparable_settings",
     "differences",
@@ -52,6 +59,7 @@ __all__ = [
     "preferred_split",
     "read_mtebkit_block",
     "read_settings",
+    "read_sweep_file",
     "read_task_result",
     "reciprocal_rank",
     "rerank_settings",
@@ -68,6 +76,7 @@ __all__ = [
     "write_item_scores",
     "write_model_card",
     "write_model_meta",
+    "write_sweep_file",
     "write_task_result",
 ]
 
@@ -129,6 +138,17 @@ if TYPE_CHECKING:  # pragma: no cover
         read_settings,
         rerank_settings,
         settings_record,
+    )
+    from mtebkit.results._sweep_file import (
+        CANDIDATES_DIR,
+        CONFIRM_DIR,
+        SWEEP_FILE,
+        SWEEP_SCHEMA_VERSION,
+        SweepCandidate,
+        SweepFile,
+        SweepTest,
+        read_sweep_file,
+        write_sweep_file,
     )
     from mtebkit.results._throughput import (
         TRUNCATION_NOTE_SHARE,
