@@ -161,3 +161,24 @@ def test_vectorised_tests_equal_the_one_at_a_time_oracle(kind: str, shape: tuple
     count = randomisation_count(a, b, gold, stat, n_resamples=n_resamples)
     rand = randomisation_test(a, b, gold, statistic=stat, n_resamples=n_resamples)
     assert rand.p_value == min(1.0, (1 + count) / (n_resamples + 1))
+
+
+@pytest.mark.parametrize("kind", ["mean", "ap", "spearman"])
+def test_one_run_bootstrap_draws_equal_one_draw_at_a_time(kind: str) -> None:
+    """The interval draws of one run (sweep curves): block-drawn, with the weighted shortcuts,
+    they are the statistic of each draw taken one at a time from the same random stream."""
+    from mtebkit.reporting._stats import bootstrap_draws, mean_statistic
+
+    rng = np.random.default_rng(3)
+    n = 301
+    gold = (rng.random(n) < 0.4).astype(np.float64) if kind == "ap" else rng.random(n)
+    x = gold + rng.normal(0, 0.8, n)
+    stat = {"mean": mean_statistic, "ap": average_precision, "spearman": spearman}[kind]
+    got = bootstrap_draws(x, gold, statistic=stat, n_resamples=600, seed=5)
+    draws = np.random.default_rng(5)
+    want = []
+    for _ in range(600):  # the oracle: one draw of n at a time (the same stream as the blocks)
+        idx = draws.integers(0, n, n)
+        want.append(stat(x[idx], gold[idx]))
+    assert got.shape == (600,)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)

@@ -8,12 +8,12 @@ embedder the results are filed under, or the candidates file (name + sha256 pref
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mtebkit.reporting._figures import panel_row, png_bytes
 from mtebkit.reporting._table import Image, Report, Table
 from mtebkit.results import ResultSet, ScoreRow, mean_score, preferred_split
 
@@ -103,13 +103,8 @@ def _pts(v: float | None) -> float | None:
 
 def depth_curve_figure(curves: Sequence[DepthCurve], *, title: str = "", dpi: int = 120) -> bytes:
     """PNG: one panel per task, one line per (first stage, reranker), log-scaled depth."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     tasks = sorted({c.task for c in curves})
-    fig = Figure(figsize=(4.5 * len(tasks), 3.6), dpi=dpi)
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(tasks), squeeze=False)[0]
+    fig, axes = panel_row(len(tasks), width=4.5, height=3.6, dpi=dpi)
     for ax, task in zip(axes, tasks, strict=True):
         for c in (c for c in curves if c.task == task):
             xs = sorted(c.scores)
@@ -128,11 +123,7 @@ def depth_curve_figure(curves: Sequence[DepthCurve], *, title: str = "", dpi: in
         ax.set_title(task)
         # below the axes: a legend inside would hide the points
         ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.22))
-    if title:
-        fig.suptitle(title)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
-    return buf.getvalue()
+    return png_bytes(fig, title)
 
 
 def add_depth_curves(report: Report, rs: ResultSet, *, plot: bool = True) -> Table | None:

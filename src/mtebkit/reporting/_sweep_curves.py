@@ -10,7 +10,6 @@ resampled on its own, as the average is of task scores).
 
 from __future__ import annotations
 
-import io
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from mtebkit.reporting._compare import paired_items_for
+from mtebkit.reporting._figures import panel_row, png_bytes
 from mtebkit.reporting._ranks import rank_labels, rank_steps
+from mtebkit.reporting._stats import bootstrap_draws
 from mtebkit.reporting._table import Image, Paragraph, Report, Table
 from mtebkit.results import (
     CANDIDATES_DIR,
@@ -53,19 +54,10 @@ def _resampled(view: ResultSet, task: str, n: int, seed: int) -> np.ndarray | No
     if not rows:
         return None
     split = preferred_split({r.split for r in rows}, task)
-    items = paired_items_for(rows, rows, split)
+    items = paired_items_for(rows, rows, split)  # the run against itself: its items, aligned
     if items is None:
         return None
-    rng = np.random.default_rng(seed)
-    size = len(items.a)
-    out = []
-    for _ in range(n):
-        idx = rng.integers(0, size, size)
-        with warnings.catch_warnings():  # a constant resample: an undefined correlation
-            warnings.simplefilter("ignore")
-            value = items.statistic(items.a[idx], items.gold[idx])
-        out.append(value)
-    return np.asarray(out, dtype=np.float64)
+    return bootstrap_draws(items.a, items.gold, statistic=items.statistic, n_resamples=n, seed=seed)
 
 
 def _interval(draws: np.ndarray | None) -> tuple[float | None, float | None]:
@@ -111,13 +103,8 @@ def sweep_curve_figure(
 ) -> bytes:
     """PNG: one panel per task and one for the average, score x100 vs step, the 95% interval
     shaded, the chosen step marked."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     names = list(dict.fromkeys(p.task for p in points))
-    fig = Figure(figsize=(4.2 * len(names), 3.4), dpi=dpi)
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    fig, axes = panel_row(len(names), width=4.2, height=3.4, dpi=dpi)
     for ax, name in zip(axes, names, strict=True):
         mine = sorted((p for p in points if p.task == name), key=lambda p: p.step)
         steps = [p.step for p in mine]
@@ -141,11 +128,7 @@ def sweep_curve_figure(
         ax.set_ylabel("main score x100")
         ax.set_title(name)
         ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.22))
-    if title:
-        fig.suptitle(title)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
-    return buf.getvalue()
+    return png_bytes(fig, title)
 
 
 def _table(sweep: SweepFile, rs: ResultSet, points: Sequence[SweepPoint], resamples: int) -> Table:
