@@ -31,6 +31,7 @@ from mtebkit.errors import (
     ResultsError,
     TaskSpecError,
     UnknownNameError,
+    UnsupportedModelError,
 )
 
 # the rest of the public surface: imported from its layer's face on first access
@@ -59,6 +60,7 @@ __all__ = [
     "TaskRecord",
     "TaskSpecError",
     "UnknownNameError",
+    "UnsupportedModelError",
     "__version__",
     "aggregate_benchmark",
     "build_report",

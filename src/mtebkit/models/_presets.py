@@ -24,6 +24,7 @@ from mtebkit._util.registry import Registry
 __all__ = [
     "BGE_EN_INSTRUCTION",
     "BGE_ZH_INSTRUCTION",
+    "POOLINGS",
     "RERANKER_PRESETS",
     "ModelPreset",
     "Pooling",
@@ -35,7 +36,9 @@ __all__ = [
     "list_reranker_presets",
 ]
 
-Pooling = Literal["cls", "mean"]
+# last_token: the hidden state of each text's last real token (decoder-only embedders)
+Pooling = Literal["cls", "mean", "last_token"]
+POOLINGS: tuple[Pooling, ...] = ("cls", "mean", "last_token")
 
 BGE_EN_INSTRUCTION = "Represent this sentence for searching relevant passages: "
 BGE_ZH_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
@@ -58,6 +61,11 @@ class ModelPreset(BaseModel):
     pooling: Pooling = "cls"
     normalize: bool = True
     max_length: int = 512
+    append_eos: bool = False
+    """Append the tokenizer's EOS token to every text (Qwen3-Embedding is trained so)."""
+    gpu_dtype: Literal["float16", "bfloat16"] = "float16"
+    """Half precision on CUDA (``use_fp16``); float32 on CPU whatever this says. bfloat16 for
+    models trained in it, whose activations overflow float16."""
     embed_dim: int | None = None
     languages: tuple[str, ...] = ()
     similarity: Literal["cosine", "dot"] = "cosine"
