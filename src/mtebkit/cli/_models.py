@@ -20,11 +20,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{k:24s} {v}")
         return 0
     print(
-        f"{'name':40s} {'pooling':7s} {'norm':5s} {'maxlen':6s} {'instruction on':18s} instruction"
+        f"{'name':40s} {'protocol':12s} {'pooling':10s} {'norm':5s} {'maxlen':6s} "
+        f"{'instruction on':18s} instruction"
     )
     for p in list_presets():
         where = "+".join(sorted(p.instruction_task_types)) or "-"
         print(
-            f"{p.name:40s} {p.pooling:7s} {p.normalize!s:5s} {p.max_length:<6d} {where:18s} {p.query_instruction or '-'!r}"
+            f"{p.name:40s} {p.protocol:12s} {p.pooling:10s} {p.normalize!s:5s} {p.max_length:<6d} {where:18s} {p.query_instruction or '-'!r}"
         )
     return 0

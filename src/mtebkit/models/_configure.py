@@ -207,7 +207,13 @@ def configure_embedder(
         devices=chosen_devices,
         query_instruction=query_instruction,
         query_max_length=query_max_length,
-        query_template=_checked_template(query_template),
+        query_template=_checked_template(
+            resolved.preset.query_template
+            if query_template == DEFAULT_TEMPLATE
+            and resolved.preset
+            and resolved.preset.query_template
+            else query_template
+        ),
         append_eos=found.append_eos,
     )
 
