@@ -31,6 +31,7 @@ from mtebkit.errors import (
     ResultsError,
     TaskSpecError,
     UnknownNameError,
+    UnsupportedModelError,
 )
 
 # the rest of the public surface: imported from its layer's face on first access
@@ -44,6 +45,10 @@ __all__ = [
     "Embedder",
     "EmbeddingCache",
     "EvaluationError",
+    "FlagICLModel",
+    "FlagLLMModel",
+    "FlagModel",
+    "FlagReranker",
     "HashMismatchError",
     "InputTextError",
     "MirrorMissingError",
@@ -60,6 +65,7 @@ __all__ = [
     "TaskRecord",
     "TaskSpecError",
     "UnknownNameError",
+    "UnsupportedModelError",
     "__version__",
     "aggregate_benchmark",
     "build_report",
@@ -74,7 +80,15 @@ __getattr__, __dir__ = lazy_exports(globals())
 
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation import RunConfig, TaskRecord, evaluate_two_stage, run_evaluation
-    from mtebkit.models import Embedder, EmbeddingCache, Reranker
+    from mtebkit.models import (
+        Embedder,
+        EmbeddingCache,
+        FlagICLModel,
+        FlagLLMModel,
+        FlagModel,
+        FlagReranker,
+        Reranker,
+    )
     from mtebkit.reporting import BenchmarkAggregate, Report, aggregate_benchmark, build_report
     from mtebkit.results import ResultSet, load_results
     from mtebkit.tasks import TaskInfo, get_tasks, list_tasks

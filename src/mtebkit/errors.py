@@ -8,6 +8,7 @@ MtebkitError
 │   └── DuplicateNameError
 ├── ModelNotFoundError     a model could not be resolved offline (says where it looked)
 ├── ModelIntegrityError    shipped weights do not match their official checksum
+├── UnsupportedModelError  a model's files name a pooling, module or architecture mtebkit cannot run
 ├── InputTextError         a text passed to encode is empty / None / not a string (names its position)
 ├── DataError              a dataset or task file is missing or malformed (names the file and row)
 │   ├── MirrorMissingError a dataset is absent from the --data-dir mirror
@@ -42,6 +43,7 @@ __all__ = [
     "SplitMissingError",
     "TaskSpecError",
     "UnknownNameError",
+    "UnsupportedModelError",
 ]
 
 
@@ -85,6 +87,11 @@ class ModelNotFoundError(MtebkitError):
 
 class ModelIntegrityError(MtebkitError):
     """Model weights on disk do not match the expected checksum."""
+
+
+class UnsupportedModelError(MtebkitError):
+    """A model's files ask for what mtebkit does not implement (a pooling mode, a
+    sentence-transformers module, an architecture): refused, never encoded another way."""
 
 
 class InputTextError(MtebkitError, ValueError):

@@ -23,7 +23,9 @@ def test_a_bad_value_is_refused_on_construction_naming_the_field() -> None:
         RunConfig(models=[MODEL], batch_size=0)
     with pytest.raises(ConfigError, match=r"encoder\.batch_size: .*integer, got True"):
         RunConfig(models=[MODEL], batch_size=True)  # True is not a count
-    with pytest.raises(ConfigError, match=r"encoder\.pooling: .*'cls' or 'mean', got 'max'"):
+    with pytest.raises(
+        ConfigError, match=r"encoder\.pooling: .*'cls', 'mean' or 'last_token', got 'max'"
+    ):
         RunConfig(models=[MODEL], pooling="max")
     with pytest.raises(ConfigError, match=r"runtime\.cpu_lanes"):
         RunConfig(models=[MODEL], cpu_lanes=-1)

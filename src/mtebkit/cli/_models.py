@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         [
             p.name,
+            p.protocol,
             p.pooling,
             str(p.normalize),
             str(p.max_length),
@@ -32,6 +33,6 @@ def run(args: argparse.Namespace) -> int:
         ]
         for p in list_presets()
     ]
-    header = ["name", "pooling", "norm", "maxlen", "instruction on", "instruction"]
+    header = ["name", "protocol", "pooling", "norm", "maxlen", "instruction on", "instruction"]
     print(Table(header, rows, align_left=len(header)).to_terminal())
     return 0

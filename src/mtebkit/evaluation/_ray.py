@@ -326,7 +326,10 @@ class _Worker:
         (and keeps it: the next job for it here will not load it again)."""
         engine = self.models.embedder(model).engine
         mine = engine.settings(
-            pooling=settings.pooling, normalize=settings.normalize, max_length=settings.max_length
+            pooling=settings.pooling,
+            normalize=settings.normalize,
+            max_length=settings.max_length,
+            append_eos=settings.append_eos,
         )
         if mine != settings:  # e.g. other model files at the same path on this node
             raise MtebkitError(f"a shard's settings {settings} differ from this worker's {mine}")

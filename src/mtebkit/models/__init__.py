@@ -24,6 +24,10 @@ __all__ = [
     "EncodingEngine",
     "EncodingSettings",
     "EncodingStats",
+    "FlagICLModel",
+    "FlagLLMModel",
+    "FlagModel",
+    "FlagReranker",
     "InstructionPolicy",
     "ModelPreset",
     "Progress",
@@ -63,6 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.models._embedder import Embedder, embedder_settings_record
     from mtebkit.models._encoding_stats import EncodingStats
     from mtebkit.models._engine import BatchRunner, EncodingEngine, batches_run_by
+    from mtebkit.models._flag import FlagICLModel, FlagLLMModel, FlagModel, FlagReranker
     from mtebkit.models._instructions import DEFAULT_TEMPLATE, QUERY_TASK_TYPES, InstructionPolicy
     from mtebkit.models._options import EncoderOptions
     from mtebkit.models._presets import (

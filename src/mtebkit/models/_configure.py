@@ -19,7 +19,13 @@ from typing import Any
 from mtebkit._util.log_once import log_once
 from mtebkit.errors import ConfigError, MtebkitError
 from mtebkit.models._instructions import DEFAULT_TEMPLATE, check_template
-from mtebkit.models._presets import RERANKER_PRESETS, ModelPreset, Pooling, RerankerPreset
+from mtebkit.models._presets import (
+    POOLINGS,
+    RERANKER_PRESETS,
+    ModelPreset,
+    Pooling,
+    RerankerPreset,
+)
 from mtebkit.models._resolve import ResolvedModel, resolve_model
 from mtebkit.models._settings import DTYPES, EncodingSettings, ModelDefaults, model_defaults
 
@@ -67,8 +73,11 @@ def check_device(device: str) -> None:
         raise ConfigError(f"device {device!r}: only cuda:0 ... cuda:{n - 1} are visible")
 
 
-def _decide_dtype(dtype: str | None, use_fp16: bool, devices: Sequence[str]) -> str:
-    """``dtype`` when given (any device); else float16 when ``use_fp16`` and every device is CUDA."""
+def _decide_dtype(
+    dtype: str | None, use_fp16: bool, devices: Sequence[str], half: str = "float16"
+) -> str:
+    """``dtype`` when given (any device); else ``half`` (the preset's float16 or bfloat16) when
+    ``use_fp16`` and every device is CUDA; else float32."""
     if dtype is not None:
         if dtype not in DTYPES:
             raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
@@ -78,7 +87,7 @@ def _decide_dtype(dtype: str | None, use_fp16: bool, devices: Sequence[str]) -> 
         # info, not warning: fp16 is the default (as in FlagEmbedding, which falls back
         # silently), so every CPU run would otherwise start with a warning
         log_once(logger, f"use_fp16 applies on CUDA only; running float32 on {','.join(devices)}")
-    return "float16" if (use_fp16 and on_cuda) else "float32"
+    return half if (use_fp16 and on_cuda) else "float32"
 
 
 # A tokenizer's vocabulary lives in one of these; without any, transformers builds a tokenizer
@@ -120,6 +129,7 @@ class EmbedderConfig:
     query_instruction: str | None
     query_max_length: int | None = None  # queries only; None: ``max_length`` for every text
     query_template: str = DEFAULT_TEMPLATE  # ``template.format(instruction, query)``
+    append_eos: bool = False  # the preset's: EOS ends every text
 
     @property
     def preset(self) -> ModelPreset | None:
@@ -134,6 +144,7 @@ class EmbedderConfig:
             dtype=self.dtype,
             weights_sha256=self.resolved.weights_sha256,
             model_files_sha256=self.resolved.model_files_sha256,
+            append_eos=self.append_eos,
         )
 
 
@@ -165,8 +176,8 @@ def configure_embedder(
     check_tokenizer_files(resolved.path)
     found = model_defaults(resolved.path, resolved.preset)
     chosen_pooling: Pooling = pooling or found.pooling
-    if chosen_pooling not in ("cls", "mean"):
-        raise ConfigError(f"pooling must be 'cls' or 'mean', not {chosen_pooling!r}")
+    if chosen_pooling not in POOLINGS:
+        raise ConfigError(f"pooling must be one of {', '.join(POOLINGS)}, not {chosen_pooling!r}")
     if max_length is not None and (isinstance(max_length, bool) or max_length < 1):
         raise ConfigError(f"max_length must be a positive number of tokens, not {max_length}")
     length = int(max_length if max_length is not None else found.max_length)
@@ -187,11 +198,23 @@ def configure_embedder(
         pooling=chosen_pooling,
         normalize=normalize if normalize is not None else found.normalize,
         max_length=length,
-        dtype=_decide_dtype(dtype, use_fp16, chosen_devices),
+        dtype=_decide_dtype(
+            dtype,
+            use_fp16,
+            chosen_devices,
+            resolved.preset.gpu_dtype if resolved.preset else "float16",
+        ),
         devices=chosen_devices,
         query_instruction=query_instruction,
         query_max_length=query_max_length,
-        query_template=_checked_template(query_template),
+        query_template=_checked_template(
+            resolved.preset.query_template
+            if query_template == DEFAULT_TEMPLATE
+            and resolved.preset
+            and resolved.preset.query_template
+            else query_template
+        ),
+        append_eos=found.append_eos,
     )
 
 

@@ -217,7 +217,10 @@ class Embedder(MtebEncoderMixin):
 
     def _settings_for(self, max_length: int) -> EncodingSettings:
         return self.engine.settings(
-            pooling=self.pooling, normalize=self.normalize, max_length=max_length
+            pooling=self.pooling,
+            normalize=self.normalize,
+            max_length=max_length,
+            append_eos=self.config.append_eos,
         )
 
     @property

@@ -314,7 +314,9 @@ class EncodingEngine:
         positions = getattr(cfg, "max_position_embeddings", None)
         self.max_positions = int(positions) if positions else None
 
-    def settings(self, *, pooling: Any, normalize: bool, max_length: int) -> EncodingSettings:
+    def settings(
+        self, *, pooling: Any, normalize: bool, max_length: int, append_eos: bool = False
+    ) -> EncodingSettings:
         """The :class:`EncodingSettings` of encoding with this engine at these settings."""
         return EncodingSettings(
             pooling=pooling,
@@ -323,6 +325,7 @@ class EncodingEngine:
             dtype=self.dtype,
             weights_sha256=self.weights_sha256,
             model_files_sha256=self.model_files_sha256,
+            append_eos=append_eos,
         )
 
     def check_max_length(self, max_length: int) -> None:
@@ -432,15 +435,7 @@ class EncodingEngine:
         :meth:`forward_batches` runs. It depends on the texts and settings only, never on who
         runs the batches, so a sharded encode gives the same vectors as one process."""
         self.ensure_loaded()  # the first cache miss of a lazily built engine
-        enc = self.tokenizer(
-            list(texts),
-            truncation=True,
-            max_length=settings.max_length,
-            padding=False,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )
-        ids: list[list[int]] = enc["input_ids"]
+        ids = self.token_ids(texts, settings)
         order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
         batches = token_batches(
             order,
@@ -452,6 +447,26 @@ class EncodingEngine:
             same_length=all(_is_cpu(d) for d in self.devices),
         )
         return ids, batches
+
+    def token_ids(self, texts: Sequence[str], settings: EncodingSettings) -> list[list[int]]:
+        """Each text's token ids, truncated at ``settings.max_length`` (EOS included, when the
+        settings append it)."""
+        eos = self.tokenizer.eos_token_id if settings.append_eos else None
+        if settings.append_eos and eos is None:
+            raise MtebkitError(f"{self.path}: append_eos is set but the tokenizer has no EOS token")
+        enc = self.tokenizer(
+            list(texts),
+            truncation=True,
+            # room for the EOS, which ends a truncated text as it ends a short one
+            max_length=settings.max_length - (eos is not None),
+            padding=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        ids: list[list[int]] = enc["input_ids"]
+        if eos is not None:  # a tokenizer that adds EOS itself does not get a second one
+            ids = [x if x and x[-1] == eos else [*x, eos] for x in ids]
+        return ids
 
     def forward_batches(
         self,
@@ -568,13 +583,18 @@ class EncodingEngine:
         )
 
     @staticmethod
-    def _pad(batch_ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    def _pad(
+        batch_ids: list[list[int]], pad_id: int, left: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Padded ids and attention mask; ``left``: pads before the text (the tokenizer's
+        ``padding_side``, which decoder models are often trained with)."""
         longest = max(len(x) for x in batch_ids)
         input_ids = np.full((len(batch_ids), longest), pad_id, dtype=np.int64)
         mask = np.zeros((len(batch_ids), longest), dtype=np.int64)
         for r, x in enumerate(batch_ids):
-            input_ids[r, : len(x)] = x
-            mask[r, : len(x)] = 1
+            cols = slice(longest - len(x), longest) if left else slice(0, len(x))
+            input_ids[r, cols] = x
+            mask[r, cols] = 1
         return input_ids, mask
 
     def _forward_padded(
@@ -587,13 +607,20 @@ class EncodingEngine:
         import torch
 
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        input_ids, mask = self._pad(batch_ids, pad_id)
+        left = getattr(self.tokenizer, "padding_side", "right") == "left"
+        input_ids, mask = self._pad(batch_ids, pad_id, left)
         with torch.inference_mode():
             ids_t = torch.from_numpy(input_ids).to(device)
             mask_t = torch.from_numpy(mask).to(device)
             out = model(input_ids=ids_t, attention_mask=mask_t, return_dict=True).last_hidden_state
             if settings.pooling == "cls":
                 emb = out[:, 0]
+            elif settings.pooling == "last_token":
+                # each row's last real position, from the mask: right of its pads (left
+                # padding) or before them (right padding); never position -1 blindly
+                positions = torch.arange(mask_t.shape[1], device=mask_t.device)
+                last = (mask_t * positions).argmax(dim=1)
+                emb = out[torch.arange(out.shape[0], device=out.device), last]
             else:
                 # summed in float32: a bfloat16 sum over hundreds of tokens loses digits
                 m = mask_t.unsqueeze(-1).float()

@@ -36,7 +36,7 @@ class EncoderOptions(Options):
     query_max_length: Annotated[Count | None, Cli(("--query-max-length",), metavar="N")] = Field(
         default=None, description="max tokens per query"
     )
-    pooling: Annotated[Literal["cls", "mean"] | None, Cli(("--pooling",))] = Field(
+    pooling: Annotated[Literal["cls", "mean", "last_token"] | None, Cli(("--pooling",))] = Field(
         default=None, description="how token vectors become one vector"
     )
     normalize: Annotated[bool | None, Cli(("--normalize",), kind="switch")] = Field(

@@ -24,6 +24,7 @@ from mtebkit._util.registry import Registry
 __all__ = [
     "BGE_EN_INSTRUCTION",
     "BGE_ZH_INSTRUCTION",
+    "POOLINGS",
     "RERANKER_PRESETS",
     "ModelPreset",
     "Pooling",
@@ -35,7 +36,9 @@ __all__ = [
     "list_reranker_presets",
 ]
 
-Pooling = Literal["cls", "mean"]
+# last_token: the hidden state of each text's last real token (decoder-only embedders)
+Pooling = Literal["cls", "mean", "last_token"]
+POOLINGS: tuple[Pooling, ...] = ("cls", "mean", "last_token")
 
 BGE_EN_INSTRUCTION = "Represent this sentence for searching relevant passages: "
 BGE_ZH_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
@@ -58,6 +61,15 @@ class ModelPreset(BaseModel):
     pooling: Pooling = "cls"
     normalize: bool = True
     max_length: int = 512
+    append_eos: bool = False
+    """Append the tokenizer's EOS token to every text (Qwen3-Embedding is trained so)."""
+    query_template: str | None = None
+    """How instruction and query are joined, ``T.format(instruction, query)`` (None: ``{}{}``)."""
+    protocol: Literal["FlagModel", "FlagLLMModel", "FlagICLModel"] = "FlagModel"
+    """The FlagEmbedding class whose protocol the authors evaluate the model with."""
+    gpu_dtype: Literal["float16", "bfloat16"] = "float16"
+    """Half precision on CUDA (``use_fp16``); float32 on CPU whatever this says. bfloat16 for
+    models trained in it, whose activations overflow float16."""
     embed_dim: int | None = None
     languages: tuple[str, ...] = ()
     similarity: Literal["cosine", "dot"] = "cosine"
@@ -140,8 +152,75 @@ def _load_builtin(reg: Registry[ModelPreset]) -> None:
             embed_dim=768,
             languages=("eng-Latn",),
         ),
+        *_llm_presets(),
     ):
         reg.register(p.name, p)
+
+
+# The FlagEmbedding templates: FlagLLMModel's and FlagICLModel's query_instruction_format
+E5_TEMPLATE = "Instruct: {}\nQuery: {}"
+ICL_TEMPLATE = "<instruct>{}\n<query>{}"
+
+
+def _llm_presets() -> tuple[ModelPreset, ...]:
+    # revision and max tokens as mteb's ModelMeta gives them (tests/models/test_llm_presets.py
+    # checks they still agree); the instruction is per task (None here), on the queries of
+    # retrieval and reranking tasks
+    def llm(name: str, revision: str, dim: int, max_length: int, **kw: object) -> ModelPreset:
+        fields: dict[str, object] = {
+            "name": name,
+            "revision": revision,
+            "pooling": "last_token",
+            "normalize": True,
+            "max_length": max_length,
+            "embed_dim": dim,
+            "instruction_task_types": frozenset({"Retrieval", "Reranking"}),
+            "query_template": E5_TEMPLATE,
+            "protocol": "FlagLLMModel",
+            **kw,
+        }
+        return ModelPreset.model_validate(fields)
+
+    return (
+        llm(
+            "intfloat/e5-mistral-7b-instruct",
+            "07163b72af1488142a360786df853f237b1a3ca1",
+            4096,
+            32768,
+        ),
+        # mteb's ModelMeta says 8960 dimensions (the MLP width); the hidden size is 1536
+        llm(
+            "Alibaba-NLP/gte-Qwen2-1.5B-instruct",
+            "c6c1b92f4a3e1b92b326ad29dd3c8433457df8dd",
+            1536,
+            32768,
+        ),
+        llm(
+            "Qwen/Qwen3-Embedding-0.6B",
+            "b22da495047858cce924d27d76261e96be6febc0",
+            1024,
+            32768,
+            query_template="Instruct: {}\nQuery:{}",  # no space after "Query:" (Qwen3's own)
+            append_eos=True,
+            gpu_dtype="bfloat16",
+        ),
+        llm(
+            "BAAI/bge-en-icl",
+            "971c7e1445cc86656ca0bd85ed770b8675a40bb5",
+            4096,
+            32768,
+            query_template=ICL_TEMPLATE,
+            protocol="FlagICLModel",
+        ),
+        llm(
+            "BAAI/bge-multilingual-gemma2",
+            "992e13d8984fde2c31ef8a3cb2c038aeec513b8a",
+            3584,
+            8192,
+            query_template=ICL_TEMPLATE,
+            gpu_dtype="bfloat16",
+        ),
+    )
 
 
 _PRESETS: Registry[ModelPreset] = Registry("model preset", _load_builtin)
