@@ -61,8 +61,13 @@ def data_dir(shared_dir: Path) -> Path:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # the marker follows the fixtures, so `-m "not shared"` is right without hand-kept marks
     for item in items:
-        if "shared_dir" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "shared_dir" in fixtures:
             item.add_marker(pytest.mark.shared)
+        # under -n, a session fixture is built once per worker: the tests of the one cold
+        # MiniLM run go to one worker (--dist loadgroup, in pyproject), so it runs once
+        if "minilm_real_run" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("minilm_real_run"))
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,7 @@ from mtebkit.errors import (
 # the rest of the public surface: imported from its layer's face on first access
 
 __all__ = [
+    "BGEM3FlagModel",
     "BenchmarkAggregate",
     "CacheError",
     "ConfigError",
@@ -81,6 +82,7 @@ __getattr__, __dir__ = lazy_exports(globals())
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.evaluation import RunConfig, TaskRecord, evaluate_two_stage, run_evaluation
     from mtebkit.models import (
+        BGEM3FlagModel,
         Embedder,
         EmbeddingCache,
         FlagICLModel,

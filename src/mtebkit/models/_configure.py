@@ -27,7 +27,13 @@ from mtebkit.models._presets import (
     RerankerPreset,
 )
 from mtebkit.models._resolve import ResolvedModel, resolve_model
-from mtebkit.models._settings import DTYPES, EncodingSettings, ModelDefaults, model_defaults
+from mtebkit.models._settings import (
+    DTYPES,
+    OFFSET_POSITION_MODELS,
+    EncodingSettings,
+    ModelDefaults,
+    model_defaults,
+)
 
 __all__ = [
     "UNSET",
@@ -229,7 +235,7 @@ def _position_limit(path: Path) -> int:
     except (OSError, ValueError) as exc:
         raise MtebkitError(f"{cfg_file}: cannot be read as JSON: {exc}") from None
     n = int(cfg.get("max_position_embeddings", 512))
-    if cfg.get("model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+    if cfg.get("model_type", "") in OFFSET_POSITION_MODELS:
         n -= 2
     return n
 

@@ -597,6 +597,44 @@ class EncodingEngine:
             mask[r, cols] = 1
         return input_ids, mask
 
+    def _last_hidden(
+        self, model: torch.nn.Module, device: str, batch_ids: list[list[int]]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last hidden states ``(n, longest, h)`` of one padded batch, and its mask."""
+        import torch
+
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        left = getattr(self.tokenizer, "padding_side", "right") == "left"
+        input_ids, mask = self._pad(batch_ids, pad_id, left)
+        ids_t = torch.from_numpy(input_ids).to(device)
+        mask_t = torch.from_numpy(mask).to(device)
+        out = model(input_ids=ids_t, attention_mask=mask_t, return_dict=True).last_hidden_state
+        return out, mask_t
+
+    def token_states(
+        self, texts: Sequence[str], *, settings: EncodingSettings, batch_size: int
+    ) -> tuple[list[list[int]], list[np.ndarray]]:
+        """Each text's token ids and last hidden states (float32 ``(tokens, h)``, padding
+        dropped), in input order, batched as :meth:`encode` batches: the token-level outputs
+        that multi-vector and lexical heads (bge-m3) are computed from. Not cached, and one
+        replica only (no lanes, no out-of-memory back-off)."""
+        import torch
+
+        self.check_max_length(settings.max_length)
+        if not texts:
+            return [], []
+        ids, batches = self.batch_plan(texts, settings=settings, batch_size=batch_size)
+        device, model = self._replicas[0]
+        states: list[np.ndarray | None] = [None] * len(texts)
+        with torch.inference_mode():
+            for batch in batches:
+                out, mask_t = self._last_hidden(model, device, [ids[i] for i in batch])
+                hidden = out.float().cpu().numpy()
+                keep = mask_t.cpu().numpy().astype(bool)
+                for row, i in enumerate(batch):
+                    states[i] = hidden[row][keep[row]]
+        return ids, states  # type: ignore[return-value]  # every index is in one batch
+
     def _forward_padded(
         self,
         model: torch.nn.Module,
@@ -606,13 +644,8 @@ class EncodingEngine:
     ) -> np.ndarray:
         import torch
 
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        left = getattr(self.tokenizer, "padding_side", "right") == "left"
-        input_ids, mask = self._pad(batch_ids, pad_id, left)
         with torch.inference_mode():
-            ids_t = torch.from_numpy(input_ids).to(device)
-            mask_t = torch.from_numpy(mask).to(device)
-            out = model(input_ids=ids_t, attention_mask=mask_t, return_dict=True).last_hidden_state
+            out, mask_t = self._last_hidden(model, device, batch_ids)
             if settings.pooling == "cls":
                 emb = out[:, 0]
             elif settings.pooling == "last_token":

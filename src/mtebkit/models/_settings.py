@@ -168,6 +168,11 @@ class ModelDefaults:
         return {"pooling": self.pooling, "normalize": self.normalize, "max_length": self.max_length}
 
 
+# RoBERTa-style models number positions from padding_idx + 1, so two of their
+# ``max_position_embeddings`` never hold a token
+OFFSET_POSITION_MODELS = frozenset({"roberta", "xlm-roberta", "camembert"})
+
+
 def model_defaults(path: Path, preset: ModelPreset | None) -> ModelDefaults:
     """The preset's settings, else the folder's sentence-transformers config, else cls/True/512.
 
@@ -181,6 +186,8 @@ def model_defaults(path: Path, preset: ModelPreset | None) -> ModelDefaults:
     max_length = int(preset.max_length if preset else st.get("max_length", 512))
     positions = cfg.get("max_position_embeddings")
     max_positions = int(positions) if isinstance(positions, int) and positions > 0 else None
+    if max_positions and cfg.get("model_type") in OFFSET_POSITION_MODELS:
+        max_positions -= 2  # their positions start after the padding index: 8194 holds 8192
     if max_positions and not configured:
         max_length = min(max_length, max_positions)
     dim = cfg.get("hidden_size")
