@@ -133,3 +133,28 @@ def make_tiny_decoder(
     (path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
     (path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": max_length}))
     return path
+
+
+def make_tiny_causal_lm(path: Path, *, arch: Arch = "qwen2", seed: int = 0) -> Path:
+    """Save a 2-layer, 32-dim causal LM (with its LM head) and the tokenizer at ``path``: the
+    shape of an LLM reranker (bge-reranker-v2-gemma)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    tok = make_tokenizer("right")
+    cfg = _config(arch, len(tok), tok.pad_token_id, tok.eos_token_id, tok.bos_token_id)
+    if arch == "gemma2":
+        cfg.final_logit_softcapping = 0.01  # below the tiny logits, so the cap changes them
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(cfg)
+    model.eval()
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    tok_cfg = path / "tokenizer_config.json"
+    tok_cfg.write_text(
+        json.dumps(
+            {**json.loads(tok_cfg.read_text()), "tokenizer_class": "PreTrainedTokenizerFast"}
+        )
+    )
+    return path

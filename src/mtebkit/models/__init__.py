@@ -27,6 +27,7 @@ __all__ = [
     "EncodingStats",
     "FlagICLModel",
     "FlagLLMModel",
+    "FlagLLMReranker",
     "FlagModel",
     "FlagReranker",
     "InstructionPolicy",
@@ -70,6 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.models._engine import BatchRunner, EncodingEngine, batches_run_by
     from mtebkit.models._flag import FlagICLModel, FlagLLMModel, FlagModel, FlagReranker
     from mtebkit.models._instructions import DEFAULT_TEMPLATE, QUERY_TASK_TYPES, InstructionPolicy
+    from mtebkit.models._llm_reranker import FlagLLMReranker
     from mtebkit.models._m3 import BGEM3FlagModel
     from mtebkit.models._options import EncoderOptions
     from mtebkit.models._presets import (
