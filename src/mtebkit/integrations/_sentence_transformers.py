@@ -112,7 +112,7 @@ class MtebkitEvaluator(SentenceEvaluator):
         name: str = "mtebkit",
         **run_options: Any,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call,unused-ignore]
         names = _checked_tasks(tasks)
         for key in run_options:
             if key in SweepOptions.model_fields or key == "models":
