@@ -207,3 +207,46 @@ def test_importing_the_package_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_resumed_run_keeps_its_steps_and_a_call_outside_training_stays_off_the_curve(
+    tmp_path: Path,
+) -> None:
+    """A tiny model (no training): a second evaluator on the same folder keeps the first's
+    steps; ``steps=-1`` files under ``unstepped/``; another curve in the folder is refused."""
+    from sentence_transformers import SentenceTransformer
+
+    from mtebkit.integrations import UNSTEPPED_DIR, MtebkitEvaluator
+    from mtebkit.results import read_sweep_file
+    from tests.helpers.sweep import ST_CONFIG
+    from tests.helpers.tiny_models import make_tiny_bert
+
+    write_dev_sts(tmp_path / "specs")
+    model = SentenceTransformer(
+        str(make_tiny_bert(tmp_path / "tiny", st_config=ST_CONFIG)), device="cpu"
+    )
+    eval_dir = str(tmp_path / "run" / "eval")  # what the trainer gives: <output_dir>/eval
+    options: dict[str, Any] = {"tasks": ["DevSTS"], "spec_paths": [tmp_path / "specs"]}
+
+    first = MtebkitEvaluator(split="validation", **options)
+    scores = first(model, eval_dir, epoch=0, steps=3)
+    assert set(scores) == {"mtebkit_DevSTS", "mtebkit_average"}
+    again = MtebkitEvaluator(split="validation", run_name="mine", **options)
+    again(model, eval_dir, epoch=1, steps=6)
+    results = tmp_path / "run" / "eval" / "mtebkit"
+    sweep = read_sweep_file(results)
+    assert [(c.step, c.model) for c in sweep.candidates] == [
+        (3, "local/run-step-3"),
+        (6, "local/mine-step-6"),
+    ]
+    assert sweep.candidates[0].revision == sweep.candidates[1].revision  # the same weights
+    assert "weights not kept" in sweep.candidates[1].path
+
+    outside = again(model, eval_dir)  # steps=-1: not a training step
+    assert outside["mtebkit_DevSTS"] == pytest.approx(scores["mtebkit_DevSTS"])
+    assert [c.step for c in read_sweep_file(results).candidates] == [3, 6]
+    assert list((results / UNSTEPPED_DIR / "candidates" / "local__mine").rglob("DevSTS.json"))
+
+    other = MtebkitEvaluator(split="test", **options)
+    with pytest.raises(ConfigError, match=r"results_dir: .*sweep\.json is a curve of"):
+        other(model, eval_dir, steps=9)
