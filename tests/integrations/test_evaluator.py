@@ -248,5 +248,7 @@ def test_a_resumed_run_keeps_its_steps_and_a_call_outside_training_stays_off_the
     assert list((results / UNSTEPPED_DIR / "candidates" / "local__mine").rglob("DevSTS.json"))
 
     other = MtebkitEvaluator(split="test", **options)
-    with pytest.raises(ConfigError, match=r"results_dir: .*sweep\.json is a curve of"):
-        other(model, eval_dir, steps=9)
+    for _ in range(2):  # refused every time, never overwritten
+        with pytest.raises(ConfigError, match=r"results_dir: .*sweep\.json is a curve of"):
+            other(model, eval_dir, steps=9)
+    assert read_sweep_file(results).split == "validation"

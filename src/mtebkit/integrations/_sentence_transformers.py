@@ -170,12 +170,10 @@ class MtebkitEvaluator(SentenceEvaluator):
         if output_path is not None:
             out = Path(output_path)
             directory = out.parent if out.name == "eval" else out
+            results = self.results_dir or out / "mtebkit"
         else:
             assert self.results_dir is not None
-            directory = self.results_dir
-        results = self.results_dir if self.results_dir is not None else Path(output_path or "")
-        if self.results_dir is None:
-            results = results / "mtebkit"
+            directory = results = self.results_dir
         name = self.run_name or _checked_name(directory.resolve().name, "run_name")
         return results, directory, name
 
@@ -183,7 +181,7 @@ class MtebkitEvaluator(SentenceEvaluator):
         """The steps already in ``results``' sweep.json (a resumed training), once."""
         if self._candidates is not None:
             return self._candidates
-        self._candidates = {}
+        known: dict[int, SweepCandidate] = {}
         if (results / SWEEP_FILE).is_file():
             before = read_sweep_file(results)
             if (before.directory, before.tasks, before.split) != (
@@ -197,8 +195,9 @@ class MtebkitEvaluator(SentenceEvaluator):
                     f" not of {directory} on {', '.join(self.tasks)} ({self.split or 'own splits'}): "
                     "give another results_dir"
                 )
-            self._candidates = {c.step: c for c in before.candidates if c.status != "skipped"}
-        return self._candidates
+            known = {c.step: c for c in before.candidates if c.status != "skipped"}
+        self._candidates = known  # only once the folder is known to hold this curve
+        return known
 
     # ------------------------------------------------------------------ the evaluation
 
@@ -228,11 +227,9 @@ class MtebkitEvaluator(SentenceEvaluator):
         with tempfile.TemporaryDirectory(prefix="mtebkit-evaluator-") as tmp:
             folder = Path(tmp) / folder_name
             model.save(str(folder), create_model_card=False)
-            candidate, _ = evaluate_checkpoint(config, Checkpoint(max(step, 0), folder))
+            candidate, _ = evaluate_checkpoint(config, Checkpoint(step, folder))
         where = f"{directory} at step {step}" if on_curve else f"{directory} outside training"
-        candidate = dataclasses.replace(
-            candidate, step=step, path=f"{where} (in memory; weights not kept)"
-        )
+        candidate = dataclasses.replace(candidate, path=f"{where} (in memory; weights not kept)")
         if candidate.status != "evaluated":
             logger.warning("MtebkitEvaluator, %s: %s", where, candidate.error)
         if on_curve:
