@@ -19,7 +19,7 @@ peer package of the same layer, never anything higher)::
     3  mtebkit.results
     4  mtebkit.evaluation | mtebkit.reporting  (peers)
     5  mtebkit.sweeps                           (checkpoint sweeps: evaluation and reporting)
-    6  mtebkit.cli | mtebkit.integrations       (peers)
+    6  mtebkit.cli | mtebkit.integrations       (peers; integrations: training-loop evaluators)
     7  mtebkit.__main__
     8  mtebkit (the root package: lazy re-exports of everything)
 """
@@ -199,7 +199,7 @@ def test_the_checker_catches_a_bad_edge(edge: tuple[str, str], why: str) -> None
 
 
 FACES = ("mtebkit.models", "mtebkit.tasks", "mtebkit.results", "mtebkit.evaluation")
-FACES += ("mtebkit.reporting", "mtebkit.sweeps")
+FACES += ("mtebkit.reporting", "mtebkit.sweeps", "mtebkit.integrations")
 
 
 def _imported(path: Path) -> list[tuple[int, str]]:

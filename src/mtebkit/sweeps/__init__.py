@@ -4,7 +4,9 @@
 each through :func:`~mtebkit.evaluation.run_evaluation`, chooses the best average on the
 ``select_on`` split, tests it against the first and the last checkpoint (the paired tests of
 :mod:`mtebkit.reporting`), confirms it on the ``confirm`` tasks, and writes ``sweep.json``
-(:class:`~mtebkit.results.SweepFile`). It sits above evaluation and reporting, and uses both.
+(:class:`~mtebkit.results.SweepFile`). :func:`evaluate_checkpoint` and :func:`write_sweep` are its
+two steps for a caller that has its checkpoints one at a time (``mtebkit.integrations``' evaluator
+inside a training loop). It sits above evaluation and reporting, and uses both.
 Names are imported lazily.
 """
 
@@ -22,9 +24,11 @@ __all__ = [
     "SweepOptions",
     "SweepOutcome",
     "check_select_split",
+    "evaluate_checkpoint",
     "find_checkpoints",
     "run_sweep",
     "task_scores",
+    "write_sweep",
 ]
 
 __getattr__, __dir__ = lazy_exports(globals())
@@ -32,4 +36,11 @@ __getattr__, __dir__ = lazy_exports(globals())
 if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.sweeps._config import SweepConfig, SweepOptions
     from mtebkit.sweeps._discover import Checkpoint, Discovery, Skipped, find_checkpoints
-    from mtebkit.sweeps._run import SweepOutcome, check_select_split, run_sweep, task_scores
+    from mtebkit.sweeps._run import (
+        SweepOutcome,
+        check_select_split,
+        evaluate_checkpoint,
+        run_sweep,
+        task_scores,
+        write_sweep,
+    )

@@ -44,7 +44,14 @@ from mtebkit.results import (
 from mtebkit.sweeps._config import SweepConfig
 from mtebkit.sweeps._discover import Checkpoint, Skipped, find_checkpoints
 
-__all__ = ["SweepOutcome", "check_select_split", "run_sweep", "task_scores"]
+__all__ = [
+    "SweepOutcome",
+    "check_select_split",
+    "evaluate_checkpoint",
+    "run_sweep",
+    "task_scores",
+    "write_sweep",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -258,9 +265,37 @@ def run_sweep(
     return outcome
 
 
+def evaluate_checkpoint(
+    config: SweepConfig, checkpoint: Checkpoint, *, executor: Executor | None = None
+) -> tuple[SweepCandidate, list[TaskRecord]]:
+    """Evaluate one checkpoint as :func:`run_sweep` evaluates each: filed under
+    ``<results>/candidates/`` (its folder name and weights fingerprint), scored on ``select_on``
+    (refused, before anything runs, when a task lacks it). A checkpoint that fails is a
+    ``failed`` candidate (its error recorded), not an exception.
+
+    :raises SplitMissingError: a task lacks the ``select_on`` split.
+    """
+    opts, run = config.sweep, config.run
+    _one_configuration(run)
+    candidates_run = run.replace(results_dir=run.output.results_dir / CANDIDATES_DIR)
+    tasks = check_select_split(candidates_run, opts.select_on) if opts.select_on else None
+    chosen = executor or make_executor(candidates_run)
+    return _evaluate(candidates_run, checkpoint, tasks, opts.select_on, chosen)
+
+
+def write_sweep(
+    config: SweepConfig, candidates: Sequence[SweepCandidate], tasks: Sequence[str]
+) -> SweepOutcome:
+    """Write ``sweep.json`` for ``candidates`` (one per step, evaluated by
+    :func:`evaluate_checkpoint`): the winner chosen and tested as :func:`run_sweep` does; no
+    confirmation (that needs the winner's weights)."""
+    by_step = {c.step: c for c in candidates}
+    return _write(config, None, by_step, {}, {}, list(tasks), 0)
+
+
 def _write(
     config: SweepConfig,
-    executor: Executor,
+    executor: Executor | None,
     by_step: dict[int, SweepCandidate],
     skipped: dict[Path, Skipped],
     records: dict[int, list[TaskRecord]],
@@ -292,6 +327,7 @@ def _write(
     confirm_records: list[TaskRecord] = []
     confirm_scores: dict[str, float] = {}
     if confirm and winner is not None and opts.confirm:
+        assert executor is not None  # run_sweep passes its own
         confirm_run = run.replace(
             models=[winner.path], tasks=list(opts.confirm), results_dir=results / CONFIRM_DIR
         )
