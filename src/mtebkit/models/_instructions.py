@@ -10,12 +10,19 @@ QuoraRetrieval), and a custom spec's ``query_instruction`` or the configured ins
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mtebkit.models._presets import ModelPreset
 
-__all__ = ["DEFAULT_TEMPLATE", "QUERY_TASK_TYPES", "InstructionPolicy", "check_template"]
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "QUERY_TASK_TYPES",
+    "InstructionPolicy",
+    "check_template",
+    "mteb_task_instruction",
+]
 
 QUERY_TASK_TYPES = frozenset({"Retrieval", "Reranking"})
 # FlagEmbedding's ``query_instruction_format``: ``template.format(instruction, query)``
@@ -39,6 +46,23 @@ def check_template(template: str) -> str:
     return template
 
 
+@functools.lru_cache(maxsize=512)
+def mteb_task_instruction(task_name: str) -> str | None:
+    """mteb's instruction for a task's queries (or sentences): the task's ``prompt`` (its
+    ``query`` entry when it is per prompt type), else its task type's default prompt, as
+    mteb's ``AbsEncoder.get_instruction`` reads them; None for a task mteb does not know."""
+    import mteb
+    from mteb.abstasks.abstask import get_abstask_prompt
+
+    try:
+        metadata = mteb.get_task(task_name).metadata
+    except KeyError:  # a custom task: its spec's query_instruction, or the configured one
+        return None
+    given = metadata.prompt
+    prompt = given.get("query") if isinstance(given, Mapping) else given
+    return str(prompt or get_abstask_prompt(task_name)) or None
+
+
 @dataclass(frozen=True)
 class InstructionPolicy:
     """Where the query instruction applies (see the module docstring for the precedence)."""
@@ -56,9 +80,23 @@ class InstructionPolicy:
             return texts
         return [self.template.format(instruction, t) for t in texts]
 
+    @property
+    def from_mteb(self) -> bool:
+        """Whether the task's instruction is mteb's, on every text but documents."""
+        return self.preset is not None and self.preset.task_instructions == "mteb"
+
     def for_task(self, task_name: str, task_type: str) -> str | None:
-        """The instruction prepended to this task's *queries* (never to documents or pairs)."""
-        if not self.enabled or task_type not in QUERY_TASK_TYPES:
+        """The instruction prepended to this task's queries (never to documents); with mteb's
+        instructions (:attr:`from_mteb`), to every text of the task but its documents."""
+        if not self.enabled:
+            return None
+        if self.from_mteb:
+            if task_name in self.task_overrides:
+                return self.task_overrides[task_name]
+            if task_name in self.spec_instructions:
+                return self.spec_instructions[task_name]
+            return mteb_task_instruction(task_name) or self.query_instruction
+        if task_type not in QUERY_TASK_TYPES:
             return None
         if task_name in self.task_overrides:
             return self.task_overrides[task_name]
@@ -78,6 +116,7 @@ class InstructionPolicy:
         if (
             not asked
             or not self.enabled
+            or self.from_mteb  # applied, whatever the task type
             or task_type not in QUERY_TASK_TYPES
             or task_name in self.task_overrides
             or self.preset is None

@@ -86,7 +86,11 @@ class MtebEncoderMixin:
                 )
             texts.extend(batch["text"])
         instr = None
-        if task_metadata is not None and prompt_value(prompt_type) == "query":
+        side = prompt_value(prompt_type)
+        # bge: the queries only; mteb's instructions: every text but documents
+        if task_metadata is not None and (
+            side == "query" or (self.policy.from_mteb and side != "document")
+        ):
             instr = self.policy.for_task(task_metadata.name, task_metadata.type)
         if instr:
             texts = self.policy.apply(instr, texts)

@@ -67,6 +67,10 @@ class ModelPreset(BaseModel):
     """How instruction and query are joined, ``T.format(instruction, query)`` (None: ``{}{}``)."""
     protocol: Literal["FlagModel", "FlagLLMModel", "FlagICLModel"] = "FlagModel"
     """The FlagEmbedding class whose protocol the authors evaluate the model with."""
+    task_instructions: Literal["preset", "mteb"] = "preset"
+    """Where a task's instruction comes from: ``preset``, this preset's rule (bge: the queries
+    of retrieval and reranking tasks); ``mteb``, mteb's per-task instruction (the task's
+    ``prompt``, as mteb's instruct-model wrappers read it) on every text but documents."""
     gpu_dtype: Literal["float16", "bfloat16"] = "float16"
     """Half precision on CUDA (``use_fp16``); float32 on CPU whatever this says. bfloat16 for
     models trained in it, whose activations overflow float16."""
@@ -164,8 +168,8 @@ ICL_TEMPLATE = "<instruct>{}\n<query>{}"
 
 def _llm_presets() -> tuple[ModelPreset, ...]:
     # revision and max tokens as mteb's ModelMeta gives them (tests/models/test_llm_presets.py
-    # checks they still agree); the instruction is per task (None here), on the queries of
-    # retrieval and reranking tasks
+    # checks they still agree); the instruction is mteb's for each task, on every text but
+    # documents (mteb's InstructSentenceTransformerModel, apply_instruction_to_passages=False)
     def llm(name: str, revision: str, dim: int, max_length: int, **kw: object) -> ModelPreset:
         fields: dict[str, object] = {
             "name": name,
@@ -177,16 +181,19 @@ def _llm_presets() -> tuple[ModelPreset, ...]:
             "instruction_task_types": frozenset({"Retrieval", "Reranking"}),
             "query_template": E5_TEMPLATE,
             "protocol": "FlagLLMModel",
+            "task_instructions": "mteb",
             **kw,
         }
         return ModelPreset.model_validate(fields)
 
     return (
+        # EOS appended as mteb's loader does (add_eos_token) and e5-mistral's model card shows
         llm(
             "intfloat/e5-mistral-7b-instruct",
             "07163b72af1488142a360786df853f237b1a3ca1",
             4096,
             32768,
+            append_eos=True,
         ),
         # mteb's ModelMeta says 8960 dimensions (the MLP width); the hidden size is 1536
         llm(
@@ -194,6 +201,7 @@ def _llm_presets() -> tuple[ModelPreset, ...]:
             "c6c1b92f4a3e1b92b326ad29dd3c8433457df8dd",
             1536,
             32768,
+            append_eos=True,
         ),
         llm(
             "Qwen/Qwen3-Embedding-0.6B",
