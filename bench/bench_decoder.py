@@ -1,8 +1,9 @@
 """Decoder-only encoding on CPU: ``mtebkit.FlagLLMModel`` vs ``SentenceTransformer.encode`` on
 the same last-token-pooled Qwen2 folder (random weights, built here: no LLM weights exist
 offline) and the same real texts, side by side in one process, interleaved run by run; the
-best of ``--repeats`` counts. Then the peak resident memory of each side encoding a batch of
-long inputs (``--long-tokens`` each), each side in a fresh child process.
+best of ``--repeats`` counts. Then the resident memory each side adds while it encodes one
+batch of long inputs (``--long-tokens`` each; sampled every 2 ms), each side in a fresh child
+process, over what the loaded model already holds.
 
     python bench/bench_decoder.py [--quick] [--repeats 3] [--long-tokens 8192]
 """
@@ -85,32 +86,41 @@ def throughput(folder: Path, texts: list[str], repeats: int, batch_size: int) ->
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, threading, time
+import psutil
 sys.path.insert(0, {repo!r})
 side, folder, n, length = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 words = ("the cat sat on a mat while a dog ran past the old red barn " * 2000).split()
 from transformers import AutoTokenizer
 tok = AutoTokenizer.from_pretrained(folder)
-text = " ".join(words)
-ids = tok(text, add_special_tokens=False)["input_ids"][: length - 1]
+ids = tok(" ".join(words), add_special_tokens=False)["input_ids"][: length - 1]
 texts = [tok.decode(ids[i:] + ids[:i]) for i in range(n)]  # n distinct long texts
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t = time.perf_counter()
 if side == "mtebkit":
     from mtebkit import FlagLLMModel
     m = FlagLLMModel(folder, batch_size=n, passage_max_length=length)
-    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    m.encode(texts)
+    run = lambda: m.encode(texts)
 else:
     from sentence_transformers import SentenceTransformer
     m = SentenceTransformer(folder, device="cpu")
     m.max_seq_length = length
-    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    m.encode(texts, batch_size=n)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"peak_mib": peak / 1024, "after_load_mib": loaded / 1024,
-                  "encode_peak_over_load_mib": (peak - loaded) / 1024,
-                  "seconds": time.perf_counter() - t}}))
+    run = lambda: m.encode(texts, batch_size=n)
+proc = psutil.Process()
+base = proc.memory_info().rss
+peak = [base]
+done = threading.Event()
+def watch():  # resident memory sampled every 2 ms while the batch encodes
+    while not done.is_set():
+        peak[0] = max(peak[0], proc.memory_info().rss)
+        time.sleep(0.002)
+w = threading.Thread(target=watch)
+w.start()
+t = time.perf_counter()
+run()
+seconds = time.perf_counter() - t
+done.set()
+w.join()
+print(json.dumps({{"loaded_mib": base / 2**20, "peak_mib": peak[0] / 2**20,
+                  "encode_peak_over_load_mib": (peak[0] - base) / 2**20, "seconds": seconds}}))
 """
 
 
