@@ -164,6 +164,10 @@ class OutputOptions(Options):
     keep_item_scores: Annotated[bool, Cli(("--no-item-scores",), kind="off")] = Field(
         default=True, description="do not keep per-pair / per-query scores beside the results"
     )
+    json_lines: Annotated[bool, Cli(("--json",), kind="flag")] = Field(
+        default=False,
+        description='with --dry-run: one JSON object per job, then {"total": {...}}',
+    )
     save_predictions: Annotated[bool, Cli(("--save-predictions",), kind="flag")] = Field(
         default=False,
         description="keep mteb's <Task>_predictions.json (retrieval: top documents per query) "
@@ -198,6 +202,20 @@ class RuntimeOptions(Options):
     )
     show_progress: Annotated[bool, Cli(("--quiet", "-q"), kind="off")] = Field(
         default=True, description="no progress display and no per-task lines"
+    )
+    # a plan, not a run: the estimate reads the data and the tokenizer only (docs/running.md)
+    dry_run: Annotated[bool, Cli(("--dry-run",), kind="flag")] = Field(
+        default=False,
+        description="load and encode nothing: print per task the texts, tokens, cached texts "
+        "and estimated seconds, and the makespan on --ray-workers workers (default 1); "
+        "nothing is written",
+    )
+    tokens_per_s: Annotated[
+        Annotated[float, Field(gt=0)] | None, Cli(("--tokens-per-s",), metavar="N")
+    ] = Field(
+        default=None,
+        description="with --dry-run: the throughput the estimate assumes (default: a stated "
+        "default per device kind, cpu or cuda)",
     )
 
 
