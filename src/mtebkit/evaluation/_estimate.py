@@ -308,6 +308,10 @@ def _splits_encoded(task: AbsTask) -> frozenset[str]:
 
 def _loaded_texts(task: AbsTask) -> _Texts | None:
     """The task's texts if its data loads here (mirror or embedded), else None."""
+    from mtebkit.tasks import mirror_missing
+
+    if mirror_missing(task) is not None:  # absent from the mirror: never try the hub instead
+        return None
     try:
         task.load_data()
     # absent from the mirror (MirrorMissingError), offline with no copy (datasets raises
@@ -537,6 +541,20 @@ def estimate(
     ``config.executor.ray_workers``, else 1."""
     if not config.runtime.dry_run:
         config = config.replace(dry_run=True)  # the plan then never probes the results folder
+    from mtebkit.tasks import mirror_optional
+
+    # tasks absent from the mirror are planned from their metadata (their statistics estimate
+    # them) rather than refused: a dry run is how one learns what a download would cost
+    with mirror_optional():
+        return _estimate(config, throughput, jobs, workers)
+
+
+def _estimate(
+    config: RunConfig,
+    throughput: Throughput | None,
+    jobs: Sequence[Job] | None,
+    workers: int | None,
+) -> PlanEstimate:
     planned = list(plan(config) if jobs is None else jobs)
     ctx = _Context(config)
     if throughput is None:
