@@ -51,7 +51,10 @@ def _demo_texts() -> dict[str, list[str]]:
     split = sts.dataset["test"]
     retrieval.load_data()
     data = retrieval.dataset["default"]["test"]
-    corpus = [f"{d['title']} {d['text']}".strip() if d["title"] else d["text"].strip() for d in data["corpus"]]
+    corpus = [
+        f"{d['title']} {d['text']}".strip() if d["title"] else d["text"].strip()
+        for d in data["corpus"]
+    ]
     return {
         "DemoSTSEn": list(split["sentence1"]) + list(split["sentence2"]),
         "DemoRetrievalEn": list(data["queries"]["text"]) + corpus,
@@ -117,7 +120,10 @@ def test_absent_data_is_estimated_from_descriptive_statistics(
     unique = stats["text1_statistics"]["unique_texts"] + stats["text2_statistics"]["unique_texts"]
     assert job.distinct_texts == unique
     # English at the tiny vocabulary's ratio: a few characters per token, 2 special tokens each
-    chars = stats["text1_statistics"]["total_text_length"] + stats["text2_statistics"]["total_text_length"]
+    chars = (
+        stats["text1_statistics"]["total_text_length"]
+        + stats["text2_statistics"]["total_text_length"]
+    )
     assert 2 * unique < job.tokens < chars
     assert list(empty.iterdir()) == [] and not (tmp_path / "results").exists()
 
@@ -155,7 +161,7 @@ def test_makespan_skips_done_jobs() -> None:
 def test_unknown_task_and_model_without_tokenizer_are_named_errors(
     tmp_path: Path, tiny: Path
 ) -> None:
-    with pytest.raises(UnknownNameError, match="(?i)did you mean"):
+    with pytest.raises(UnknownNameError, match=r"(?i)did you mean"):
         estimate(_config(tmp_path, tiny, ["DemoSTSEnn"]))
     import shutil
 

@@ -505,10 +505,7 @@ def _estimate_job(ctx: _Context, job: Job, throughput: Throughput) -> JobEstimat
     ratio = tok.chars_per_token(_language(task))
     # per block: its average text in tokens, capped at the max length, times its distinct texts
     tokens = round(
-        sum(
-            n * min(avg / ratio + tok.specials + eos, cfg.max_length)
-            for n, avg in stats.blocks
-        )
+        sum(n * min(avg / ratio + tok.specials + eos, cfg.max_length) for n, avg in stats.blocks)
     )
     return JobEstimate(
         job,
@@ -574,7 +571,10 @@ def _estimate(
         key = (job.model, job.use_instructions, job.task, job.reranker, job.first_stage)
         if key in seen and (job.vectors is not None or job.rerank_sweep):
             est = dataclasses.replace(
-                est, cached=est.distinct_texts, estimated_seconds=0.0, cache_bytes=0,
+                est,
+                cached=est.distinct_texts,
+                estimated_seconds=0.0,
+                cache_bytes=0,
                 status="reused",
             )
         seen.add(key)

@@ -36,11 +36,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "apply_mirror",
+    "download_hint",
+    "mirror_dir",
     "mirror_is_optional",
     "mirror_missing",
     "mirror_optional",
-    "download_hint",
-    "mirror_dir",
     "missing_from_mirror",
     "read_repo_configs",
 ]
