@@ -312,6 +312,9 @@ def _loaded_texts(task: AbsTask) -> _Texts | None:
 
     if mirror_missing(task) is not None:  # absent from the mirror: never try the hub instead
         return None
+    import datasets
+
+    datasets.disable_progress_bars()  # "Generating test split" per file: noise in a table
     try:
         task.load_data()
     # absent from the mirror (MirrorMissingError), offline with no copy (datasets raises
