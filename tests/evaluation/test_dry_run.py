@@ -172,3 +172,39 @@ def test_unknown_task_and_model_without_tokenizer_are_named_errors(
     with pytest.raises(TokenizerMissingError, match="no tokenizer"):
         estimate(_config(tmp_path, bare, ["DemoSTSEn"]))
     assert not (tmp_path / "results").exists()
+
+
+def test_real_mirror_counts_are_exact_and_the_statistics_estimate_is_close(
+    tmp_path: Path, data_dir: Path, no_weights: None
+) -> None:
+    """all-MiniLM-L6-v2 on STSBenchmark: from the mirror (exact) and without it (statistics)."""
+    from transformers import AutoTokenizer
+
+    from mtebkit.models import configure_embedder
+    from mtebkit.tasks import get_tasks
+
+    minilm = "sentence-transformers/all-MiniLM-L6-v2"
+    config = RunConfig(
+        models=[minilm],
+        tasks=["STSBenchmark"],
+        results_dir=tmp_path / "results",
+        use_cache=False,
+        data_dir=data_dir,
+    )
+    (exact,) = estimate(config).jobs
+    (task,) = get_tasks(["STSBenchmark"], data_dir=data_dir)
+    task.load_data()
+    test = task.dataset["test"]
+    texts = list(test["sentence1"]) + list(test["sentence2"])
+    distinct = list(dict.fromkeys(texts))
+    cfg = configure_embedder(minilm)
+    tok = AutoTokenizer.from_pretrained(str(cfg.resolved.path))
+    lengths = tok(distinct, truncation=True, max_length=cfg.max_length)["input_ids"]
+    assert exact.token_source == "tokenizer"
+    assert (exact.texts, exact.distinct_texts) == (len(texts), len(distinct))
+    assert exact.tokens == sum(len(x) for x in lengths)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (guess,) = estimate(config.replace(data_dir=empty)).jobs
+    assert guess.token_source == "characters" and guess.texts == exact.texts
+    assert abs(guess.tokens - exact.tokens) < 0.3 * exact.tokens

@@ -308,7 +308,7 @@ def _splits_encoded(task: AbsTask) -> frozenset[str]:
 
 def _loaded_texts(task: AbsTask) -> _Texts | None:
     """The task's texts if its data loads here (mirror or embedded), else None."""
-    from mtebkit.tasks import mirror_missing
+    from mtebkit.tasks import hf_offline, mirror_missing
 
     if mirror_missing(task) is not None:  # absent from the mirror: never try the hub instead
         return None
@@ -316,7 +316,9 @@ def _loaded_texts(task: AbsTask) -> _Texts | None:
 
     datasets.disable_progress_bars()  # "Generating test split" per file: noise in a table
     try:
-        task.load_data()
+        # a dry run never downloads: data from the mirror or the local HF cache, else estimated
+        with hf_offline():
+            task.load_data()
     # absent from the mirror (MirrorMissingError), offline with no copy (datasets raises
     # FileNotFoundError / ConnectionError), or a dataset of another shape: estimate instead
     except (MtebkitError, OSError, ConnectionError, ValueError, RuntimeError) as exc:
