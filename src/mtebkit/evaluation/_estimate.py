@@ -346,8 +346,7 @@ def _stats_of(task: AbsTask) -> _Stats | None:
     stats: Mapping[str, Any] = task.metadata.descriptive_stats or {}
     texts = distinct = 0
     blocks: list[tuple[int, float]] = []
-    for split in sorted(_splits_encoded(task)):
-        entry = stats.get(split)
+    for entry in _stat_entries(task, stats):
         if not isinstance(entry, Mapping):
             return None
         found = False
@@ -368,6 +367,26 @@ def _stats_of(task: AbsTask) -> _Stats | None:
         if not found:
             return None
     return _Stats(texts, distinct, tuple(blocks))
+
+
+def _stat_entries(task: AbsTask, stats: Mapping[str, Any]) -> list[Any]:
+    """The statistics of each encoded split; of the selected subsets only when a benchmark
+    keeps some of a multilingual task's (its split totals would count them all)."""
+    out: list[Any] = []
+    wanted = list(getattr(task, "hf_subsets", None) or ())
+    for split in sorted(_splits_encoded(task)):
+        entry = stats.get(split)
+        subs = entry.get("hf_subset_descriptive_stats") if isinstance(entry, Mapping) else None
+        if (
+            task.metadata.is_multilingual
+            and isinstance(subs, Mapping)
+            and wanted
+            and set(wanted) < set(subs)
+        ):
+            out.extend(subs[w] for w in wanted)
+        else:
+            out.append(entry)
+    return out
 
 
 def _language(task: AbsTask) -> str:
