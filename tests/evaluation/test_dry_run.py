@@ -208,3 +208,40 @@ def test_real_mirror_counts_are_exact_and_the_statistics_estimate_is_close(
     (guess,) = estimate(config.replace(data_dir=empty)).jobs
     assert guess.token_source == "characters" and guess.texts == exact.texts
     assert abs(guess.tokens - exact.tokens) < 0.3 * exact.tokens
+
+
+def test_cache_keys_are_the_instructed_queries(tmp_path: Path, tiny: Path) -> None:
+    """A query is looked up as the embedder encodes it: with its instruction."""
+    from mtebkit.models import Embedder, EmbeddingCache
+    from mtebkit.tasks import get_tasks
+
+    (task,) = get_tasks(["DemoRetrievalEn"])
+    task.load_data()
+    queries = list(dict.fromkeys(task.dataset["default"]["test"]["queries"]["text"]))
+    with EmbeddingCache(tmp_path / "cache") as cache:
+        Embedder(str(tiny), cache=cache).encode([f"Q: {q}" for q in queries])
+    config = _config(tmp_path, tiny, ["DemoRetrievalEn"], query_instruction="Q: ")
+    (instructed,) = estimate(config).jobs
+    (plain,) = estimate(config.replace(query_instruction=None)).jobs
+    assert instructed.cached == len(queries) and plain.cached == 0
+
+
+def test_a_benchmarks_subset_of_a_multilingual_task_counts_those_subsets(
+    tmp_path: Path, tiny: Path
+) -> None:
+    import mteb
+
+    empty = tmp_path / "mirror"
+    empty.mkdir()
+    config = RunConfig(
+        models=[str(tiny)],
+        benchmark="MTEB(eng, v2)",
+        task_types=["STS"],
+        data_dir=empty,
+        results_dir=tmp_path / "results",
+        use_cache=False,
+    )
+    (sts17,) = [e for e in estimate(config).jobs if e.job.task.name == "STS17"]
+    subsets = mteb.get_task("STS17").metadata.descriptive_stats["test"]
+    assert sts17.texts == 2 * subsets["hf_subset_descriptive_stats"]["en-en"]["num_samples"]
+    assert sts17.texts < 2 * subsets["num_samples"]
