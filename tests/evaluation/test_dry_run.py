@@ -151,6 +151,16 @@ def test_makespan_is_the_ray_schedule_on_a_virtual_clock(workers: int, makespan:
     assert simulate_makespan(jobs, lambda j: seconds[j.result_path], workers) == makespan
 
 
+def test_makespan_with_idle_workers_lent_to_the_last_large_job() -> None:
+    jobs = [_job(0), _job(1)]
+    seconds = {jobs[0].result_path: 1.0, jobs[1].result_path: 4.0}
+    # 3 workers: T0 on w0; T1 starts with nothing left to wait, so it is lent w2: 4 s / 2
+    lent = simulate_makespan(jobs, lambda j: seconds[j.result_path], 3, shards=lambda j: True)
+    assert lent == 2.0
+    small = simulate_makespan(jobs, lambda j: seconds[j.result_path], 3, shards=lambda j: False)
+    assert small == simulate_makespan(jobs, lambda j: seconds[j.result_path], 3) == 4.0
+
+
 def test_makespan_skips_done_jobs() -> None:
     import dataclasses
 

@@ -29,7 +29,7 @@ from mtebkit.errors import MtebkitError, TokenizerMissingError
 from mtebkit.evaluation._config import RunConfig
 from mtebkit.evaluation._jobs import Job, JobOutcome, ModelSpec, TaskRef
 from mtebkit.evaluation._plan import plan
-from mtebkit.evaluation._ray import schedule
+from mtebkit.evaluation._ray import DEFAULT_SHARD_MIN_TEXTS, schedule
 from mtebkit.models import InstructionPolicy, config_dim, join_doc, text_key
 
 if TYPE_CHECKING:
@@ -201,9 +201,15 @@ class _SimulatedPool:
     """A :class:`~mtebkit.evaluation._ray.WorkerPool` on a virtual clock: a job submitted at
     time t is answered at t + its estimated seconds; nothing runs."""
 
-    def __init__(self, workers: int, seconds: Callable[[Job], float]) -> None:
+    def __init__(
+        self,
+        workers: int,
+        seconds: Callable[[Job], float],
+        shards: Callable[[Job], bool] | None = None,
+    ) -> None:
         self.workers = workers
         self.seconds = seconds
+        self.shards = shards
         self.clock = 0.0
         self._ends: dict[int, tuple[float, Job]] = {}
         self._next = 0
@@ -213,7 +219,10 @@ class _SimulatedPool:
 
     def submit(self, slot: Hashable, job: Job, helpers: Sequence[Hashable] = ()) -> Hashable:
         self._next += 1
-        self._ends[self._next] = (self.clock + self.seconds(job), job)
+        took = self.seconds(job)
+        if helpers and self.shards is not None and self.shards(job):
+            took /= 1 + len(helpers)  # its encodes split evenly over itself and the lent slots
+        self._ends[self._next] = (self.clock + took, job)
         return self._next
 
     def reclaim(self, slots: Sequence[Hashable]) -> list[Hashable]:
@@ -236,14 +245,23 @@ class _SimulatedPool:
         return None
 
 
-def simulate_makespan(jobs: Sequence[Job], seconds: Callable[[Job], float], workers: int) -> float:
+def simulate_makespan(
+    jobs: Sequence[Job],
+    seconds: Callable[[Job], float],
+    workers: int,
+    *,
+    shards: Callable[[Job], bool] | None = None,
+) -> float:
     """The wall time of ``jobs`` on ``workers`` slots under the Ray executor's dispatch (jobs of
     a loaded model first, one model per slot where possible), each taking ``seconds(job)``.
-    Idle slots are not lent for sharding here: the last job's time is not divided."""
+
+    With ``shards`` (Ray's ``--ray-shard-min-texts``), a job started when none waits is lent the
+    idle slots, as ``schedule(lend_idle=True)`` does, and one that ``shards(job)`` takes its
+    seconds divided among them (an even split: the shards' overhead is not modelled)."""
     if workers < 1:
         raise MtebkitError(f"the makespan needs at least one worker, not {workers}")
-    pool = _SimulatedPool(workers, seconds)
-    for _ in schedule(jobs, pool, max_retries=0):
+    pool = _SimulatedPool(workers, seconds, shards)
+    for _ in schedule(jobs, pool, max_retries=0, lend_idle=shards is not None):
         pass
     return pool.clock
 
@@ -605,6 +623,15 @@ def _estimate(
         out.append(est)
     out = [dataclasses.replace(e, splits=tuple(ctx.task(e.job.task).eval_splits)) for e in out]
     seconds = {e.job.result_path: e.estimated_seconds for e in out}
+    distinct = {e.job.result_path: e.distinct_texts for e in out}
     n = workers if workers is not None else _workers(config)
-    makespan = simulate_makespan(planned, lambda j: seconds[j.result_path], n)
+    # Ray lends idle workers to a large encode (--ray-shard-min-texts; 0: never)
+    min_texts = config.executor.ray_shard_min_texts
+    min_texts = DEFAULT_SHARD_MIN_TEXTS if min_texts is None else min_texts
+    makespan = simulate_makespan(
+        planned,
+        lambda j: seconds[j.result_path],
+        n,
+        shards=(lambda j: distinct[j.result_path] >= min_texts) if min_texts > 0 else None,
+    )
     return PlanEstimate(tuple(out), throughput, n, makespan)
