@@ -122,3 +122,8 @@ def test_a_model_without_a_tokenizer_is_a_named_error(
         (bare / name).unlink(missing_ok=True)
     code, _, err = _cli(capsys, _args(tmp_path, bare, "--tasks", "DemoSTSEn"))
     assert code == 2 and "no tokenizer" in err
+
+
+def test_json_without_dry_run_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _cli(capsys, ["run", "--json", "--tasks", "DemoSTSEn"])
+    assert code == 2 and "--dry-run" in err

@@ -206,9 +206,9 @@ class RuntimeOptions(Options):
     # a plan, not a run: the estimate reads the data and the tokenizer only (docs/running.md)
     dry_run: Annotated[bool, Cli(("--dry-run",), kind="flag")] = Field(
         default=False,
-        description="load and encode nothing: print per task the texts, tokens, cached texts "
-        "and estimated seconds, and the makespan on --ray-workers workers (default 1); "
-        "nothing is written",
+        description="plan only: per task the texts, tokens, cached texts and estimated "
+        "seconds, and the makespan on --ray-workers workers (default 1); no weights are "
+        "loaded (the tokenizer only), nothing is encoded or written",
     )
     tokens_per_s: Annotated[
         Annotated[float, Field(gt=0)] | None, Cli(("--tokens-per-s",), metavar="N")
@@ -346,6 +346,9 @@ class RunConfig(BaseModel):
                 "cache_max_bytes is not applied on Ray (each node keeps its own cache): "
                 "run `mtebkit cache evict --max-bytes SIZE` on the nodes instead"
             )
+        if self.output.json_lines and not self.runtime.dry_run:
+            # a run's output is its results folder; JSON lines are the estimate's form
+            raise ValueError("json_lines (--json) applies to dry_run (--dry-run) only")
         return self
 
     # ------------------------------------------------------------------ building and reading
