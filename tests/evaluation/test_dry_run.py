@@ -255,3 +255,12 @@ def test_a_benchmarks_subset_of_a_multilingual_task_counts_those_subsets(
     subsets = mteb.get_task("STS17").metadata.descriptive_stats["test"]
     assert sts17.texts == 2 * subsets["hf_subset_descriptive_stats"]["en-en"]["num_samples"]
     assert sts17.texts < 2 * subsets["num_samples"]
+
+
+def test_run_evaluation_never_runs_a_dry_run(tmp_path: Path, tiny: Path) -> None:
+    from mtebkit.errors import ConfigError
+    from mtebkit.evaluation import run_evaluation
+
+    with pytest.raises(ConfigError, match="estimate"):
+        run_evaluation(_config(tmp_path, tiny, ["DemoSTSEn"]))
+    assert not (tmp_path / "results").exists()
