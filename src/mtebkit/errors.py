@@ -9,6 +9,7 @@ MtebkitError
 ├── ModelNotFoundError     a model could not be resolved offline (says where it looked)
 ├── ModelIntegrityError    shipped weights do not match their official checksum
 ├── UnsupportedModelError  a model's files name a pooling, module or architecture mtebkit cannot run
+│   └── TokenizerMissingError  a model folder has no tokenizer vocabulary (names the files expected)
 ├── InputTextError         a text passed to encode is empty / None / not a string (names its position)
 ├── DataError              a dataset or task file is missing or malformed (names the file and row)
 │   ├── MirrorMissingError a dataset is absent from the --data-dir mirror
@@ -42,6 +43,7 @@ __all__ = [
     "ScoreMismatchError",
     "SplitMissingError",
     "TaskSpecError",
+    "TokenizerMissingError",
     "UnknownNameError",
     "UnsupportedModelError",
 ]
@@ -92,6 +94,10 @@ class ModelIntegrityError(MtebkitError):
 class UnsupportedModelError(MtebkitError):
     """A model's files ask for what mtebkit does not implement (a pooling mode, a
     sentence-transformers module, an architecture): refused, never encoded another way."""
+
+
+class TokenizerMissingError(UnsupportedModelError):
+    """A model folder has no tokenizer vocabulary: nothing can be encoded or counted with it."""
 
 
 class InputTextError(MtebkitError, ValueError):

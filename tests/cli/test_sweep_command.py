@@ -78,6 +78,7 @@ def test_sweep_chooses_on_dev_tests_the_choice_and_confirms_it(
         ("no-model", (), "no checkpoint to evaluate (checkpoint-7: not a model"),
         ("run", ("--select-on", "dev"), "--select-on dev: 1 task(s) have no 'dev' split"),
         ("run", ("--max-polls", "2"), "max_polls needs watch"),
+        ("run", ("--dry-run",), "not of a sweep"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mtebkit.cli._options import add_run_options, options_from_args
 
 if TYPE_CHECKING:
-    from mtebkit.evaluation import RunConfig, TaskRecord
+    from mtebkit.evaluation import PlanEstimate, RunConfig, TaskRecord
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         # a mirror means offline: make the HF libraries fail fast rather than retry (read at import)
         for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
             os.environ.setdefault(var, "1")
+    if config.runtime.dry_run:
+        return _dry_run(config)
     from mtebkit.errors import EvaluationError
     from mtebkit.evaluation import run_evaluation
 
@@ -95,6 +97,87 @@ def run(args: argparse.Namespace) -> int:
     _print_reuse(records)
     print(f"\nresults in {config.output.results_dir}/")
     return 0
+
+
+def _dry_run(config: RunConfig) -> int:
+    """``--dry-run``: the plan's estimate, as a table or JSON lines; nothing is written."""
+    # a dry run never downloads: data and models from local copies only (read at import)
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.setdefault(var, "1")
+    from mtebkit.evaluation import estimate
+
+    plan = estimate(config)
+    if config.output.json_lines:
+        for line in plan.json_lines():
+            print(line)
+    else:
+        _print_estimate(plan)
+    return 0
+
+
+def _print_estimate(plan: PlanEstimate) -> None:
+    from mtebkit.reporting import Table
+
+    headers = [
+        "model",
+        "experiment",
+        "task",
+        "splits",
+        "texts",
+        "distinct",
+        "tokens",
+        "token source",
+        "cached",
+        "est. seconds",
+    ]
+    rows: list[list[str | int | float | None]] = [
+        [
+            e.job.model_name,
+            e.job.experiment or "-",
+            e.job.task.name,
+            ",".join(e.splits),
+            e.texts,
+            e.distinct_texts,
+            e.tokens,
+            e.token_source if e.status == "todo" else e.status,
+            "-" if e.cached is None else e.cached,
+            round(e.estimated_seconds, 1),
+        ]
+        for e in plan.jobs
+    ]
+    t = plan.total()
+    rows.append(
+        [
+            "total",
+            "",
+            f"{t['jobs']} jobs",
+            "",
+            t["texts"],
+            t["distinct_texts"],
+            t["tokens"],
+            "",
+            t["cached"],
+            round(t["estimated_seconds"], 1),
+        ]
+    )
+    print(Table(headers, rows, align_left=4, digits=1).to_terminal())
+    kind = "GPU" if t["device"] == "cuda" else "CPU"
+    print(
+        f"\n{t['tokens']} tokens at {t['tokens_per_s']:g} tokens/s ({t['throughput_source']}, "
+        f"{t['device']}): {t['estimated_seconds']:.1f} s, {t['device_hours']:.3f} {kind}-hours; "
+        f"makespan on {t['workers']} worker(s): {t['makespan_seconds']:.1f} s; "
+        f"cache space for the vectors not cached: {_size(t['cache_bytes'])}"
+    )
+    print("dry run: nothing was loaded, encoded or written")
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 def _print_table(records: Sequence[TaskRecord]) -> None:

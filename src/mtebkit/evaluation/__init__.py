@@ -3,7 +3,8 @@
 ``plan(config) -> list[Job]`` decides everything before a model loads (experiment folders,
 result paths, recorded settings, what is already done); ``execute(jobs, executor)`` runs the
 rest on an :class:`Executor` (in this process, or :class:`RayExecutor` on a Ray cluster) and
-writes every file; ``run_evaluation`` does both. Two-stage
+writes every file; ``run_evaluation`` does both; ``estimate(config)`` says what a plan will cost (a dry run:
+:class:`PlanEstimate`), loading nothing but the tokenizer. Two-stage
 retrieval (embed, then rerank) is :func:`evaluate_two_stage`; several depths from one first
 stage, or fixed candidates (:class:`FirstStageRun`), :func:`evaluate_depth_sweep`. Names are imported lazily.
 """
@@ -21,10 +22,12 @@ __all__ = [
     "FirstStageRun",
     "InProcessExecutor",
     "Job",
+    "JobEstimate",
     "JobOutcome",
     "ModelSpec",
     "NotInMirror",
     "OutputOptions",
+    "PlanEstimate",
     "ProgressReporter",
     "RayExecutor",
     "ReproductionPlan",
@@ -35,7 +38,9 @@ __all__ = [
     "TaskRecord",
     "TaskRef",
     "TaskSelection",
+    "Throughput",
     "VariantOptions",
+    "estimate",
     "evaluate_depth_sweep",
     "evaluate_one",
     "evaluate_two_stage",
@@ -65,6 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
         VariantOptions,
         read_run_file,
     )
+    from mtebkit.evaluation._estimate import JobEstimate, PlanEstimate, Throughput, estimate
     from mtebkit.evaluation._execute import (
         Executor,
         InProcessExecutor,

@@ -164,6 +164,10 @@ class OutputOptions(Options):
     keep_item_scores: Annotated[bool, Cli(("--no-item-scores",), kind="off")] = Field(
         default=True, description="do not keep per-pair / per-query scores beside the results"
     )
+    json_lines: Annotated[bool, Cli(("--json",), kind="flag")] = Field(
+        default=False,
+        description='with --dry-run: one JSON object per job, then {"total": {...}}',
+    )
     save_predictions: Annotated[bool, Cli(("--save-predictions",), kind="flag")] = Field(
         default=False,
         description="keep mteb's <Task>_predictions.json (retrieval: top documents per query) "
@@ -198,6 +202,20 @@ class RuntimeOptions(Options):
     )
     show_progress: Annotated[bool, Cli(("--quiet", "-q"), kind="off")] = Field(
         default=True, description="no progress display and no per-task lines"
+    )
+    # a plan, not a run: the estimate reads the data and the tokenizer only (docs/running.md)
+    dry_run: Annotated[bool, Cli(("--dry-run",), kind="flag")] = Field(
+        default=False,
+        description="plan only: per task the texts, tokens, cached texts and estimated "
+        "seconds, and the makespan on --ray-workers workers (default 1); no weights are "
+        "loaded (the tokenizer only), nothing is encoded or written",
+    )
+    tokens_per_s: Annotated[
+        Annotated[float, Field(gt=0)] | None, Cli(("--tokens-per-s",), metavar="N")
+    ] = Field(
+        default=None,
+        description="with --dry-run: the throughput the estimate assumes (default: a stated "
+        "default per device kind, cpu or cuda)",
     )
 
 
@@ -328,6 +346,9 @@ class RunConfig(BaseModel):
                 "cache_max_bytes is not applied on Ray (each node keeps its own cache): "
                 "run `mtebkit cache evict --max-bytes SIZE` on the nodes instead"
             )
+        if self.output.json_lines and not self.runtime.dry_run:
+            # a run's output is its results folder; JSON lines are the estimate's form
+            raise ValueError("json_lines (--json) applies to dry_run (--dry-run) only")
         return self
 
     # ------------------------------------------------------------------ building and reading

@@ -585,7 +585,8 @@ def mark_done(config: RunConfig, groups: Sequence[Sequence[Job]]) -> list[Job]:
             for j in group
         ]
         out += sweep_together(marked) if len(marked) > 1 else marked
-    if any(j.status == "todo" for j in out):
+    # a dry run writes nothing, not even the probe that creates the results folder
+    if any(j.status == "todo" for j in out) and not config.runtime.dry_run:
         check_results_dir(config.output.results_dir)
     return out
 

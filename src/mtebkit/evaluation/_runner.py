@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mtebkit.errors import ConfigError
 from mtebkit.evaluation._config import RunConfig
 from mtebkit.evaluation._execute import Executor, execute
 from mtebkit.evaluation._executors import make_executor
@@ -31,7 +32,14 @@ def run_evaluation(
     settings under the same experiment name is refused, before anything runs, rather than
     silently replaced. ``executor`` defaults to the one ``config`` describes
     (:func:`make_executor`: here or on Ray, with the configured embedding cache and progress);
-    one given replaces it, its own cache and progress included.
+    one given replaces it, its own cache and progress included. With ``config.runtime.dry_run``
+    it raises :class:`~mtebkit.errors.ConfigError` (use :func:`estimate`).
     """
+    if config.runtime.dry_run:
+        # never evaluate what was asked to be only planned (its estimate has another type)
+        raise ConfigError(
+            "dry_run: nothing is evaluated; mtebkit.evaluation.estimate(config) gives the "
+            "plan's estimate (mtebkit run --dry-run prints it)"
+        )
     jobs = plan(config)
     return execute(jobs, executor or make_executor(config), on_record=on_record)

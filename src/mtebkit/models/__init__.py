@@ -49,9 +49,11 @@ __all__ = [
     "fingerprint_weights",
     "get_preset",
     "get_reranker_preset",
+    "join_doc",
     "list_presets",
     "list_reranker_presets",
     "resolve_model",
+    "text_key",
     "vector_variants",
 ]
 
@@ -68,7 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from mtebkit.models._embedder import Embedder, embedder_settings_record
     from mtebkit.models._encoding_stats import EncodingStats
-    from mtebkit.models._engine import BatchRunner, EncodingEngine, batches_run_by
+    from mtebkit.models._engine import BatchRunner, EncodingEngine, batches_run_by, text_key
     from mtebkit.models._flag import FlagICLModel, FlagLLMModel, FlagModel, FlagReranker
     from mtebkit.models._instructions import DEFAULT_TEMPLATE, QUERY_TASK_TYPES, InstructionPolicy
     from mtebkit.models._llm_reranker import FlagLLMReranker
@@ -86,4 +88,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.models._resolve import MINILM_ID, ResolvedModel, fingerprint_weights, resolve_model
     from mtebkit.models._search import exact_search
     from mtebkit.models._settings import ENGINE_VERSION, EncodingSettings
+    from mtebkit.models._texts import join_doc
     from mtebkit.models._variants import VectorVariant, config_dim, vector_variants

@@ -351,6 +351,33 @@ class EmbeddingCache:
         )
         return found or {}
 
+    def stored_keys(self, namespace: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` the index holds (no vector is read: a dry run's cache count).
+
+        An entry whose shard turns out damaged still counts here; it is a miss when read."""
+        if not keys or self._no_reads:
+            return set()
+        found: set[str] | None = self._guarded("reads", lambda: self._stored_keys(namespace, keys))
+        return found or set()
+
+    def _stored_keys(self, namespace: str, keys: Sequence[str]) -> set[str]:
+        with self._lock:
+            conn = self._connect()
+            ns = self._ns_id(conn, namespace, create=False)
+            if ns is None:
+                return set()
+            wanted = list(dict.fromkeys(keys))
+            out: set[str] = set()
+            with _transaction(conn, "DEFERRED"):
+                for start in range(0, len(wanted), _CHUNK):
+                    rows = conn.execute(
+                        "SELECT key FROM entries WHERE ns = ? "
+                        "AND key IN (SELECT value FROM json_each(?))",
+                        (ns, json.dumps(wanted[start : start + _CHUNK])),
+                    ).fetchall()
+                    out.update(str(r[0]) for r in rows)
+            return out
+
     def _guarded(self, what: str, op: Any) -> Any:
         """Run ``op``; on a cache failure set a damaged index aside (once) and retry, else warn
         and turn ``what`` ("reads" / "writes") off for the rest of the run (see module doc)."""

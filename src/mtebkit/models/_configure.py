@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mtebkit._util.log_once import log_once
-from mtebkit.errors import ConfigError, MtebkitError
+from mtebkit.errors import ConfigError, MtebkitError, TokenizerMissingError
 from mtebkit.models._instructions import DEFAULT_TEMPLATE, check_template
 from mtebkit.models._presets import (
     POOLINGS,
@@ -114,7 +114,7 @@ def check_tokenizer_files(path: Path) -> None:
         path.glob("*.tiktoken")
     ):
         return
-    raise MtebkitError(
+    raise TokenizerMissingError(
         f"{path} has no tokenizer vocabulary: expected one of {', '.join(TOKENIZER_VOCAB_FILES)} "
         "(copy the tokenizer files of the base model into the folder, e.g. with "
         "tokenizer.save_pretrained)"

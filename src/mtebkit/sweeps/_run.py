@@ -75,6 +75,9 @@ class SweepOutcome:
 
 
 def _one_configuration(run: RunConfig) -> None:
+    if run.runtime.dry_run or run.output.json_lines:
+        # the estimate plans one run; a sweep's steps appear as checkpoints land
+        raise ConfigError("--dry-run / --json are options of `mtebkit run`, not of a sweep")
     if run.variants != VariantOptions() or run.rerank.reranker is not None:
         raise ConfigError(
             "a sweep compares checkpoints on one configuration: variants (--dim, --precision, "

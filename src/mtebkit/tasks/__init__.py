@@ -33,6 +33,8 @@ __all__ = [
     "load_spec",
     "mirror_fidelity",
     "mirror_fidelity_of",
+    "mirror_missing",
+    "mirror_optional",
     "rehash_spec",
     "resolve_data_dir",
     "spec_problems",
@@ -64,5 +66,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from mtebkit.tasks._discovery import SpecPath, default_spec_paths, resolve_data_dir
     from mtebkit.tasks._facts import TaskFacts, task_facts
     from mtebkit.tasks._fidelity import MirrorFidelity, mirror_fidelity, mirror_fidelity_of
+    from mtebkit.tasks._mirror import mirror_missing, mirror_optional
     from mtebkit.tasks._offline import hf_offline
     from mtebkit.tasks._spec import TaskSpec, load_spec, rehash_spec

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from mtebkit._util.registry import did_you_mean
 from mtebkit.errors import MirrorMissingError, UnknownNameError
 from mtebkit.tasks._discovery import resolve_data_dir
-from mtebkit.tasks._mirror import apply_mirror, missing_from_mirror
+from mtebkit.tasks._mirror import apply_mirror, mirror_is_optional, missing_from_mirror
 
 if TYPE_CHECKING:
     from mteb.abstasks.abstask import AbsTask
@@ -131,7 +131,7 @@ def get_benchmark_tasks(benchmark: str, *, data_dir: Path | None = None) -> list
     tasks: list[AbsTask] = [copy.deepcopy(t) for t in bench.tasks]
     if root is not None:
         missing = missing_from_mirror(tasks, root)  # every absent dataset, not just the first
-        if missing is not None:
+        if missing is not None and not mirror_is_optional():
             raise MirrorMissingError(f"benchmark {bench.name}: {missing}")
         tasks = [apply_mirror(t, root) for t in tasks]
     return tasks

@@ -13,11 +13,13 @@ subclass whose ``load_data`` runs inside :func:`hf_offline`.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,9 @@ __all__ = [
     "apply_mirror",
     "download_hint",
     "mirror_dir",
+    "mirror_is_optional",
+    "mirror_missing",
+    "mirror_optional",
     "missing_from_mirror",
     "read_repo_configs",
 ]
@@ -431,7 +436,46 @@ def _offline_class(cls: type) -> type:
     return sub
 
 
+# Inside ``mirror_optional()`` (a dry run), a dataset absent from the mirror is no error: the
+# task comes back unmirrored and marked, so its metadata (and mteb's statistics) still plan it.
+_MIRROR_OPTIONAL: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "mtebkit_mirror_optional", default=False
+)
+MISSING_ATTR = "mtebkit_mirror_missing"  # the marked task's attribute: why it is not mirrored
+
+
+@contextlib.contextmanager
+def mirror_optional() -> Iterator[None]:
+    """Tasks absent from the mirror are built unmirrored (marked with :func:`mirror_missing`)
+    instead of raising :class:`MirrorMissingError`; their data is then never loaded."""
+    token = _MIRROR_OPTIONAL.set(True)
+    try:
+        yield
+    finally:
+        _MIRROR_OPTIONAL.reset(token)
+
+
+def mirror_is_optional() -> bool:
+    return _MIRROR_OPTIONAL.get()
+
+
+def mirror_missing(task: AbsTask) -> str | None:
+    """Why ``task`` was built without its mirror (inside :func:`mirror_optional`), else None."""
+    why = getattr(task, MISSING_ATTR, None)
+    return why if isinstance(why, str) else None
+
+
 def apply_mirror(task: AbsTask, data_dir: Path) -> AbsTask:
+    if _MIRROR_OPTIONAL.get():
+        try:
+            return _apply_mirror(task, data_dir)
+        except MirrorMissingError as exc:
+            setattr(task, MISSING_ATTR, str(exc))
+            return task
+    return _apply_mirror(task, data_dir)
+
+
+def _apply_mirror(task: AbsTask, data_dir: Path) -> AbsTask:
     """Point ``task`` (a fresh instance) at its mirror under ``data_dir`` and check the mirror.
 
     Raises :class:`MirrorMissingError` when the dataset folder is absent and :class:`DataError`
@@ -439,7 +483,7 @@ def apply_mirror(task: AbsTask, data_dir: Path) -> AbsTask:
     """
     subtasks = getattr(task, "tasks", None)
     if _is_aggregate(task) and subtasks:
-        task.tasks = [apply_mirror(t, data_dir) for t in subtasks]  # type: ignore[attr-defined]
+        task.tasks = [_apply_mirror(t, data_dir) for t in subtasks]  # type: ignore[attr-defined]
         return task
     ds = dict(task.metadata.dataset)
     hf_path = str(ds["path"])
