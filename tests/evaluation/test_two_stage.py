@@ -42,8 +42,14 @@ def _mine() -> set[str]:
 
 @pytest.mark.parametrize("top_k", [3, 8])
 def test_two_stage_scores_match_a_direct_computation(
-    reranker: Reranker, spec_dir: Path, top_k: int
+    reranker: Reranker,
+    spec_dir: Path,
+    top_k: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # a temp folder of this test's own: other xdist workers' two-stage runs use the system's
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     (task,) = get_tasks(["TinyRetrieval"], spec_paths=[spec_dir])
     before = _mine()
     (result,) = evaluate_two_stage(HashEncoder(), reranker, [task], top_k=top_k)
